@@ -1,0 +1,80 @@
+// The `quanta` command: `quanta serve` runs headless mode, `quanta start` the desktop app
+// (or headless mode, where the Electron runtime is not installed).
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startHeadless } from "../headless/server.js";
+import { findElectronRuntime } from "../main/electron-runtime.js";
+import { resolveHome } from "../core/settings/paths.js";
+import { DESKTOP_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion } from "./install-paths.js";
+
+const USAGE = `Usage:
+  quanta start                 open the desktop app (headless mode where Electron is missing)
+  quanta serve [--port N] [--host ADDRESS]
+                               serve the app to a browser; prints the URL to open (port 0 picks one)
+Environment: QUANTA_HOME (data folder), QUANTA_MODELS (extra model folders)`;
+
+class UsageError extends Error {}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, not "${value}".`);
+  return port;
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { port: { type: "string" }, host: { type: "string" } }, strict: true });
+  if (!existsSync(RENDERER_DIR)) throw new UsageError("The renderer is not built. Run `npm run build` first (npm run serve does it for you).");
+  const server = await startHeadless({
+    home: resolveHome(),
+    version: packageVersion(),
+    rendererDir: RENDERER_DIR,
+    engineEntry: ENGINE_ENTRY,
+    host: values.host ?? "127.0.0.1",
+    port: parsePort(values.port),
+  });
+  console.log(`Quanta is running. Open ${server.url}`);
+  const stop = () => {
+    server.close().finally(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+function start(args: string[]): Promise<void> {
+  const runtime = findElectronRuntime(PACKAGE_ROOT);
+  if ("missing" in runtime) {
+    console.log(`${runtime.missing} Starting headless mode instead; open the URL below in a browser.`);
+    return serve(args);
+  }
+  const child = spawn(runtime.path, [DESKTOP_ENTRY, ...args], { stdio: "inherit" });
+  child.on("exit", (code) => process.exit(code ?? 0));
+  return Promise.resolve();
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "serve":
+        return await serve(rest);
+      case "start":
+        return await start(rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(error instanceof Error ? error.message : String(error));
+    if (usage) console.error(USAGE);
+    process.exitCode = usage ? 2 : 1;
+  }
+}

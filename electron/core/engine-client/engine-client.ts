@@ -1,0 +1,138 @@
+// The core's handle on the engine process: starts it, speaks EngineApi to it, validates what
+// it sends back, and starts a new one when it dies. A dead engine fails the calls in flight
+// with "engine_crashed"; it never takes the core down.
+
+import { createBirpc, type BirpcReturn } from "birpc";
+import { QuantaError } from "../../contract/errors.js";
+import { validatingResolver } from "../../contract/validation.js";
+import { decodeRpcMessage, encodeRpcMessage } from "../../contract/wire.js";
+import {
+  engineEventSchemas,
+  type EngineApi,
+  type EngineEvents,
+} from "../../engine/protocol.js";
+import type { EngineExit, EngineProcess, SpawnEngine } from "./engine-process.js";
+
+export interface EngineClientEvents {
+  loadProgress(progress: number, phase: "loading" | "calibrating"): void;
+  delta(requestId: string, text: string): void;
+  /** The engine died; a new one is being started. */
+  crashed(error: QuantaError): void;
+  /** A (new) engine process is up and idle. */
+  started(): void;
+}
+
+const RESTART_DELAYS_MS = [100, 500, 2000, 5000];
+const START_TIMEOUT_MS = 30_000;
+
+function describeExit(exit: EngineExit): string {
+  if (exit.signal) return `it was ended by signal ${exit.signal}`;
+  return `it exited with code ${exit.code ?? "unknown"}`;
+}
+
+export class EngineClient {
+  private child: EngineProcess | null = null;
+  private rpc: BirpcReturn<EngineApi, EngineEvents> | null = null;
+  private ready: Promise<void> | null = null;
+  private restarts = 0;
+  private disposed = false;
+  private stableTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly spawn: SpawnEngine,
+    private readonly events: EngineClientEvents,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the engine process if none is running, and resolves once it has said it is ready. */
+  start(): Promise<void> {
+    if (this.disposed) return Promise.reject(new QuantaError("engine_unavailable", "Quanta is shutting down."));
+    this.ready ??= this.launch();
+    return this.ready;
+  }
+
+  /** The engine's API, once it runs. */
+  async api(): Promise<BirpcReturn<EngineApi, EngineEvents>> {
+    await this.start();
+    if (!this.rpc) throw new QuantaError("engine_unavailable", "The engine is not running.");
+    return this.rpc;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.stableTimer) clearTimeout(this.stableTimer);
+    this.rpc?.$close(new QuantaError("engine_unavailable", "Quanta is shutting down."));
+    this.child?.kill();
+    this.child = null;
+    this.rpc = null;
+  }
+
+  private launch(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const child = this.spawn();
+      this.child = child;
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        reject(new QuantaError("engine_unavailable", "The engine process did not start within 30 seconds."));
+        child.kill();
+      }, START_TIMEOUT_MS);
+
+      const handlers: EngineEvents = {
+        ready: () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          // An engine that stays up for a minute has recovered; start counting restarts anew.
+          this.stableTimer = setTimeout(() => (this.restarts = 0), 60_000);
+          this.events.started();
+          resolve();
+        },
+        loadProgress: ({ progress, phase }) => this.events.loadProgress(progress, phase),
+        delta: ({ requestId, text }) => this.events.delta(requestId, text),
+      };
+      const rpc = createBirpc<EngineApi, EngineEvents>(handlers, {
+        post: (message) => child.send(encodeRpcMessage(message)),
+        on: (listener) => child.onMessage((message) => listener(decodeRpcMessage(message))),
+        resolver: validatingResolver(engineEventSchemas),
+        timeout: -1,
+      });
+      this.rpc = rpc;
+
+      child.onExit((exit) => {
+        clearTimeout(timer);
+        if (this.stableTimer) clearTimeout(this.stableTimer);
+        const error = new QuantaError(
+          "engine_crashed",
+          `The engine stopped unexpectedly (${describeExit(exit)}). Quanta is starting it again; your chats are safe.`,
+        );
+        rpc.$close(error);
+        if (this.child === child) {
+          this.child = null;
+          this.rpc = null;
+          this.ready = null;
+        }
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+        if (this.disposed) return;
+        this.events.crashed(error);
+        this.scheduleRestart();
+      });
+    });
+  }
+
+  private scheduleRestart(): void {
+    const delay = RESTART_DELAYS_MS[Math.min(this.restarts, RESTART_DELAYS_MS.length - 1)] ?? 5000;
+    this.restarts += 1;
+    setTimeout(() => {
+      if (this.disposed || this.ready) return;
+      this.start().catch(() => undefined);
+    }, delay).unref();
+  }
+}

@@ -1,0 +1,186 @@
+// One reply: builds the prompt with the model's chat template, reuses the part of the
+// context that is unchanged since the last reply, and runs the per-token loop. The loop is
+// the hot path: per token it only counts, checks the stop flag and the clock; text is
+// decoded and sent in batches (see ReplyText and DELTA_INTERVAL_MS).
+
+import {
+  LlamaText,
+  SpecialTokensText,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
+import { QuantaError } from "../contract/errors.js";
+import type { GenerationStats, StopReason } from "../contract/types.js";
+import type { PromptMessage, SamplingSettings } from "./protocol.js";
+import { ReplyText } from "./reply-text.js";
+
+/** Text reaches the core about once per animation frame, never once per token. */
+export const DELTA_INTERVAL_MS = 16;
+
+export interface GenerationTarget {
+  model: LlamaModel;
+  sequence: LlamaContextSequence;
+  chatWrapper: ChatWrapper;
+  contextSize: number;
+  threads: number;
+}
+
+export interface StopTriggers {
+  tokens: ReadonlySet<Token>;
+  texts: readonly string[];
+}
+
+function toChatHistory(messages: readonly PromptMessage[]): ChatHistoryItem[] {
+  return messages.map((message): ChatHistoryItem => {
+    switch (message.role) {
+      case "system":
+        return { type: "system", text: message.text };
+      case "user":
+        return { type: "user", text: message.text };
+      case "assistant":
+        return { type: "model", response: [message.text] };
+      default:
+        return message.role satisfies never;
+    }
+  });
+}
+
+/** Splits the template's stop triggers into single special tokens and plain texts. */
+export function resolveStopTriggers(model: LlamaModel, triggers: readonly LlamaText[]): StopTriggers {
+  const tokens = new Set<Token>();
+  const texts: string[] = [];
+  for (const trigger of triggers) {
+    const values = LlamaText(trigger).values;
+    if (values.every((value) => typeof value === "string")) {
+      const text = values.join("");
+      if (text !== "") texts.push(text);
+    } else if (values.length === 1 && values[0] instanceof SpecialTokensText) {
+      const ids = model.tokenize(values[0].value, true);
+      if (ids.length === 1 && ids[0] !== undefined) tokens.add(ids[0]);
+    }
+    // Built-in special tokens (EOS, EOT) end generation through llama.cpp's end-of-generation check.
+  }
+  return { tokens, texts };
+}
+
+/**
+ * The prompt's tokens: the whole conversation through the chat template. When it does not
+ * fit, the oldest turns after the system prompt are left out, and the caller is told how many.
+ */
+export function buildPrompt(
+  target: GenerationTarget,
+  messages: readonly PromptMessage[],
+  reserve: number,
+): { tokens: Token[]; stops: StopTriggers; droppedMessages: number } {
+  const history = toChatHistory(messages);
+  const system = history[0]?.type === "system" ? 1 : 0;
+  let dropped = 0;
+  for (;;) {
+    const kept = [...history.slice(0, system), ...history.slice(system + dropped)];
+    const state = target.chatWrapper.generateContextState({ chatHistory: [...kept, { type: "model", response: [] }] });
+    const tokens = state.contextText.tokenize(target.model.tokenizer);
+    if (tokens.length + reserve <= target.contextSize) {
+      return { tokens, stops: resolveStopTriggers(target.model, state.stopGenerationTriggers), droppedMessages: dropped };
+    }
+    if (system + dropped >= history.length - 1) {
+      throw new QuantaError(
+        "context_overflow",
+        `The message needs ${tokens.length} tokens, but the context window holds ${target.contextSize}. Shorten it or load the model with a larger context.`,
+      );
+    }
+    dropped += 1;
+  }
+}
+
+function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+  const limit = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < limit && a[index] === b[index]) index += 1;
+  return index;
+}
+
+export interface GenerationControl {
+  onText(text: string): void;
+  isStopRequested(): boolean;
+}
+
+export async function generateReply(
+  target: GenerationTarget,
+  messages: readonly PromptMessage[],
+  sampling: SamplingSettings,
+  control: GenerationControl,
+): Promise<{ text: string; stats: GenerationStats }> {
+  const { model, sequence } = target;
+  const prompt = buildPrompt(target, messages, Math.min(64, Math.floor(target.contextSize / 4)));
+
+  // Keep the cached prefix, drop the rest; at least one token must be evaluated to sample.
+  const reuse = Math.min(commonPrefixLength(sequence.contextTokens, prompt.tokens), prompt.tokens.length - 1);
+  if (reuse < sequence.nextTokenIndex) {
+    await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
+  }
+  const input = prompt.tokens.slice(reuse);
+
+  const reply = new ReplyText(model, prompt.stops.texts, control.onText);
+  const stopTokens = prompt.stops.tokens;
+  const lastToken = target.contextSize - 1;
+  const started = performance.now();
+  let firstTokenAt = 0;
+  let generated = 0;
+  let lastFlush = started;
+  let stopReason: StopReason = "end";
+
+  for await (const token of sequence.evaluate(input, {
+    temperature: sampling.temperature,
+    topK: sampling.topK,
+    topP: sampling.topP,
+    minP: sampling.minP,
+    // llama.cpp's sampler is seeded with a constant unless told otherwise: same prompt, same reply.
+    seed: sampling.seed ?? Math.floor(Math.random() * 2 ** 32),
+    ...(sampling.repeatPenalty === 1
+      ? {}
+      : { repeatPenalty: { punishTokens: () => sequence.contextTokens.slice(-64), penalty: sampling.repeatPenalty } }),
+  })) {
+    if (generated === 0) firstTokenAt = performance.now();
+    if (stopTokens.has(token)) break;
+    generated += 1;
+    reply.push(token);
+    if (control.isStopRequested()) {
+      stopReason = "stopped";
+      break;
+    }
+    if (generated >= sampling.maxTokens) {
+      stopReason = "max_tokens";
+      break;
+    }
+    if (sequence.nextTokenIndex >= lastToken) {
+      stopReason = "context_full";
+      break;
+    }
+    const now = performance.now();
+    if (now - lastFlush >= DELTA_INTERVAL_MS) {
+      lastFlush = now;
+      if (reply.flush(false)) break;
+    }
+  }
+  const finished = performance.now();
+  reply.flush(true);
+  if (generated === 0) firstTokenAt = finished;
+
+  const timeToFirstToken = firstTokenAt - started;
+  const generationMs = finished - firstTokenAt;
+  return {
+    text: reply.value,
+    stats: {
+      promptTokens: prompt.tokens.length,
+      generatedTokens: generated,
+      timeToFirstTokenMs: Math.round(timeToFirstToken * 10) / 10,
+      tokensPerSecond: generated > 1 && generationMs > 0 ? Math.round(((generated - 1) * 1000 * 10) / generationMs) / 10 : 0,
+      promptTokensPerSecond: timeToFirstToken > 0 ? Math.round((input.length * 1000 * 10) / timeToFirstToken) / 10 : 0,
+      stopReason,
+      threads: target.threads,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Entry of the engine process: the only process that loads node-llama-cpp and native code.
+// It serves EngineApi to the core over its parent channel; a native fault here ends this
+// process only, and the core starts a new one.
+
+import { createBirpc } from "birpc";
+import { QuantaError } from "../contract/errors.js";
+import { validatingResolver } from "../contract/validation.js";
+import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
+import { generateReply } from "./generation.js";
+import { ModelSession } from "./model-session.js";
+import { connectToParent } from "./parent-channel.js";
+import {
+  ENGINE_EVENT_NAMES,
+  engineRequestSchemas,
+  type EngineApi,
+  type EngineEvents,
+} from "./protocol.js";
+
+const parent = connectToParent();
+const session = new ModelSession();
+let activeRequest: { id: string; stopRequested: boolean } | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs load, unload and generate one after another, never two at once. */
+function exclusive<T>(task: () => Promise<T>): Promise<T> {
+  const run = queue.then(task, task);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+const api: EngineApi = {
+  loadModel: (request) =>
+    exclusive(() => session.load(request, (progress, phase) => core.loadProgress({ progress, phase }))),
+
+  unloadModel: () => exclusive(() => session.unload()),
+
+  generate: (request) => {
+    if (activeRequest) throw new QuantaError("busy", "A reply is already being generated.");
+    const state = { id: request.requestId, stopRequested: false };
+    activeRequest = state;
+    return exclusive(async () => {
+      try {
+        const target = session.target;
+        if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
+        return await generateReply(target, request.messages, request.sampling, {
+          onText: (text) => core.delta({ requestId: request.requestId, text }),
+          isStopRequested: () => state.stopRequested,
+        });
+      } finally {
+        activeRequest = null;
+      }
+    });
+  },
+
+  stop: async ({ requestId }) => {
+    if (activeRequest?.id === requestId) activeRequest.stopRequested = true;
+  },
+
+  crash: async () => {
+    setImmediate(() => process.abort());
+  },
+};
+
+const core = createBirpc<EngineEvents, EngineApi>(api, {
+  post: (message) => parent.post(encodeRpcMessage(message)),
+  on: (listener) => parent.on((message) => listener(decodeRpcMessage(message))),
+  eventNames: [...ENGINE_EVENT_NAMES],
+  resolver: validatingResolver(engineRequestSchemas),
+  timeout: -1,
+});
+
+core.ready({ pid: process.pid });

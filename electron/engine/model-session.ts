@@ -1,0 +1,107 @@
+// The engine's one loaded model: llama.cpp's backend, the model, its context and sequence,
+// and the chat template. Every stage disposes what it replaces; one operation at a time.
+
+import {
+  getLlama,
+  resolveChatWrapper,
+  LlamaLogLevel,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaModel,
+} from "node-llama-cpp";
+import { QuantaError } from "../contract/errors.js";
+import type { ThreadCalibration } from "../contract/types.js";
+import { calibrateThreads } from "./threads.js";
+import type { EngineLoadResult, LoadRequest } from "./protocol.js";
+import type { GenerationTarget } from "./generation.js";
+
+interface Loaded {
+  model: LlamaModel;
+  context: LlamaContext;
+  target: GenerationTarget;
+}
+
+let llamaPromise: Promise<Llama> | null = null;
+
+/** One llama.cpp backend per process, prebuilt binaries only (never a build from source). */
+export function getBackend(): Promise<Llama> {
+  llamaPromise ??= getLlama({
+    gpu: process.env.QUANTA_GPU === "off" ? false : "auto",
+    build: "never",
+    // Thread counts are chosen per context; a max of 0 makes them exact, not hints.
+    maxThreads: 0,
+    logLevel: LlamaLogLevel.error,
+  }).catch((error: unknown) => {
+    llamaPromise = null;
+    throw new QuantaError("engine_unavailable", `llama.cpp could not start: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  return llamaPromise;
+}
+
+export class ModelSession {
+  private loaded: Loaded | null = null;
+
+  get target(): GenerationTarget | null {
+    return this.loaded?.target ?? null;
+  }
+
+  async load(
+    request: LoadRequest,
+    onProgress: (progress: number, phase: "loading" | "calibrating") => void,
+  ): Promise<EngineLoadResult> {
+    await this.unload();
+    const llama = await getBackend();
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({
+        modelPath: request.path,
+        gpuLayers: request.gpuLayers,
+        onLoadProgress: (progress) => onProgress(progress, "loading"),
+      });
+    } catch (error) {
+      throw new QuantaError(
+        "model_load_failed",
+        `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    try {
+      const calibration: ThreadCalibration | null =
+        request.threads === null
+          ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => onProgress(fraction, "calibrating"))
+          : null;
+      const threads = calibration?.chosen ?? request.threads ?? 1;
+      const contextSize = Math.min(request.contextSize, model.trainContextSize);
+      const context = await model.createContext({ contextSize, threads });
+      const chatWrapper: ChatWrapper = resolveChatWrapper(model);
+      this.loaded = {
+        model,
+        context,
+        target: { model, sequence: context.getSequence(), chatWrapper, contextSize: context.contextSize, threads },
+      };
+      return {
+        contextSize: context.contextSize,
+        threads,
+        calibration,
+        gpu: llama.gpu === false ? null : llama.gpu,
+        gpuLayers: model.gpuLayers,
+        chatTemplate: chatWrapper.wrapperName,
+      };
+    } catch (error) {
+      await model.dispose();
+      if (error instanceof QuantaError) throw error;
+      throw new QuantaError(
+        "model_load_failed",
+        `The model loaded but could not be prepared for chat: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  async unload(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = null;
+    if (!loaded) return;
+    await loaded.context.dispose();
+    await loaded.model.dispose();
+  }
+}

@@ -1,0 +1,96 @@
+// The typed channel between the core and the engine process: the calls the core makes, the
+// events the engine sends back, and the zod schemas each side uses on what it receives.
+
+import { z } from "zod";
+import type { GenerationStats, ThreadCalibration } from "../contract/types.js";
+
+export const samplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(5),
+    topK: z.number().int().min(0).max(1000),
+    topP: z.number().min(0).max(1),
+    minP: z.number().min(0).max(1),
+    repeatPenalty: z.number().min(0.5).max(3),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+    maxTokens: z.number().int().min(1).max(1_000_000),
+  })
+  .strict();
+
+export type SamplingSettings = z.infer<typeof samplingSchema>;
+
+export const promptMessageSchema = z
+  .object({ role: z.enum(["system", "user", "assistant"]), text: z.string() })
+  .strict();
+
+export type PromptMessage = z.infer<typeof promptMessageSchema>;
+
+const loadRequestSchema = z
+  .object({
+    path: z.string().min(1),
+    contextSize: z.number().int().min(16).max(1 << 20),
+    /** null: measure the best thread count now. */
+    threads: z.number().int().min(1).max(512).nullable(),
+    gpuLayers: z.union([z.literal("auto"), z.number().int().min(0)]),
+  })
+  .strict();
+
+export type LoadRequest = z.infer<typeof loadRequestSchema>;
+
+const generateRequestSchema = z
+  .object({
+    requestId: z.string().min(1),
+    messages: z.array(promptMessageSchema).min(1),
+    sampling: samplingSchema,
+  })
+  .strict();
+
+export type GenerateRequest = z.infer<typeof generateRequestSchema>;
+
+export const engineRequestSchemas = {
+  loadModel: z.tuple([loadRequestSchema]),
+  unloadModel: z.tuple([]),
+  generate: z.tuple([generateRequestSchema]),
+  stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
+  crash: z.tuple([]),
+} as const;
+
+export interface EngineLoadResult {
+  contextSize: number;
+  threads: number;
+  calibration: ThreadCalibration | null;
+  gpu: string | null;
+  gpuLayers: number;
+  chatTemplate: string;
+}
+
+export interface EngineGenerationResult {
+  text: string;
+  stats: GenerationStats;
+}
+
+/** What the engine serves to the core. */
+export interface EngineApi {
+  loadModel(request: LoadRequest): Promise<EngineLoadResult>;
+  unloadModel(): Promise<void>;
+  generate(request: GenerateRequest): Promise<EngineGenerationResult>;
+  stop(request: { requestId: string }): Promise<void>;
+  /** Ends the engine process abruptly, as a native fault would (tests and diagnostics). */
+  crash(): Promise<void>;
+}
+
+export const engineEventSchemas = {
+  loadProgress: z.tuple([
+    z.object({ progress: z.number().min(0).max(1), phase: z.enum(["loading", "calibrating"]) }).strict(),
+  ]),
+  delta: z.tuple([z.object({ requestId: z.string(), text: z.string() }).strict()]),
+  ready: z.tuple([z.object({ pid: z.number().int() }).strict()]),
+} as const;
+
+/** What the core serves to the engine: events only, never awaited. */
+export interface EngineEvents {
+  loadProgress(event: { progress: number; phase: "loading" | "calibrating" }): void;
+  delta(event: { requestId: string; text: string }): void;
+  ready(event: { pid: number }): void;
+}
+
+export const ENGINE_EVENT_NAMES = ["loadProgress", "delta", "ready"] as const satisfies readonly (keyof EngineEvents)[];

@@ -1,0 +1,85 @@
+// Turns generated tokens into the reply's text in batches: detokenizes with the preceding
+// tokens as context, holds back an incomplete UTF-8 character, and stops at the chat
+// template's stop texts without ever showing a part of one.
+
+import type { LlamaModel, Token } from "node-llama-cpp";
+
+const CONTEXT_TOKENS = 8;
+const REPLACEMENT_CHARACTER = "\uFFFD";
+
+/** Length of the longest suffix of `text` that is a proper prefix of one of `stops`. */
+export function partialStopLength(text: string, stops: readonly string[]): number {
+  let longest = 0;
+  for (const stop of stops) {
+    for (let length = Math.min(stop.length - 1, text.length); length > longest; length -= 1) {
+      if (text.endsWith(stop.slice(0, length))) {
+        longest = length;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/** Index of the earliest complete stop text at or after `from`, or -1. */
+export function findStop(text: string, stops: readonly string[], from: number): number {
+  let first = -1;
+  for (const stop of stops) {
+    const at = text.indexOf(stop, from);
+    if (at !== -1 && (first === -1 || at < first)) first = at;
+  }
+  return first;
+}
+
+export class ReplyText {
+  private pending: Token[] = [];
+  private context: Token[] = [];
+  private text = "";
+  private emitted = 0;
+  private readonly longestStop: number;
+
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly stops: readonly string[],
+    private readonly onText: (text: string) => void,
+  ) {
+    this.longestStop = Math.max(0, ...stops.map((stop) => stop.length));
+  }
+
+  push(token: Token): void {
+    this.pending.push(token);
+  }
+
+  /** Emits what is safe to show. Returns true when a stop text was reached. */
+  flush(final: boolean): boolean {
+    if (this.pending.length > 0) {
+      const piece = this.model.detokenize(this.pending, false, this.context);
+      // A multi-byte character split across tokens decodes as U+FFFD until its last byte arrives.
+      if (!final && piece.endsWith(REPLACEMENT_CHARACTER) && this.pending.length < 8) return false;
+      this.context = [...this.context, ...this.pending].slice(-CONTEXT_TOKENS);
+      this.pending = [];
+      this.text += this.emitted === 0 && this.text === "" ? piece.trimStart() : piece;
+    }
+    const searchFrom = Math.max(0, this.emitted - this.longestStop);
+    const stopAt = findStop(this.text, this.stops, searchFrom);
+    if (stopAt !== -1) {
+      this.text = this.text.slice(0, stopAt);
+      this.emitUpTo(this.text.length);
+      return true;
+    }
+    const visible = final ? this.text.length : this.text.length - partialStopLength(this.text, this.stops);
+    this.emitUpTo(visible);
+    return false;
+  }
+
+  get value(): string {
+    return this.text.slice(0, this.emitted);
+  }
+
+  private emitUpTo(end: number): void {
+    if (end > this.emitted) {
+      this.onText(this.text.slice(this.emitted, end));
+      this.emitted = end;
+    }
+  }
+}

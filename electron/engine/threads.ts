@@ -1,0 +1,83 @@
+// Thread count for generation: chosen by measuring, never node-llama-cpp's default, which
+// oversubscribes small machines by orders of magnitude (see docs/PERFORMANCE.md).
+
+import type { LlamaModel, Token } from "node-llama-cpp";
+import type { ThreadCalibration, ThreadTrial } from "../contract/types.js";
+
+/**
+ * The counts worth trying on a machine with `cores` cores usable for math: every count up
+ * to 4, then a spread up to all cores, at most 6 trials.
+ */
+export function threadCandidates(cores: number): number[] {
+  const max = Math.max(1, Math.floor(cores));
+  const picks = new Set<number>([1, 2, 3, 4, Math.round(max / 2), max - 1, max]);
+  return [...picks].filter((n) => n >= 1 && n <= max).sort((a, b) => a - b).slice(0, 6);
+}
+
+/**
+ * Picks the fastest trial. A higher count must beat a lower one by 3 %: measurements are
+ * noisy, and fewer threads leave the machine more responsive at the same speed.
+ */
+export function chooseThreads(trials: readonly ThreadTrial[]): number {
+  let best: ThreadTrial | undefined;
+  for (const trial of [...trials].sort((a, b) => a.threads - b.threads)) {
+    if (!best || trial.tokensPerSecond > best.tokensPerSecond * 1.03) best = trial;
+  }
+  if (!best) throw new Error("no thread trials to choose from");
+  return best.threads;
+}
+
+export interface CalibrationBudget {
+  /** Tokens generated per trial after one warm-up token. */
+  tokens: number;
+  /** A trial stops early after this long, so a large model on a slow machine stays quick. */
+  maxMsPerTrial: number;
+}
+
+export const DEFAULT_CALIBRATION_BUDGET: CalibrationBudget = { tokens: 48, maxMsPerTrial: 1500 };
+
+/** Generation speed at one thread count, through the same evaluate loop the chat uses. */
+async function measureTrial(model: LlamaModel, threads: number, budget: CalibrationBudget): Promise<number> {
+  const context = await model.createContext({ contextSize: Math.min(256, model.trainContextSize), threads });
+  try {
+    const sequence = context.getSequence();
+    const bos = model.tokens.bos;
+    const prompt: Token[] = bos === null ? model.tokenize("Once upon a time") : [bos, ...model.tokenize("Once upon a time")];
+    const room = context.contextSize - prompt.length - 2;
+    const target = Math.max(2, Math.min(budget.tokens, room));
+    let generated = 0;
+    let started = 0;
+    for await (const token of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
+      void token;
+      generated += 1;
+      if (generated === 1) {
+        started = performance.now();
+        continue;
+      }
+      if (generated > target || performance.now() - started > budget.maxMsPerTrial) break;
+    }
+    const elapsed = performance.now() - started;
+    return elapsed > 0 ? ((generated - 1) * 1000) / elapsed : 0;
+  } finally {
+    await context.dispose();
+  }
+}
+
+export async function calibrateThreads(
+  model: LlamaModel,
+  cores: number,
+  onProgress: (fraction: number) => void,
+  budget: CalibrationBudget = DEFAULT_CALIBRATION_BUDGET,
+): Promise<ThreadCalibration> {
+  const candidates = threadCandidates(cores);
+  const trials: ThreadTrial[] = [];
+  for (const [index, threads] of candidates.entries()) {
+    const tokensPerSecond = await measureTrial(model, threads, budget);
+    trials.push({ threads, tokensPerSecond: Math.round(tokensPerSecond * 10) / 10 });
+    onProgress((index + 1) / candidates.length);
+    // Speed falls off steeply once threads contend; more threads past that only cost time.
+    const best = Math.max(...trials.map((trial) => trial.tokensPerSecond));
+    if (tokensPerSecond < best * 0.5 && index >= 1) break;
+  }
+  return { chosen: chooseThreads(trials), trials, measuredAt: new Date().toISOString() };
+}

@@ -1,0 +1,201 @@
+// The core with a real engine process and the real stories260K model: load, chat, stop,
+// an engine killed mid-reply, and model files that are not what they claim to be.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QuantaError } from "../../electron/contract/errors.js";
+import type { CoreEvent, LoadedModel } from "../../electron/contract/types.js";
+import { readChatLog } from "../../electron/core/chats/chat-log.js";
+import { isDone, startCore, type CoreHarness } from "../support/core-harness.js";
+import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+
+let models: string;
+let harness: CoreHarness;
+
+async function modelId(fileName: string): Promise<string> {
+  const found = (await harness.core.api.listModels()).find((model) => model.fileName === fileName);
+  if (!found) throw new Error(`${fileName} is not in the library`);
+  return found.id;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<QuantaError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(QuantaError);
+    return error as QuantaError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+beforeAll(async () => {
+  models = await tempDir("models");
+  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
+  await fs.copyFile(TINY_RANDOM_MODEL, path.join(models, "llama-2-tiny-random.gguf"));
+  await fs.writeFile(path.join(models, "notes.gguf"), "These are my notes, not a model.\n");
+  const bytes = await fs.readFile(STORIES_MODEL);
+  await fs.writeFile(path.join(models, "truncated.gguf"), bytes.subarray(0, Math.floor(bytes.length / 2)));
+  // Replies are capped so that one that never ends stays quick; everything else is the app's default.
+  harness = await startCore([models], { sampling: { maxTokens: 512 } });
+  await harness.waitForEngine("idle");
+});
+
+afterAll(async () => {
+  await harness?.close();
+  await fs.rm(models, { recursive: true, force: true });
+});
+
+describe("model library", () => {
+  it("lists every .gguf with what its header says, and marks unreadable files", async () => {
+    const list = await harness.core.api.listModels();
+    const stories = list.find((model) => model.fileName === "stories260K.gguf");
+    expect(stories).toMatchObject({ architecture: "llama", quantization: "F32", error: null });
+    expect(stories?.parameterCount).toBeGreaterThan(200_000);
+    expect(stories?.parameterCount).toBeLessThan(400_000);
+    for (const name of ["notes.gguf", "truncated.gguf"]) {
+      const broken = list.find((model) => model.fileName === name);
+      expect(broken?.error?.code).toBe("model_invalid");
+      expect(broken?.error?.message).toContain(name);
+    }
+  });
+
+  it("refuses to load a file that is not a valid GGUF, with a clear error, and keeps working", async () => {
+    for (const name of ["notes.gguf", "truncated.gguf"]) {
+      const error = await rejection(harness.core.api.loadModel({ modelId: await modelId(name) }));
+      expect(error.code).toBe("model_invalid");
+      expect(error.message).toContain(name);
+    }
+    expect((await harness.core.api.getEngineState()).kind).toBe("idle");
+  });
+
+  it("refuses an id it does not know", async () => {
+    const error = await rejection(harness.core.api.loadModel({ modelId: "0123456789abcdef" }));
+    expect(error.code).toBe("not_found");
+  });
+});
+
+describe("chat with stories260K", () => {
+  let loaded: LoadedModel;
+  let chatId: string;
+
+  it("loads the model, measuring the thread count first", async () => {
+    loaded = await harness.core.api.loadModel({ modelId: await modelId("stories260K.gguf") });
+    expect(loaded.threadsSource).toBe("calibrated");
+    expect(loaded.calibration?.trials.length).toBeGreaterThanOrEqual(1);
+    expect(loaded.calibration?.trials.map((trial) => trial.threads)).toContain(loaded.threads);
+    const state = await harness.core.api.getEngineState();
+    expect(state.kind).toBe("ready");
+    const phases = harness.events.flatMap((event) =>
+      event.type === "engine" && event.state.kind === "loading" ? [event.state.phase] : [],
+    );
+    expect(phases).toContain("calibrating");
+  });
+
+  it("remembers the measured thread count for the next load", async () => {
+    const again = await harness.core.api.loadModel({ modelId: loaded.modelId });
+    expect(again.threadsSource).toBe("remembered");
+    expect(again.threads).toBe(loaded.threads);
+  });
+
+  it("streams a reply in deltas and saves both messages to disk", async () => {
+    chatId = (await harness.core.api.createChat()).id;
+    const deltas: string[] = [];
+    const stop = harness.core.onEvent((event: CoreEvent) => {
+      if (event.type === "generation.delta" && event.chatId === chatId) deltas.push(event.text);
+    });
+    const done = harness.waitFor(isDone(chatId));
+    const sent = await harness.core.api.sendMessage({ chatId, text: "Once upon a time there was a little dog." });
+    const { message } = await done;
+    stop();
+    expect(message.id).toBe(sent.assistantMessageId);
+    expect(message.status).toBe("complete");
+    expect(message.text.length).toBeGreaterThan(0);
+    expect(deltas.join("")).toBe(message.text);
+    expect(message.stats?.generatedTokens).toBeGreaterThan(0);
+    expect(message.stats?.tokensPerSecond).toBeGreaterThan(0);
+    expect(message.stats?.threads).toBe(loaded.threads);
+
+    const chat = await harness.core.api.getChat({ chatId });
+    expect(chat.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(chat.title).toBe("Once upon a time there was a little dog.");
+    const log = await readChatLog(path.join(harness.home, "chats", `${chatId}.jsonl`));
+    expect(log.skipped).toBe(0);
+    expect(log.events.filter((event) => event.type === "message")).toHaveLength(2);
+  });
+
+  it("refuses a second send while a reply is running", async () => {
+    const done = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "And then?" });
+    const busy = await rejection(harness.core.api.sendMessage({ chatId, text: "Hello again" }));
+    expect(busy.code).toBe("busy");
+    await done;
+  });
+
+  it("validates every call: unknown fields, wrong types and empty text are refused", async () => {
+    const { validatingResolver } = await import("../../electron/contract/validation.js");
+    const { requestSchemas } = await import("../../electron/contract/api.js");
+    const resolve = validatingResolver(requestSchemas);
+    const send = resolve("sendMessage", harness.core.api.sendMessage as (...args: unknown[]) => unknown);
+    for (const args of [[{ chatId, text: "   " }], [{ chatId, text: 5 }], [{ chatId, text: "hi", path: "/etc/passwd" }], []]) {
+      expect(() => send(...args)).toThrowError(QuantaError);
+    }
+    const unknown = resolve("__proto__", undefined);
+    expect(() => unknown()).toThrowError(/no method/);
+  });
+});
+
+// The tiny random Llama almost never ends a reply by itself: replies run until stopped.
+describe("stopping and crashing, with a model that never stops talking", () => {
+  let chatId: string;
+
+  function firstDelta() {
+    return harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "generation.delta" }> => event.type === "generation.delta" && event.chatId === chatId,
+    );
+  }
+
+  beforeAll(async () => {
+    await harness.core.api.loadModel({ modelId: await modelId("llama-2-tiny-random.gguf") });
+    chatId = (await harness.core.api.createChat()).id;
+  });
+
+  it("stops a reply when asked, keeping what was written", async () => {
+    const first = firstDelta();
+    const done = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "Tell me a very long story." });
+    await first;
+    await harness.core.api.stopGeneration({ chatId });
+    const { message } = await done;
+    expect(message.status).toBe("stopped");
+    expect(message.stats?.stopReason).toBe("stopped");
+    expect(message.stats?.generatedTokens).toBeLessThan(512);
+    expect(message.text.length).toBeGreaterThan(0);
+  });
+
+  it("survives the engine being killed mid-reply: the partial reply is kept and marked, the model comes back", async () => {
+    const first = firstDelta();
+    const done = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "One more story, please." });
+    await first;
+    const pid = harness.core.engine.pid;
+    expect(pid).toBeDefined();
+    process.kill(pid as number, "SIGKILL");
+    const { message } = await done;
+    expect(message.status).toBe("failed");
+    expect(message.error?.code).toBe("engine_crashed");
+    expect(message.text.length).toBeGreaterThan(0);
+
+    // A new engine starts by itself and the model that was loaded is loaded again.
+    await harness.waitForEngine("ready", 90_000);
+    expect(harness.core.engine.pid).not.toBe(pid);
+    const chat = await harness.core.api.getChat({ chatId });
+    expect(chat.messages.at(-1)).toMatchObject({ id: message.id, status: "failed" });
+
+    const next = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "Are you back?" });
+    await firstDelta();
+    await harness.core.api.stopGeneration({ chatId });
+    expect((await next).message.status).toBe("stopped");
+  });
+});
