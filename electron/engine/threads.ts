@@ -6,12 +6,12 @@ import type { ThreadCalibration, ThreadTrial } from "../contract/types.js";
 
 /**
  * The counts worth trying on a machine with `cores` cores usable for math: every count up
- * to 4, then a spread up to all cores, at most 6 trials.
+ * to 6 cores, else a spread that always includes all cores and all but one (at most 6 trials).
  */
 export function threadCandidates(cores: number): number[] {
   const max = Math.max(1, Math.floor(cores));
-  const picks = new Set<number>([1, 2, 3, 4, Math.round(max / 2), max - 1, max]);
-  return [...picks].filter((n) => n >= 1 && n <= max).sort((a, b) => a - b).slice(0, 6);
+  if (max <= 6) return Array.from({ length: max }, (_, index) => index + 1);
+  return [...new Set([1, 2, 4, Math.round(max / 2), max - 1, max])].sort((a, b) => a - b);
 }
 
 /**

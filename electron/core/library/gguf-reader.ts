@@ -369,8 +369,8 @@ class HeaderParser {
       this.context = `metadata entry ${index + 1} of ${kvCount}`;
       const key = await this.readString();
       if (key === "") throw invalid(`${fileName} is damaged: ${this.context} has an empty key.`);
-      if (Object.hasOwn(metadata, key)) throw invalid(`${fileName} is damaged: the metadata key "${key}" appears twice.`);
-      this.context = `metadata entry ${index + 1} of ${kvCount} ("${key}")`;
+      if (Object.hasOwn(metadata, key)) throw invalid(`${fileName} is damaged: the metadata key ${quote(key)} appears twice.`);
+      this.context = `metadata entry ${index + 1} of ${kvCount} (${quote(key)})`;
       await this.need(4);
       const type = this.valueType(this.u32());
       if (type === "array") {
@@ -392,12 +392,13 @@ class HeaderParser {
     for (let index = 0; index < tensorCount; index++) {
       this.context = `tensor ${index + 1} of ${tensorCount}`;
       const tensor = await this.readTensorInfo(alignment);
-      if (tensorNames.has(tensor.name)) throw invalid(`${fileName} is damaged: the tensor "${tensor.name}" appears twice.`);
+      if (tensorNames.has(tensor.name)) throw invalid(`${fileName} is damaged: the tensor ${quote(tensor.name)} appears twice.`);
       tensorNames.add(tensor.name);
       tensors.push(tensor);
     }
 
     // llama.cpp pads the data section's start only when there is data (vocab-only files have none).
+    this.context = "the padding before the tensor data";
     const dataOffset = tensorCount > 0 ? alignUp(this.pos, alignment) : this.pos;
     if (dataOffset > fileSize) throw this.truncatedHeader();
 
@@ -405,6 +406,15 @@ class HeaderParser {
     for (const tensor of tensors) dataEnd = Math.max(dataEnd, dataOffset + tensor.offset + tensor.byteSize);
     if (dataEnd > fileSize) {
       throw invalid(`${fileName} is truncated: its tensors need ${dataEnd} bytes but the file has ${fileSize}.`);
+    }
+    // Tensors may be stored in any order, but never on top of each other.
+    const byOffset = [...tensors].sort((a, b) => a.offset - b.offset);
+    for (let i = 1; i < byOffset.length; i++) {
+      const previous = byOffset[i - 1];
+      const tensor = byOffset[i];
+      if (previous !== undefined && tensor !== undefined && tensor.offset < previous.offset + previous.byteSize) {
+        throw invalid(`${fileName} is damaged: the data of tensors ${quote(previous.name)} and ${quote(tensor.name)} overlap.`);
+      }
     }
 
     return { version, alignment, dataOffset, fileSize, metadata, metadataTypes, tensors };
@@ -472,7 +482,7 @@ class HeaderParser {
     if (Buffer.byteLength(name) > GGUF_LIMITS.maxTensorNameBytes) {
       throw invalid(`${fileName} is damaged: ${this.context} has a name longer than the ${GGUF_LIMITS.maxTensorNameBytes} bytes llama.cpp allows.`);
     }
-    this.context = `${this.context} ("${name}")`;
+    this.context = `${this.context} (${quote(name)})`;
 
     await this.need(4);
     const nDims = this.u32();
@@ -514,8 +524,8 @@ class HeaderParser {
     const byteSize = (elementCount / traits.blockSize) * traits.bytesPerBlock;
 
     const offset = this.u64Number();
-    if (!Number.isSafeInteger(offset) || offset > this.fileSize) {
-      throw invalid(`${fileName} is truncated or damaged: ${this.context} starts at byte ${formatCount(offset)} of the data, past the end of the file.`);
+    if (!Number.isSafeInteger(offset)) {
+      throw invalid(`${fileName} is damaged: ${this.context} has an invalid data offset (${formatCount(offset)}).`);
     }
     if (offset % alignment !== 0) {
       throw invalid(`${fileName} is damaged: ${this.context} starts at data offset ${offset}, which is not a multiple of the alignment ${alignment}.`);
@@ -723,6 +733,12 @@ function safeNumber(value: bigint): number | bigint {
 
 function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
+}
+
+/** A name from the file, quoted and cut short: it is untrusted and may be megabytes long. */
+function quote(name: string): string {
+  const short = name.length > 80 ? `${name.slice(0, 77)}...` : name;
+  return JSON.stringify(short);
 }
 
 function formatCount(value: number): string {

@@ -1,0 +1,166 @@
+// `npm run bench`: Quanta's generation speed through the full path (core + engine process)
+// against node-llama-cpp's raw LlamaContextSequence.evaluate with the best thread count,
+// measured in one run on the same model. Prints ratios; absolute numbers vary by machine.
+//
+// Models: stories260K from QUANTA_TEST_MODELS, and a synthetic ~134M-parameter llama
+// quantized to Q4_K_M (made once and cached in QUANTA_BENCH_CACHE, default the OS temp folder).
+
+import { existsSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { getLlama, LlamaLogLevel, resolveChatWrapper, type LlamaModel, type Token } from "node-llama-cpp";
+import type { CoreEvent } from "../../electron/contract/types.js";
+import { DEFAULT_SAMPLING } from "../../electron/core/settings/defaults.js";
+import { threadCandidates } from "../../electron/engine/threads.js";
+import { quantizeModel } from "../../electron/engine/quantize.js";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { isDone, startCore } from "../support/core-harness.js";
+import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
+
+const RUNS = 5;
+const PROMPT = "Once upon a time, in a small village by the sea, there lived a girl who loved boats.";
+
+interface Measured {
+  label: string;
+  rawBestThreads: number;
+  rawGreedy: number;
+  rawSampled: number;
+  quanta: number;
+  quantaThreads: number;
+  engineReported: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** The prompt exactly as Quanta builds it: the user's message through the model's chat template. */
+function chatPrompt(model: LlamaModel): Token[] {
+  const wrapper = resolveChatWrapper(model);
+  const state = wrapper.generateContextState({
+    chatHistory: [{ type: "user", text: PROMPT }, { type: "model", response: [] }],
+  });
+  return state.contextText.tokenize(model.tokenizer);
+}
+
+/** Tokens per second of raw evaluate, first token excluded, median of RUNS. */
+async function rawRate(model: LlamaModel, threads: number, tokens: number, sampled: boolean): Promise<number> {
+  const context = await model.createContext({ contextSize: Math.min(2048, model.trainContextSize), threads });
+  const prompt = chatPrompt(model);
+  const sequence = context.getSequence();
+  const rates: number[] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    await sequence.clearHistory();
+    let count = 0;
+    let first = 0;
+    const options = sampled
+      ? { temperature: DEFAULT_SAMPLING.temperature, topK: DEFAULT_SAMPLING.topK, topP: DEFAULT_SAMPLING.topP, minP: DEFAULT_SAMPLING.minP, seed: run + 1 }
+      : { temperature: 0 };
+    for await (const token of sequence.evaluate(prompt, options)) {
+      void token;
+      count += 1;
+      if (count === 1) first = performance.now();
+      if (count >= tokens) break;
+    }
+    rates.push(((count - 1) * 1000) / (performance.now() - first));
+  }
+  await context.dispose();
+  return median(rates);
+}
+
+async function measureRaw(file: string, tokens: number) {
+  const llama = await getLlama({ gpu: "auto", build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: file });
+  let best = { threads: 1, rate: 0 };
+  for (const threads of threadCandidates(llama.cpuMathCores)) {
+    const rate = await rawRate(model, threads, tokens, false);
+    console.log(`  raw evaluate, ${threads} thread(s): ${rate.toFixed(1)} tok/s`);
+    if (rate > best.rate) best = { threads, rate };
+  }
+  const sampled = await rawRate(model, best.threads, tokens, true);
+  console.log(`  raw evaluate with Quanta's default sampling, ${best.threads} thread(s): ${sampled.toFixed(1)} tok/s`);
+  await model.dispose();
+  await llama.dispose();
+  return { bestThreads: best.threads, greedy: best.rate, sampled };
+}
+
+/** Quanta's rate as a client of the core sees it: from sending a message to the reply's done event. */
+async function measureQuanta(file: string, tokens: number) {
+  const folder = path.dirname(file);
+  const harness = await startCore([folder], { sampling: { maxTokens: tokens } });
+  try {
+    await harness.waitForEngine("idle");
+    const entry = (await harness.core.api.listModels()).find((model) => model.fileName === path.basename(file));
+    if (!entry) throw new Error(`${file} is not in the library`);
+    const loaded = await harness.core.api.loadModel({ modelId: entry.id });
+    const observed: number[] = [];
+    const reported: number[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      const chat = await harness.core.api.createChat();
+      const done = harness.waitFor(isDone(chat.id), 300_000);
+      const sentAt = performance.now();
+      await harness.core.api.sendMessage({ chatId: chat.id, text: PROMPT });
+      const { message } = (await done) as Extract<CoreEvent, { type: "generation.done" }>;
+      const elapsedMs = performance.now() - sentAt;
+      const stats = message.stats;
+      if (!stats || stats.generatedTokens < 2) continue;
+      observed.push(((stats.generatedTokens - 1) * 1000) / (elapsedMs - stats.timeToFirstTokenMs));
+      reported.push(stats.tokensPerSecond);
+    }
+    return { threads: loaded.threads, observed: median(observed), reported: median(reported) };
+  } finally {
+    await harness.close();
+  }
+}
+
+async function syntheticQ4(): Promise<string> {
+  const cache = process.env.QUANTA_BENCH_CACHE ?? path.join(os.tmpdir(), "quanta-bench");
+  const folder = path.join(cache, "synthetic-134m");
+  const q4 = path.join(folder, "synthetic-134m-Q4_K_M.gguf");
+  if (existsSync(q4)) return q4;
+  await fs.mkdir(folder, { recursive: true });
+  const f16 = path.join(cache, "synthetic-134m-F16.gguf");
+  console.log("Making the synthetic 134M model (once; cached in", cache, ")");
+  await writeSyntheticLlama(f16, {
+    tokenizerFrom: TINY_RANDOM_MODEL,
+    embeddingLength: 768,
+    layers: 12,
+    feedForwardLength: 2048,
+    heads: 12,
+    contextLength: 2048,
+    type: "F16",
+    seed: 134,
+    name: "synthetic-134m",
+  });
+  await quantizeModel({ input: f16, output: q4, type: "Q4_K_M" });
+  await fs.rm(f16, { force: true });
+  return q4;
+}
+
+async function bench(label: string, file: string, tokens: number): Promise<Measured> {
+  console.log(`\n${label} (${path.basename(file)}), ${tokens} tokens per reply, median of ${RUNS}`);
+  const raw = await measureRaw(file, tokens);
+  const quanta = await measureQuanta(file, tokens);
+  console.log(`  Quanta full path, ${quanta.threads} thread(s) (its own choice): ${quanta.observed.toFixed(1)} tok/s (engine-reported ${quanta.reported.toFixed(1)})`);
+  return {
+    label,
+    rawBestThreads: raw.bestThreads,
+    rawGreedy: raw.greedy,
+    rawSampled: raw.sampled,
+    quanta: quanta.observed,
+    quantaThreads: quanta.threads,
+    engineReported: quanta.reported,
+  };
+}
+
+const results = [await bench("stories260K", STORIES_MODEL, 256), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128)];
+
+console.log("\n| model | raw best threads | raw evaluate tok/s | Quanta threads | Quanta full path tok/s | ratio | ratio vs raw with same sampling |");
+console.log("|---|---|---|---|---|---|---|");
+for (const r of results) {
+  console.log(
+    `| ${r.label} | ${r.rawBestThreads} | ${r.rawGreedy.toFixed(1)} | ${r.quantaThreads} | ${r.quanta.toFixed(1)} | ${(r.quanta / r.rawGreedy).toFixed(3)} | ${(r.quanta / r.rawSampled).toFixed(3)} |`,
+  );
+}

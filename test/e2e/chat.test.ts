@@ -1,0 +1,121 @@
+// End to end, as a person uses it: `quanta serve`, Chromium, pick the model, load it, send
+// a message, watch the reply stream in, stop a reply, start a new chat.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import WebSocket from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { REPO_ROOT, STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+beforeAll(async () => {
+  models = await tempDir("e2e-models");
+  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
+  // Random weights and a 32000-token vocabulary: replies run until stopped, slowly enough
+  // (about 40M parameters) for a person to press Stop while one is streaming.
+  await writeSyntheticLlama(path.join(models, "synthetic-talker.gguf"), {
+    tokenizerFrom: TINY_RANDOM_MODEL,
+    embeddingLength: 512,
+    layers: 2,
+    feedForwardLength: 1024,
+    heads: 8,
+    contextLength: 4096,
+    type: "F32",
+    seed: 7,
+    name: "synthetic-talker",
+  });
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await app?.stop();
+  await fs.rm(models, { recursive: true, force: true });
+});
+
+async function loadModel(name: RegExp): Promise<void> {
+  const picker = page.getByRole("combobox", { name: "Model" });
+  const option = picker.getByRole("option", { name });
+  await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
+  await page.getByRole("button", { name: "Load model" }).click();
+  await page.getByText(/threads?/i).first().waitFor({ timeout: 120_000 });
+  await expect.poll(async () => page.getByRole("button", { name: "Load model" }).isEnabled(), { timeout: 120_000 }).toBe(true);
+}
+
+describe("quanta serve", () => {
+  it("prints one URL with a token, and refuses the WebSocket without it", async () => {
+    const url = new URL(app.url);
+    expect(url.hostname).toBe("127.0.0.1");
+    const token = url.searchParams.get("token") ?? "";
+    expect(token.length).toBeGreaterThanOrEqual(24);
+    for (const bad of ["", "?token=wrong", `?token=${token.slice(0, -1)}x`]) {
+      const refused = await new Promise<string>((resolve) => {
+        const socket = new WebSocket(`ws://${url.host}/rpc${bad}`);
+        socket.on("open", () => resolve("open"));
+        socket.on("unexpected-response", (_request, response) => resolve(String(response.statusCode)));
+        socket.on("error", () => resolve("error"));
+      });
+      expect(refused).toBe("401");
+    }
+  });
+
+  it("serves the app with a strict content security policy and no path escapes", async () => {
+    const base = new URL(app.url);
+    const index = await fetch(new URL("/", base));
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-security-policy")).toContain("script-src 'self'");
+    for (const escape of ["/../package.json", "/%2e%2e/package.json", "/..%2f..%2fpackage.json"]) {
+      const response = await fetch(new URL(escape, base));
+      expect(response.status).toBe(404);
+    }
+    void REPO_ROOT;
+  });
+});
+
+describe("chatting in the browser", () => {
+  it("picks stories260K, loads it, sends a message and reads a streamed reply with its speed", async () => {
+    await page.goto(app.url);
+    await loadModel(/stories260K/);
+    await expect.poll(() => page.getByText(/thread/i).count()).toBeGreaterThan(0);
+
+    await page.getByRole("textbox", { name: "Message" }).fill("Once upon a time there was a cat.");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => page.getByText("Once upon a time there was a cat.").count()).toBeGreaterThan(0);
+    // The reply's figures appear once it is complete.
+    await page.getByText(/tok\/s/).first().waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByRole("textbox", { name: "Message" }).inputValue()).toBe("");
+
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "chat.png") });
+  });
+
+  it("stops a reply that would otherwise run on, and starts a new chat", async () => {
+    await loadModel(/synthetic-talker/);
+    await page.getByRole("textbox", { name: "Message" }).fill("Talk forever.");
+    await page.getByRole("button", { name: "Send" }).click();
+    const stop = page.getByRole("button", { name: "Stop" });
+    await stop.waitFor({ state: "visible" });
+    await stop.click();
+    await page.getByText(/stopped/i).first().waitFor({ timeout: 30_000 });
+
+    await page.getByRole("button", { name: "New chat" }).click();
+    await expect.poll(() => page.getByText("Talk forever.").count()).toBe(0);
+  });
+
+  it("keeps the conversation across a page reload", async () => {
+    await page.reload();
+    // The most recent chat opens again: the empty new chat. Its predecessor is still on disk.
+    const chats = await fs.readdir(path.join(app.home, "chats"));
+    expect(chats.filter((name) => name.endsWith(".jsonl")).length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { QuantaError, toWireError } from "../../electron/contract/errors.js";
+import { validatingResolver } from "../../electron/contract/validation.js";
+import { decodeRpcText, encodeRpcText } from "../../electron/contract/wire.js";
+
+describe("errors on the wire", () => {
+  it("cross as code plus message and come back as QuantaError", () => {
+    const sent = encodeRpcText({ t: "s", i: "1", e: new QuantaError("busy", "A reply is running.") });
+    expect(JSON.parse(sent)).toEqual({ t: "s", i: "1", e: { code: "busy", message: "A reply is running." } });
+    const received = decodeRpcText(sent) as { e: unknown };
+    expect(received.e).toBeInstanceOf(QuantaError);
+    expect(received.e).toMatchObject({ code: "busy", message: "A reply is running." });
+  });
+
+  it("turns foreign errors into internal errors that keep their message", () => {
+    expect(toWireError(new TypeError("x is undefined"))).toEqual({ code: "internal", message: "x is undefined" });
+    expect(toWireError({ code: "not_a_code", message: "m" })).toEqual({ code: "internal", message: "m" });
+    expect(toWireError(undefined).code).toBe("internal");
+    const decoded = decodeRpcText(JSON.stringify({ t: "s", i: "2", e: { weird: true } })) as { e: QuantaError };
+    expect(decoded.e.code).toBe("internal");
+  });
+
+  it("leaves ordinary messages alone", () => {
+    const message = { t: "q", i: "3", m: "listModels", a: [] };
+    expect(decodeRpcText(encodeRpcText(message))).toEqual(message);
+    expect(() => decodeRpcText(42)).toThrow();
+  });
+});
+
+describe("validating resolver", () => {
+  const resolve = validatingResolver({ greet: z.tuple([z.object({ name: z.string().min(1) }).strict()]) });
+  const greet = (request: { name: string }) => `hello ${request.name}`;
+
+  it("passes parsed arguments to the handler", () => {
+    expect(resolve("greet", greet as (...args: unknown[]) => unknown)({ name: "Ada" })).toBe("hello Ada");
+  });
+
+  it("refuses bad arguments with invalid_request and a sentence saying what is wrong", () => {
+    const handler = resolve("greet", greet as (...args: unknown[]) => unknown);
+    for (const args of [[], [{ name: "" }], [{ name: "Ada", extra: 1 }], [{ name: 7 }], [{ name: "Ada" }, "surplus"]]) {
+      try {
+        handler(...args);
+        throw new Error(`accepted ${JSON.stringify(args)}`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(QuantaError);
+        expect((error as QuantaError).code).toBe("invalid_request");
+        expect((error as QuantaError).message).toMatch(/^Invalid call to greet: /);
+      }
+    }
+  });
+
+  it("refuses methods without a schema, including prototype names", () => {
+    for (const name of ["missing", "__proto__", "constructor", "toString"]) {
+      expect(() => resolve(name, undefined)()).toThrow(/no method/);
+    }
+  });
+});
