@@ -110,7 +110,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       if (result.calibration) await threadMemory.remember(fileKey, result.calibration).catch(() => undefined);
       const model: LoadedModel = {
         modelId,
-        name: entry.summary.name,
+        name: entry.summary.fileName.replace(/\.gguf$/i, ""),
         contextSize: result.contextSize,
         threads: result.threads,
         threadsSource: result.calibration ? "calibrated" : "remembered",

@@ -1,0 +1,62 @@
+// Translation and locale-aware formatting. Every visible string goes through t(); reading
+// settings.language inside it makes each caller re-render when the language changes.
+
+import { settings } from "../stores/settings.svelte.js";
+import { en, type MessageKey } from "./en.js";
+import type { Language } from "./languages.js";
+import { zhCN } from "./zh-CN.js";
+
+export type { MessageKey } from "./en.js";
+export { LANGUAGES, type Language } from "./languages.js";
+
+const dictionaries: Record<Language, Record<MessageKey, string>> = { en, "zh-CN": zhCN };
+
+type Params = Readonly<Record<string, string | number>>;
+
+/** Keys that come in .one/.other pairs, named without the suffix. */
+export type PluralKey = { [K in MessageKey]: K extends `${infer Base}.one` ? Base : never }[MessageKey];
+
+function fill(text: string, params: Params | undefined): string {
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (match, name: string) => {
+    const value = params[name];
+    return value === undefined ? match : typeof value === "number" ? formatNumber(value) : value;
+  });
+}
+
+export function t(key: MessageKey, params?: Params): string {
+  return fill(dictionaries[settings.language][key], params);
+}
+
+/** A count with its noun, in the plural form the language needs; {count} is the number. */
+export function tn(key: PluralKey, count: number, params?: Params): string {
+  const form = new Intl.PluralRules(settings.language).select(count) === "one" ? "one" : "other";
+  return fill(dictionaries[settings.language][`${key}.${form}`], { ...params, count });
+}
+
+export function formatNumber(value: number, maximumFractionDigits = 0): string {
+  return new Intl.NumberFormat(settings.language, { maximumFractionDigits }).format(value);
+}
+
+/** A speed or rate: one decimal below 100, none above, so the figure stays readable. */
+export function formatRate(value: number): string {
+  return formatNumber(value, value < 100 ? 1 : 0);
+}
+
+/** File sizes in decimal units, as disks and model hubs state them. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"] as const;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${formatNumber(value, value < 10 && unit > 0 ? 1 : 0)} ${units[unit] ?? "B"}`;
+}
+
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(settings.language, { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
