@@ -20,9 +20,9 @@ import {
   type GgufTypedValue,
   type SyntheticLlamaInfo,
 } from "../fixtures/gguf-writer.js";
+import { STORIES_MODEL } from "../support/paths.js";
 
-const modelsDir = process.env.QUANTA_TEST_MODELS ?? path.resolve(import.meta.dirname, "../../../shared/models");
-const storiesPath = path.join(modelsDir, "stories260K.gguf");
+const storiesPath = STORIES_MODEL;
 
 const SHAPE = { embeddingLength: 256, layers: 2, feedForwardLength: 512, heads: 4, contextLength: 512 } as const;
 

@@ -20,10 +20,10 @@ import {
   type GgufValue,
 } from "../../electron/core/library/gguf-reader.js";
 import { writeGguf, type GgufTensorSpec, type GgufTypedValue } from "../fixtures/gguf-writer.js";
+import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
 
-const modelsDir = process.env.QUANTA_TEST_MODELS ?? path.resolve(import.meta.dirname, "../../../shared/models");
-const stories = path.join(modelsDir, "stories260K.gguf");
-const tinyLlama2 = path.join(modelsDir, "llama-2-tiny-random.gguf");
+const stories = STORIES_MODEL;
+const tinyLlama2 = TINY_RANDOM_MODEL;
 
 let tempDir = "";
 beforeAll(async () => {
