@@ -3,13 +3,14 @@
 // Electron runtime binary is not installed (its download is blocked on some machines) the
 // test is skipped, and the reason is in the suite's name so every reporter shows it.
 
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { _electron as electron } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { findElectronRuntime } from "../../electron/main/electron-runtime.js";
-import { DIST, REPO_ROOT, tempDir } from "../support/paths.js";
+import { CLI_ENTRY, DIST, REPO_ROOT, tempDir } from "../support/paths.js";
 
 const runtime = findElectronRuntime(REPO_ROOT);
 const missing = "missing" in runtime ? runtime.missing : null;
@@ -39,6 +40,31 @@ describe(suiteName, () => {
       await page.getByRole("combobox", { name: "Model" }).waitFor({ state: "visible", timeout: 60_000 });
     } finally {
       await app.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("quanta start", () => {
+  it.skipIf(missing === null)("says in one sentence that Electron is missing and serves the app instead", async () => {
+    const home = await tempDir("start");
+    const child = spawn(process.execPath, [CLI_ENTRY, "start", "--port", "0"], {
+      env: { ...process.env, QUANTA_HOME: home, QUANTA_MODELS: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await expect.poll(() => output, { timeout: 60_000 }).toMatch(/Open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/);
+      const firstLine = output.split("\n")[0] ?? "";
+      expect(firstLine).toContain("The Electron runtime is not installed");
+      expect(firstLine).toContain("Starting headless mode instead");
+      const url = /Open (\S+)/.exec(output)?.[1] ?? "";
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
       await rm(home, { recursive: true, force: true });
     }
   });
