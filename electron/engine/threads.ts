@@ -34,7 +34,7 @@ export interface CalibrationBudget {
   maxMsPerTrial: number;
 }
 
-export const DEFAULT_CALIBRATION_BUDGET: CalibrationBudget = { tokens: 48, maxMsPerTrial: 1500 };
+export const DEFAULT_CALIBRATION_BUDGET: CalibrationBudget = { tokens: 32, maxMsPerTrial: 1000 };
 
 /** Generation speed at one thread count, through the same evaluate loop the chat uses. */
 async function measureTrial(model: LlamaModel, threads: number, budget: CalibrationBudget): Promise<number> {
@@ -63,21 +63,42 @@ async function measureTrial(model: LlamaModel, threads: number, budget: Calibrat
   }
 }
 
+/**
+ * Measures generation at each candidate count and picks the fastest. A warm-up run first
+ * pages the weights in; then two passes in opposite orders, keeping each count's best, so a
+ * passing disturbance (another program, a page fault) cannot make a count look slow.
+ */
 export async function calibrateThreads(
   model: LlamaModel,
   cores: number,
   onProgress: (fraction: number) => void,
   budget: CalibrationBudget = DEFAULT_CALIBRATION_BUDGET,
 ): Promise<ThreadCalibration> {
-  const candidates = threadCandidates(cores);
-  const trials: ThreadTrial[] = [];
+  let candidates = threadCandidates(cores);
+  await measureTrial(model, 1, { tokens: 4, maxMsPerTrial: budget.maxMsPerTrial });
+  const best = new Map<number, number>();
+  const record = (threads: number, rate: number) => best.set(threads, Math.max(best.get(threads) ?? 0, rate));
+
+  // First pass, fewest threads first: speed falls off steeply once threads contend, so
+  // counts past one that runs at under half the best so far are not worth trying.
   for (const [index, threads] of candidates.entries()) {
-    const tokensPerSecond = await measureTrial(model, threads, budget);
-    trials.push({ threads, tokensPerSecond: Math.round(tokensPerSecond * 10) / 10 });
-    onProgress((index + 1) / candidates.length);
-    // Speed falls off steeply once threads contend; more threads past that only cost time.
-    const best = Math.max(...trials.map((trial) => trial.tokensPerSecond));
-    if (tokensPerSecond < best * 0.5 && index >= 1) break;
+    record(threads, await measureTrial(model, threads, budget));
+    onProgress((index + 1) / (candidates.length * 2));
+    const fastest = Math.max(...best.values());
+    if ((best.get(threads) ?? 0) < fastest * 0.5) {
+      candidates = candidates.slice(0, index + 1);
+      break;
+    }
   }
+  for (const [index, threads] of [...candidates].reverse().entries()) {
+    record(threads, await measureTrial(model, threads, budget));
+    onProgress((candidates.length + index + 1) / (candidates.length * 2));
+  }
+  onProgress(1);
+
+  const trials: ThreadTrial[] = candidates.map((threads) => ({
+    threads,
+    tokensPerSecond: Math.round((best.get(threads) ?? 0) * 10) / 10,
+  }));
   return { chosen: chooseThreads(trials), trials, measuredAt: new Date().toISOString() };
 }

@@ -8,16 +8,15 @@
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { getLlama, LlamaLogLevel, resolveChatWrapper, type LlamaModel, type Token } from "node-llama-cpp";
-import type { CoreEvent } from "../../electron/contract/types.js";
+import { getLlama, LlamaLogLevel, resolveChatWrapper, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { DEFAULT_SAMPLING } from "../../electron/core/settings/defaults.js";
 import { threadCandidates } from "../../electron/engine/threads.js";
 import { quantizeModel } from "../../electron/engine/quantize.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { isDone, startCore } from "../support/core-harness.js";
+import { isDone, startCore, type CoreHarness } from "../support/core-harness.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
 
-const RUNS = 5;
+const ROUNDS = 9;
 const PROMPT = "Once upon a time, in a small village by the sea, there lived a girl who loved boats.";
 
 interface Measured {
@@ -45,74 +44,100 @@ function chatPrompt(model: LlamaModel): Token[] {
   return state.contextText.tokenize(model.tokenizer);
 }
 
-/** Tokens per second of raw evaluate, first token excluded, median of RUNS. */
-async function rawRate(model: LlamaModel, threads: number, tokens: number, sampled: boolean): Promise<number> {
-  const context = await model.createContext({ contextSize: Math.min(2048, model.trainContextSize), threads });
-  const prompt = chatPrompt(model);
-  const sequence = context.getSequence();
-  const rates: number[] = [];
-  for (let run = 0; run < RUNS; run += 1) {
-    await sequence.clearHistory();
-    let count = 0;
-    let first = 0;
-    const options = sampled
-      ? { temperature: DEFAULT_SAMPLING.temperature, topK: DEFAULT_SAMPLING.topK, topP: DEFAULT_SAMPLING.topP, minP: DEFAULT_SAMPLING.minP, seed: run + 1 }
-      : { temperature: 0 };
-    for await (const token of sequence.evaluate(prompt, options)) {
-      void token;
-      count += 1;
-      if (count === 1) first = performance.now();
-      if (count >= tokens) break;
-    }
-    rates.push(((count - 1) * 1000) / (performance.now() - first));
+/** Raw evaluate's generation rate for one reply, first token excluded. */
+async function rawReply(sequence: LlamaContextSequence, prompt: Token[], tokens: number, seed: number | null): Promise<number> {
+  await sequence.clearHistory();
+  const options =
+    seed === null
+      ? { temperature: 0 }
+      : { temperature: DEFAULT_SAMPLING.temperature, topK: DEFAULT_SAMPLING.topK, topP: DEFAULT_SAMPLING.topP, minP: DEFAULT_SAMPLING.minP, seed };
+  let count = 0;
+  let first = 0;
+  for await (const token of sequence.evaluate(prompt, options)) {
+    void token;
+    count += 1;
+    if (count === 1) first = performance.now();
+    if (count >= tokens) break;
   }
-  await context.dispose();
-  return median(rates);
-}
-
-async function measureRaw(file: string, tokens: number) {
-  const llama = await getLlama({ gpu: "auto", build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
-  const model = await llama.loadModel({ modelPath: file });
-  let best = { threads: 1, rate: 0 };
-  for (const threads of threadCandidates(llama.cpuMathCores)) {
-    const rate = await rawRate(model, threads, tokens, false);
-    console.log(`  raw evaluate, ${threads} thread(s): ${rate.toFixed(1)} tok/s`);
-    if (rate > best.rate) best = { threads, rate };
-  }
-  const sampled = await rawRate(model, best.threads, tokens, true);
-  console.log(`  raw evaluate with Quanta's default sampling, ${best.threads} thread(s): ${sampled.toFixed(1)} tok/s`);
-  await model.dispose();
-  await llama.dispose();
-  return { bestThreads: best.threads, greedy: best.rate, sampled };
+  return ((count - 1) * 1000) / (performance.now() - first);
 }
 
 /** Quanta's rate as a client of the core sees it: from sending a message to the reply's done event. */
-async function measureQuanta(file: string, tokens: number) {
-  const folder = path.dirname(file);
-  const harness = await startCore([folder], { sampling: { maxTokens: tokens } });
+async function quantaReply(harness: CoreHarness): Promise<{ observed: number; reported: number }> {
+  const chat = await harness.core.api.createChat();
+  const done = harness.waitFor(isDone(chat.id), 300_000);
+  const sentAt = performance.now();
+  await harness.core.api.sendMessage({ chatId: chat.id, text: PROMPT });
+  const { message } = await done;
+  const elapsedMs = performance.now() - sentAt;
+  const stats = message.stats;
+  if (!stats || stats.generatedTokens < 2) throw new Error(`the reply was too short to time: ${JSON.stringify(stats)}`);
+  return {
+    observed: ((stats.generatedTokens - 1) * 1000) / (elapsedMs - stats.timeToFirstTokenMs),
+    reported: stats.tokensPerSecond,
+  };
+}
+
+/**
+ * Raw evaluate at its best thread count and Quanta's full path on the same model, measured
+ * in alternating rounds so that drift in the machine's speed touches both alike.
+ */
+async function bench(label: string, file: string, tokens: number): Promise<Measured> {
+  console.log(`\n${label} (${path.basename(file)}), ${tokens} tokens per reply, ${ROUNDS} alternating rounds`);
+  const llama = await getLlama({ gpu: "auto", build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: file });
+  const prompt = chatPrompt(model);
+  const contexts = new Map<number, LlamaContextSequence>();
+  let best = { threads: 1, rate: 0 };
+  for (const threads of threadCandidates(llama.cpuMathCores)) {
+    const context = await model.createContext({ contextSize: Math.min(2048, model.trainContextSize), threads });
+    const sequence = context.getSequence();
+    contexts.set(threads, sequence);
+    const rate = median([await rawReply(sequence, prompt, tokens, null), await rawReply(sequence, prompt, tokens, null)]);
+    console.log(`  raw evaluate, ${threads} thread(s): ${rate.toFixed(1)} tok/s`);
+    if (rate > best.rate) best = { threads, rate };
+  }
+  for (const [threads, sequence] of contexts) if (threads !== best.threads) await sequence.context.dispose();
+  const raw = contexts.get(best.threads) as LlamaContextSequence;
+
+  const harness = await startCore([path.dirname(file)], { sampling: { maxTokens: tokens } });
+  const greedy: number[] = [];
+  const sampled: number[] = [];
+  const observed: number[] = [];
+  const reported: number[] = [];
+  let quantaThreads = 0;
   try {
     await harness.waitForEngine("idle");
     const entry = (await harness.core.api.listModels()).find((model) => model.fileName === path.basename(file));
     if (!entry) throw new Error(`${file} is not in the library`);
     const loaded = await harness.core.api.loadModel({ modelId: entry.id });
-    const observed: number[] = [];
-    const reported: number[] = [];
-    for (let run = 0; run < RUNS; run += 1) {
-      const chat = await harness.core.api.createChat();
-      const done = harness.waitFor(isDone(chat.id), 300_000);
-      const sentAt = performance.now();
-      await harness.core.api.sendMessage({ chatId: chat.id, text: PROMPT });
-      const { message } = (await done) as Extract<CoreEvent, { type: "generation.done" }>;
-      const elapsedMs = performance.now() - sentAt;
-      const stats = message.stats;
-      if (!stats || stats.generatedTokens < 2) continue;
-      observed.push(((stats.generatedTokens - 1) * 1000) / (elapsedMs - stats.timeToFirstTokenMs));
-      reported.push(stats.tokensPerSecond);
+    quantaThreads = loaded.threads;
+    const trials = loaded.calibration?.trials.map((trial) => `${trial.threads}: ${trial.tokensPerSecond} tok/s`).join(", ");
+    console.log(`  Quanta's thread calibration: ${trials ?? "none"} → ${loaded.threads}`);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      greedy.push(await rawReply(raw, prompt, tokens, null));
+      sampled.push(await rawReply(raw, prompt, tokens, round + 1));
+      const quanta = await quantaReply(harness);
+      observed.push(quanta.observed);
+      reported.push(quanta.reported);
     }
-    return { threads: loaded.threads, observed: median(observed), reported: median(reported) };
   } finally {
     await harness.close();
+    await model.dispose();
+    await llama.dispose();
   }
+  const result: Measured = {
+    label,
+    rawBestThreads: best.threads,
+    rawGreedy: median(greedy),
+    rawSampled: median(sampled),
+    quanta: median(observed),
+    quantaThreads,
+    engineReported: median(reported),
+  };
+  console.log(`  raw evaluate, ${best.threads} thread(s): greedy ${result.rawGreedy.toFixed(1)} tok/s, with Quanta's default sampling ${result.rawSampled.toFixed(1)} tok/s`);
+  console.log(`  Quanta full path, ${quantaThreads} thread(s) (its own choice): ${result.quanta.toFixed(1)} tok/s (engine-reported ${result.engineReported.toFixed(1)})`);
+  return result;
 }
 
 async function syntheticQ4(): Promise<string> {
@@ -139,23 +164,7 @@ async function syntheticQ4(): Promise<string> {
   return q4;
 }
 
-async function bench(label: string, file: string, tokens: number): Promise<Measured> {
-  console.log(`\n${label} (${path.basename(file)}), ${tokens} tokens per reply, median of ${RUNS}`);
-  const raw = await measureRaw(file, tokens);
-  const quanta = await measureQuanta(file, tokens);
-  console.log(`  Quanta full path, ${quanta.threads} thread(s) (its own choice): ${quanta.observed.toFixed(1)} tok/s (engine-reported ${quanta.reported.toFixed(1)})`);
-  return {
-    label,
-    rawBestThreads: raw.bestThreads,
-    rawGreedy: raw.greedy,
-    rawSampled: raw.sampled,
-    quanta: quanta.observed,
-    quantaThreads: quanta.threads,
-    engineReported: quanta.reported,
-  };
-}
-
-const results = [await bench("stories260K", STORIES_MODEL, 256), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128)];
+const results = [await bench("stories260K", STORIES_MODEL, 512), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128)];
 
 console.log("\n| model | raw best threads | raw evaluate tok/s | Quanta threads | Quanta full path tok/s | ratio | ratio vs raw with same sampling |");
 console.log("|---|---|---|---|---|---|---|");
