@@ -55,10 +55,6 @@ const api: EngineApi = {
   stop: async ({ requestId }) => {
     if (activeRequest?.id === requestId) activeRequest.stopRequested = true;
   },
-
-  crash: async () => {
-    setImmediate(() => process.abort());
-  },
 };
 
 const core = createBirpc<EngineEvents, EngineApi>(api, {

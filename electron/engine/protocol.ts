@@ -51,7 +51,6 @@ export const engineRequestSchemas = {
   unloadModel: z.tuple([]),
   generate: z.tuple([generateRequestSchema]),
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
-  crash: z.tuple([]),
 } as const;
 
 export interface EngineLoadResult {
@@ -74,8 +73,6 @@ export interface EngineApi {
   unloadModel(): Promise<void>;
   generate(request: GenerateRequest): Promise<EngineGenerationResult>;
   stop(request: { requestId: string }): Promise<void>;
-  /** Ends the engine process abruptly, as a native fault would (tests and diagnostics). */
-  crash(): Promise<void>;
 }
 
 export const engineEventSchemas = {

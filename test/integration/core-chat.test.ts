@@ -145,6 +145,30 @@ describe("chat with stories260K", () => {
   });
 });
 
+describe("an engine that dies while loading a model", () => {
+  it("fails the load with a clear error, comes back idle, and does not retry the load by itself", async () => {
+    // Killed while it measures thread counts: the engine is certainly inside the load then.
+    const loading = harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "engine" }> =>
+        event.type === "engine" && event.state.kind === "loading" && event.state.phase === "calibrating",
+    );
+    const load = harness.core.api.loadModel({ modelId: await modelId("llama-2-tiny-random.gguf") });
+    await loading;
+    const pid = harness.core.engine.pid;
+    process.kill(pid as number, "SIGKILL");
+    const error = await rejection(load);
+    expect(error.code).toBe("engine_crashed");
+    expect(error.message).toMatch(/stopped unexpectedly/);
+    const failed = harness.events.find((event) => event.type === "engine" && event.state.kind === "failed");
+    expect(failed).toBeDefined();
+    await harness.waitForEngine("idle", 60_000);
+    expect(harness.core.engine.pid).not.toBe(pid);
+    // Loading the same file again would crash again if the file were at fault: only the user retries.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await harness.core.api.getEngineState()).kind).toBe("idle");
+  });
+});
+
 // The tiny random Llama almost never ends a reply by itself: replies run until stopped.
 describe("stopping and crashing, with a model that never stops talking", () => {
   let chatId: string;

@@ -22,6 +22,7 @@ export const en = {
   "model.placeholder": "Choose a model",
   "model.unavailable": "can’t be loaded: {reason}",
   "model.load": "Load model",
+  "model.rescan": "Look for new model files",
   "model.loadingLabel": "Loading model",
   "model.phase.loading": "Loading model",
   "model.phase.calibrating": "Calibrating threads",
