@@ -1,110 +1,366 @@
 // Quantization with llama.cpp's own quantizer: llama_model_quantize in the libllama that
 // node-llama-cpp ships, reached through FFI (koffi), so files are bit-identical to
-// llama-quantize's. The native call runs on a worker thread; the event loop stays free.
+// llama-quantize's. The blocking native call runs on one of koffi's worker threads
+// (`fn.async`), so the engine's event loop keeps serving while a model is quantized.
+//
+// The struct layout and enum values below are copied from include/llama.h of the llama.cpp
+// release node-llama-cpp 3.22.1 bundles (llama/llama.cpp.info.json: v0.5.0). The library is
+// refused if it says it was built from another release, and the defaults it returns are
+// checked field by field, so a layout that no longer matches fails loudly instead of
+// corrupting memory.
+//
+// Cancellation (a later issue): llama_model_quantize has no abort hook. The way to cancel
+// is to run the quantizer in a child process and kill it; the .part file is then deleted by
+// the parent. Until then a quantization runs to its end once started.
 
-import { existsSync, promises as fs, readdirSync } from "node:fs";
+import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
-import koffi from "koffi";
 import { QuantaError } from "../contract/errors.js";
-import { describeGguf, readGgufHeader } from "../core/library/gguf-reader.js";
+import { describeGguf, readGgufHeader, type GgufHeader } from "../core/library/gguf-reader.js";
 
-/** llama.cpp's target types (llama_ftype in llama.h) that need no importance matrix. */
+type Koffi = (typeof import("koffi"))["default"];
+
+// ---------------------------------------------------------------------------------------------
+// Types Quanta offers
+
+export interface QuantTypeInfo {
+  /** llama_ftype in llama.h: the value llama_model_quantize_params.ftype takes. */
+  readonly ftype: number;
+  /**
+   * Typical bits per weight of a whole file of this type: llama-quantize's own size table
+   * (Llama-3-8B) converted to bits per weight; for IQ4 and the float types, the nominal size.
+   * Used to predict the output size; a small model's mix differs by some percent.
+   */
+  readonly bitsPerWeight: number;
+}
+
+/**
+ * llama.cpp's target types that Quanta offers, best first, with their llama_ftype numbers.
+ * None of them needs an importance matrix (see IMATRIX_TYPES for those that do).
+ */
 export const QUANT_TYPES = {
-  F32: 0,
-  F16: 1,
-  Q4_0: 2,
-  Q4_1: 3,
-  Q8_0: 7,
-  Q5_0: 8,
-  Q5_1: 9,
-  Q2_K: 10,
-  Q3_K_S: 11,
-  Q3_K_M: 12,
-  Q3_K_L: 13,
-  Q4_K_S: 14,
-  Q4_K_M: 15,
-  Q5_K_S: 16,
-  Q5_K_M: 17,
-  Q6_K: 18,
-  IQ4_NL: 25,
-  IQ4_XS: 30,
-  BF16: 32,
-} as const;
+  Q8_0: { ftype: 7, bitsPerWeight: 8.5 },
+  Q6_K: { ftype: 18, bitsPerWeight: 6.57 },
+  Q5_K_M: { ftype: 17, bitsPerWeight: 5.7 },
+  Q5_K_S: { ftype: 16, bitsPerWeight: 5.57 },
+  Q5_0: { ftype: 8, bitsPerWeight: 5.57 },
+  Q4_K_M: { ftype: 15, bitsPerWeight: 4.9 },
+  Q4_K_S: { ftype: 14, bitsPerWeight: 4.67 },
+  Q4_0: { ftype: 2, bitsPerWeight: 4.64 },
+  Q3_K_L: { ftype: 13, bitsPerWeight: 4.31 },
+  Q3_K_M: { ftype: 12, bitsPerWeight: 4.0 },
+  Q3_K_S: { ftype: 11, bitsPerWeight: 3.65 },
+  Q2_K: { ftype: 10, bitsPerWeight: 3.17 },
+  IQ4_NL: { ftype: 25, bitsPerWeight: 4.5 },
+  IQ4_XS: { ftype: 30, bitsPerWeight: 4.25 },
+  F16: { ftype: 1, bitsPerWeight: 16 },
+  BF16: { ftype: 32, bitsPerWeight: 16 },
+  F32: { ftype: 0, bitsPerWeight: 32 },
+} as const satisfies Record<string, QuantTypeInfo>;
 
 export type QuantType = keyof typeof QUANT_TYPES;
 
-/** Sources worth quantizing from: anything lower would stack one quantization's error on another's. */
-const SOURCE_TYPES = new Set(["F32", "F16", "BF16", "Q8_0"]);
+/** The offered type names in QUANT_TYPES's order. */
+export const QUANT_TYPE_NAMES = Object.keys(QUANT_TYPES) as QuantType[];
+
+/**
+ * Types llama.cpp refuses to make without an importance matrix (llama-quant.cpp,
+ * tensor_requires_imatrix: IQ1_*, IQ2_*, IQ3_XXS tensors, and Q2_K inside Q2_K_S). Quanta
+ * does not compute importance matrices yet, so these are not offered; asking for one is
+ * refused with that reason. Values are llama_ftype numbers.
+ */
+export const IMATRIX_TYPES = {
+  IQ2_XXS: 19,
+  IQ2_XS: 20,
+  Q2_K_S: 21,
+  IQ3_XS: 22,
+  IQ3_XXS: 23,
+  IQ1_S: 24,
+  IQ2_S: 28,
+  IQ2_M: 29,
+  IQ1_M: 31,
+} as const;
 
 export function isQuantType(value: string): value is QuantType {
   return Object.hasOwn(QUANT_TYPES, value);
 }
 
-// The struct as declared in the llama.h of the llama.cpp release node-llama-cpp 3.22.1 ships,
-// registered with koffi by name for the function signatures below.
-koffi.struct("llama_model_quantize_params", {
-  nthread: "int32_t",
-  ftype: "int32_t",
-  output_tensor_type: "int32_t",
-  token_embedding_type: "int32_t",
-  allow_requantize: "bool",
-  quantize_output_tensor: "bool",
-  only_copy: "bool",
-  pure: "bool",
-  keep_split: "bool",
-  dry_run: "bool",
-  imatrix: "void *",
-  kv_overrides: "void *",
-  tt_overrides: "void *",
-  prune_layers: "void *",
-  max_buf_size: "size_t",
-});
+/** Sources worth quantizing from: anything lower would stack one quantization's error on another's. */
+const SOURCE_TYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", "Q8_0"]);
 
-interface QuantizeParamsValue {
+/**
+ * The output's size predicted from the source's header: tensors llama.cpp quantizes (named
+ * *weight, two or more dimensions, not norms) at the type's typical bits per weight, the rest
+ * as they are, each padded to the file's alignment, plus the source's header size.
+ */
+export function estimateQuantizedBytes(header: GgufHeader, type: QuantType): number {
+  const bits = QUANT_TYPES[type].bitsPerWeight;
+  const pad = (bytes: number): number => Math.ceil(bytes / header.alignment) * header.alignment;
+  let total = header.dataOffset;
+  for (const tensor of header.tensors) {
+    const quantized = tensor.dims.length >= 2 && tensor.name.endsWith("weight") && !tensor.name.includes("_norm.");
+    total += pad(quantized ? Math.ceil((tensor.elementCount * bits) / 8) : tensor.byteSize);
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The native library
+
+/** The llama.cpp release whose llama.h the struct below is copied from. */
+const LLAMA_CPP_RELEASE = "v0.5.0";
+
+/** GGML_TYPE_COUNT in ggml.h: "no override" for output_tensor_type and token_embedding_type. */
+const GGML_TYPE_COUNT = 43;
+
+/** LLAMA_QUANT_MAX_BUF_SIZE in llama-quant.cpp: the default max_buf_size (8 GiB). */
+const LLAMA_QUANT_MAX_BUF_SIZE = 8 * 1024 ** 3;
+
+/**
+ * Stack for koffi's asynchronous calls. koffi runs native code on a stack of its own, 128 KiB
+ * by default for async calls; llama-quantize runs this code on a main thread (1 MiB on
+ * Windows, 8 MiB elsewhere). Memory is reserved, and committed only as it is used, on POSIX.
+ */
+const ASYNC_STACK_BYTES = 4 * 1024 * 1024;
+
+/** llama_model_quantize_params as koffi sees it (field names as in llama.h). */
+interface QuantizeParams {
   nthread: number;
   ftype: number;
-  [field: string]: unknown;
+  output_tensor_type: number;
+  token_embedding_type: number;
+  allow_requantize: boolean;
+  quantize_output_tensor: boolean;
+  only_copy: boolean;
+  pure: boolean;
+  keep_split: boolean;
+  dry_run: boolean;
+  imatrix: unknown;
+  kv_overrides: unknown;
+  tt_overrides: unknown;
+  prune_layers: unknown;
+  max_buf_size: number | bigint;
 }
 
 interface LlamaQuantizer {
-  defaultParams(): QuantizeParamsValue;
-  quantize(input: string, output: string, params: QuantizeParamsValue): Promise<number>;
+  library: string;
+  defaultParams(): QuantizeParams;
+  quantize(input: string, output: string, params: QuantizeParams): Promise<number>;
 }
 
-let quantizer: LlamaQuantizer | null = null;
+let quantizer: Promise<LlamaQuantizer> | null = null;
 
-/** The folder of node-llama-cpp's prebuilt CPU binaries for this platform. */
-function binariesFolder(): string {
-  const platform = process.platform === "darwin" ? "mac" : process.platform === "win32" ? "win" : process.platform;
-  const name = `${platform}-${process.arch}`;
-  const require = createRequire(import.meta.url);
-  let entry: string;
-  try {
-    entry = require.resolve(`@node-llama-cpp/${name}`);
-  } catch {
-    throw new QuantaError("engine_unavailable", `llama.cpp's prebuilt library for ${name} is not installed, so Quanta cannot quantize here.`);
+/**
+ * node-llama-cpp's prebuilt packages (@node-llama-cpp/<name>) for this platform, CPU builds
+ * first; the binaries sit in bins/<name>/ of each (node-llama-cpp's getBuildFolderName).
+ * On Apple silicon the only prebuilt build is the Metal one; its quantizer runs on the CPU.
+ */
+export function prebuiltBinaryNames(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string[] {
+  switch (platform) {
+    case "linux":
+    case "android":
+      if (arch === "x64") return ["linux-x64"];
+      if (arch === "arm64") return ["linux-arm64"];
+      if (arch === "arm") return ["linux-armv7l"];
+      if (arch === "riscv64") return ["linux-riscv64"];
+      return [];
+    case "darwin":
+      if (arch === "arm64") return ["mac-arm64-metal"];
+      if (arch === "x64") return ["mac-x64"];
+      return [];
+    case "win32":
+    case "cygwin":
+      if (arch === "x64") return ["win-x64"];
+      if (arch === "arm64") return ["win-arm64"];
+      return [];
+    default:
+      return [];
   }
-  // The package's entry is dist/index.js; its binaries sit in bins/<platform-arch>/.
-  const folder = path.join(path.dirname(entry), "..", "bins", name);
-  if (!existsSync(folder)) throw new QuantaError("engine_unavailable", `llama.cpp's prebuilt library is missing from ${folder}.`);
-  return folder;
 }
 
-function loadQuantizer(): LlamaQuantizer {
-  if (quantizer) return quantizer;
-  const folder = binariesFolder();
-  const file = readdirSync(folder).find((name) => /^(lib)?llama(\.v[\d.]+)?\.(so|dylib|dll)$/.test(name));
-  if (!file) throw new QuantaError("engine_unavailable", `No llama library found in ${folder}.`);
-  const library = koffi.load(path.join(folder, file));
-  const backendInit = library.func("void llama_backend_init()");
-  const defaults = library.func("llama_model_quantize_params llama_model_quantize_default_params()");
-  const quantize = library.func(
-    "uint32_t llama_model_quantize(const char *fname_inp, const char *fname_out, const llama_model_quantize_params *params)",
+/** libllama's file in a binaries folder: libllama.v0.5.0.so, libllama.dylib, llama.dll, ... */
+const LLAMA_LIBRARY_FILE = /^(lib)?llama(\.v?\d+(\.\d+)*)?\.(so|dylib|dll)(\.\d+)*$/;
+
+function nodeLlamaCppVersion(require: NodeJS.Require): string {
+  // Its entry is dist/index.js; package.json is not exported, so read it from the folder.
+  const root = path.resolve(path.dirname(require.resolve("node-llama-cpp")), "..");
+  return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
+}
+
+/**
+ * The path of libllama in node-llama-cpp's prebuilt binaries for this platform, checked as
+ * node-llama-cpp checks them (the package's version equals node-llama-cpp's) and checked to be
+ * built from the llama.cpp release the struct layout here was copied from.
+ */
+export async function locateLlamaLibrary(): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const names = prebuiltBinaryNames();
+  const where = `${process.platform}-${process.arch}`;
+  if (names.length === 0) {
+    throw new QuantaError("engine_unavailable", `node-llama-cpp has no prebuilt llama.cpp for ${where}, so Quanta cannot quantize here.`);
+  }
+  let version: string;
+  try {
+    version = nodeLlamaCppVersion(require);
+  } catch {
+    throw new QuantaError("engine_unavailable", "node-llama-cpp is not installed, so Quanta cannot quantize.");
+  }
+
+  const problems: string[] = [];
+  for (const name of names) {
+    // As node-llama-cpp does: import the package, ask it where its bins are, and use it only
+    // when its version is node-llama-cpp's own.
+    let binsDir: string;
+    try {
+      const binaries = (await import(`@node-llama-cpp/${name}`)) as { getBinsDir?: () => { binsDir?: unknown; packageVersion?: unknown } };
+      const bins = binaries.getBinsDir?.();
+      if (typeof bins?.binsDir !== "string") {
+        problems.push(`@node-llama-cpp/${name} does not say where its binaries are`);
+        continue;
+      }
+      if (bins.packageVersion !== version) {
+        problems.push(`@node-llama-cpp/${name} is version ${String(bins.packageVersion)}, not ${version}`);
+        continue;
+      }
+      binsDir = bins.binsDir;
+    } catch {
+      problems.push(`@node-llama-cpp/${name} is not installed`);
+      continue;
+    }
+    const folder = path.join(binsDir, name);
+    let files: string[];
+    try {
+      files = readdirSync(folder);
+    } catch {
+      problems.push(`${folder} is missing`);
+      continue;
+    }
+    const file = files.find((entry) => entry === `libllama.${LLAMA_CPP_RELEASE}.so`) ?? files.find((entry) => LLAMA_LIBRARY_FILE.test(entry));
+    if (!file) {
+      problems.push(`${folder} has no llama library`);
+      continue;
+    }
+    const release = builtRelease(folder);
+    if (release !== LLAMA_CPP_RELEASE) {
+      problems.push(
+        release === null
+          ? `${folder} has no build metadata naming its llama.cpp release`
+          : `${folder} was built from llama.cpp ${release}; Quanta's quantizer is made for ${LLAMA_CPP_RELEASE}`,
+      );
+      continue;
+    }
+    return path.join(folder, file);
+  }
+  throw new QuantaError(
+    "engine_unavailable",
+    `llama.cpp's library for ${where} was not found, so Quanta cannot quantize here (${problems.join("; ")}).`,
   );
+}
+
+/** The llama.cpp release in node-llama-cpp's build metadata next to the binaries, if any. */
+function builtRelease(folder: string): string | null {
+  try {
+    const metadata = JSON.parse(readFileSync(path.join(folder, "_nlcBuildMetadata.json"), "utf8")) as {
+      buildOptions?: { llamaCpp?: { release?: unknown } };
+    };
+    const release = metadata.buildOptions?.llamaCpp?.release;
+    return typeof release === "string" ? release : null;
+  } catch {
+    return null;
+  }
+}
+
+function loadQuantizer(): Promise<LlamaQuantizer> {
+  quantizer ??= openQuantizer().catch((error: unknown) => {
+    quantizer = null; // a later call tries again (after an install, say)
+    throw error;
+  });
+  return quantizer;
+}
+
+async function openQuantizer(): Promise<LlamaQuantizer> {
+  const library = await locateLlamaLibrary();
+  let koffi: Koffi;
+  try {
+    koffi = (await import("koffi")).default;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new QuantaError("engine_unavailable", `The FFI module koffi could not be loaded, so Quanta cannot quantize (${detail}).`);
+  }
+
+  // Only possible before koffi loads its first library; if another module was first, koffi's
+  // default stands (the quantizer has run within it in tests).
+  const config = koffi.config();
+  if ((config.async_stack_size ?? 0) < ASYNC_STACK_BYTES) {
+    try {
+      koffi.config({ ...config, async_stack_size: ASYNC_STACK_BYTES });
+    } catch {
+      // keep the default
+    }
+  }
+
+  // llama.h, v0.5.0: the C layout on every 64-bit platform node-llama-cpp ships for is
+  // 4 x int32 (0..15), 6 x bool (16..21), 2 bytes padding, 4 pointers (24..55), size_t (56),
+  // 64 bytes in all. Enums are int-sized. Anonymous, so loading this module twice in one
+  // process (test runners do) registers no duplicate type name.
+  const Params = koffi.struct({
+    nthread: "int32_t",
+    ftype: "int32_t",
+    output_tensor_type: "int32_t",
+    token_embedding_type: "int32_t",
+    allow_requantize: "bool",
+    quantize_output_tensor: "bool",
+    only_copy: "bool",
+    pure: "bool",
+    keep_split: "bool",
+    dry_run: "bool",
+    imatrix: "void *",
+    kv_overrides: "void *",
+    tt_overrides: "void *",
+    prune_layers: "void *",
+    max_buf_size: "size_t",
+  });
+
+  let lib: ReturnType<Koffi["load"]>;
+  try {
+    // libllama finds its libggml* next to it: RUNPATH $ORIGIN on Linux, @loader_path on macOS,
+    // and koffi retries with LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR on Windows.
+    lib = koffi.load(library);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new QuantaError("engine_unavailable", `llama.cpp's library ${library} could not be loaded (${detail}).`);
+  }
+  const backendInit = lib.func("llama_backend_init", "void", []);
+  const defaults = lib.func("llama_model_quantize_default_params", Params, []);
+  const quantize = lib.func("llama_model_quantize", "uint32_t", ["str", "str", koffi.pointer(Params)]);
+
   backendInit();
-  quantizer = {
-    defaultParams: () => defaults() as QuantizeParamsValue,
+  const probe = defaults() as QuantizeParams;
+  const expected: Partial<QuantizeParams> = {
+    nthread: 0,
+    ftype: QUANT_TYPES.Q8_0.ftype,
+    output_tensor_type: GGML_TYPE_COUNT,
+    token_embedding_type: GGML_TYPE_COUNT,
+    allow_requantize: false,
+    quantize_output_tensor: true,
+    only_copy: false,
+    pure: false,
+    keep_split: false,
+    dry_run: false,
+  };
+  const mismatched = Object.entries(expected).filter(([key, value]) => probe[key as keyof QuantizeParams] !== value);
+  if (mismatched.length > 0 || Number(probe.max_buf_size) !== LLAMA_QUANT_MAX_BUF_SIZE || probe.imatrix !== null) {
+    throw new QuantaError(
+      "engine_unavailable",
+      `llama.cpp's library ${library} does not have the quantizer parameters Quanta was written for, so quantizing is off.`,
+    );
+  }
+
+  return {
+    library,
+    defaultParams: () => defaults() as QuantizeParams,
     quantize: (input, output, params) =>
       new Promise<number>((resolve, reject) => {
         quantize.async(input, output, params, (error: unknown, result: unknown) => {
@@ -113,46 +369,217 @@ function loadQuantizer(): LlamaQuantizer {
         });
       }),
   };
-  return quantizer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantizing
+
+export interface QuantizeProgress {
+  /** Bytes of output.part so far (llama.cpp writes tensor by tensor, the header last). */
+  bytesWritten: number;
+  /** The predicted final size (estimateQuantizedBytes). */
+  bytesExpected: number;
+  /** 0 at the start, an estimate below 1 while running, exactly 1 once the file is in place. */
+  fraction: number;
 }
 
 export interface QuantizeRequest {
   input: string;
   output: string;
   type: QuantType;
+  /** Threads llama.cpp quantizes with. Default: every core (os.availableParallelism()). */
   threads?: number;
+  /** Replace an existing output file. Default false. */
   overwrite?: boolean;
+  /** Called at the start, every 250 ms while the file grows, and at the end. */
+  onProgress?: (progress: QuantizeProgress) => void;
 }
 
+export interface QuantizeResult {
+  output: string;
+  bytes: number;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Outputs being written in this process, so two runs never share one .part file. */
+const inProgress = new Set<string>();
+
 /**
- * Quantizes input to type at output. Writes output.part and renames it only when llama.cpp
- * reports success, so a failed or interrupted run never leaves a file that looks like a model.
+ * Quantizes `input` to `type` at `output` with llama.cpp's quantizer. Writes `output.part`
+ * and renames it only when llama.cpp reports success, so a failed run never leaves a file
+ * that looks like a model. Throws QuantaError: "invalid_request" for a type Quanta does not
+ * make, a source that is already quantized, an output that exists or has no folder;
+ * "not_found"/"model_invalid" for an unreadable source; "busy" when the same output is
+ * being written; "engine_unavailable" without llama.cpp's library; "storage_failed" when
+ * the disk is full; "internal" when llama.cpp fails for a reason only its log names.
  */
-export async function quantizeModel(request: QuantizeRequest): Promise<{ output: string; bytes: number }> {
-  const ftype = QUANT_TYPES[request.type];
-  if (ftype === undefined) throw new QuantaError("invalid_request", `"${String(request.type)}" is not a type Quanta can quantize to.`);
-  const source = describeGguf(await readGgufHeader(request.input), request.input);
+export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeResult> {
+  const type: string = request.type;
+  if (!isQuantType(type)) {
+    if (Object.hasOwn(IMATRIX_TYPES, type)) {
+      throw new QuantaError(
+        "invalid_request",
+        `${type} needs an importance matrix, which Quanta does not make yet. Choose Q2_K or a larger type.`,
+      );
+    }
+    throw new QuantaError("invalid_request", `"${type}" is not a type Quanta can quantize to. Choose one of ${QUANT_TYPE_NAMES.join(", ")}.`);
+  }
+  const threads = request.threads ?? Math.max(1, os.availableParallelism());
+  if (!Number.isSafeInteger(threads) || threads < 1) {
+    throw new QuantaError("invalid_request", `The thread count must be a whole number of at least 1, not ${String(request.threads)}.`);
+  }
+
+  const input = path.resolve(request.input);
+  const output = path.resolve(request.output);
+  const part = `${output}.part`;
+  if (input === output) {
+    throw new QuantaError("invalid_request", `The quantized model cannot replace its source, ${path.basename(input)}. Choose another file name.`);
+  }
+  checkOutput(output, request.overwrite === true);
+
+  const header = await readGgufHeader(input);
+  const source = describeGguf(header, input);
   if (!SOURCE_TYPES.has(source.fileType)) {
     throw new QuantaError(
       "invalid_request",
-      `${path.basename(request.input)} is already quantized (${source.fileType}). Quantize from F32, F16, BF16 or Q8_0, so errors do not pile up.`,
+      `${path.basename(input)} is already quantized (${source.fileType}). Quantize from an F32, F16, BF16 or Q8_0 file, so one quantization's error does not pile onto another's.`,
     );
   }
-  if (!request.overwrite && existsSync(request.output)) {
-    throw new QuantaError("invalid_request", `${request.output} already exists.`);
-  }
-  const part = `${request.output}.part`;
-  const native = loadQuantizer();
-  const params = { ...native.defaultParams(), ftype, nthread: request.threads ?? 0 };
+
+  if (inProgress.has(output)) throw new QuantaError("busy", `${path.basename(output)} is already being written.`);
+  inProgress.add(output);
   try {
-    const status = await native.quantize(request.input, part, params);
-    if (status !== 0) {
-      throw new QuantaError("internal", `llama.cpp could not quantize ${path.basename(request.input)} to ${request.type} (status ${status}; its log says why).`);
+    const native = await loadQuantizer();
+    const params: QuantizeParams = {
+      ...native.defaultParams(),
+      ftype: QUANT_TYPES[type].ftype,
+      nthread: threads,
+      // llama.cpp dequantizes a quantized tensor only when allowed; Q8_0 is the one
+      // quantized source Quanta accepts.
+      allow_requantize: header.tensors.some((tensor) => tensor.type === "Q8_0"),
+    };
+
+    const bytesExpected = estimateQuantizedBytes(header, type);
+    const report = progressReporter(request.onProgress, part, bytesExpected);
+    report.start();
+    let status: number;
+    try {
+      status = await native.quantize(input, part, params);
+    } catch (error) {
+      await fs.rm(part, { force: true });
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new QuantaError("internal", `llama.cpp's quantizer could not be called (${detail}).`);
+    } finally {
+      await report.stop();
     }
-    await fs.rename(part, request.output);
-  } catch (error) {
-    await fs.rm(part, { force: true });
-    throw error;
+    if (status !== 0) {
+      const written = await fileSize(part);
+      await fs.rm(part, { force: true });
+      throw await failure(input, output, type, bytesExpected - written);
+    }
+    try {
+      checkOutput(output, request.overwrite === true); // it may have appeared meanwhile
+      await fs.rename(part, output);
+    } catch (error) {
+      await fs.rm(part, { force: true });
+      if (error instanceof QuantaError) throw error;
+      throw new QuantaError("storage_failed", `The quantized model could not be moved into place as ${output} (${(error as Error).message}).`);
+    }
+    const bytes = (await fs.stat(output)).size;
+    report.finish(bytes);
+    return { output, bytes };
+  } finally {
+    inProgress.delete(output);
   }
-  return { output: request.output, bytes: (await fs.stat(request.output)).size };
+}
+
+/** Refuses an output that exists (unless overwriting a file) or whose folder does not. */
+function checkOutput(output: string, overwrite: boolean): void {
+  const name = path.basename(output);
+  const existing = statOrNull(output);
+  if (existing) {
+    if (!overwrite) throw new QuantaError("invalid_request", `${name} already exists in ${path.dirname(output)}. Choose another name, or replace it.`);
+    if (!existing.isFile()) throw new QuantaError("invalid_request", `${output} is not a file, so it cannot be replaced by a model.`);
+  }
+  const folder = statOrNull(path.dirname(output));
+  if (!folder?.isDirectory()) {
+    throw new QuantaError("invalid_request", `${name} cannot be written: the folder ${path.dirname(output)} does not exist.`);
+  }
+}
+
+function statOrNull(file: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * llama.cpp says why it failed only in its log. The one cause worth naming here is a full
+ * disk: when the folder has less room left than the part still to write, say so.
+ */
+async function failure(input: string, output: string, type: QuantType, bytesStillToWrite: number): Promise<QuantaError> {
+  const what = `${path.basename(input)} could not be quantized to ${type}`;
+  try {
+    const stats = await fs.statfs(path.dirname(output));
+    const free = stats.bavail * stats.bsize;
+    if (free < Math.max(bytesStillToWrite, 0) + 16 * 1024 * 1024) {
+      return new QuantaError("storage_failed", `${what}: the disk holding ${path.dirname(output)} is full or nearly so (${formatMiB(free)} free).`);
+    }
+  } catch {
+    // no figure for the disk; fall through
+  }
+  if (!existsSync(input)) return new QuantaError("not_found", `${what}: the file went away while it was being read.`);
+  return new QuantaError("internal", `${what}: llama.cpp stopped with an error (the engine log has its reason).`);
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+/** Reports the .part file's growth against the predicted size while llama.cpp writes. */
+function progressReporter(onProgress: QuantizeRequest["onProgress"], part: string, bytesExpected: number) {
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> = Promise.resolve();
+  let last = 0;
+  const emit = (bytesWritten: number, fraction: number): void => {
+    try {
+      onProgress?.({ bytesWritten, bytesExpected, fraction });
+    } catch {
+      // a listener's error must not end the quantization
+    }
+  };
+  const poll = async (): Promise<void> => {
+    const written = await fileSize(part);
+    const fraction = Math.max(last, Math.min(0.99, written / Math.max(1, bytesExpected)));
+    last = fraction;
+    emit(written, fraction);
+  };
+  return {
+    start(): void {
+      if (!onProgress) return;
+      emit(0, 0);
+      timer = setInterval(() => {
+        polling = polling.then(poll);
+      }, PROGRESS_INTERVAL_MS);
+    },
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await polling;
+    },
+    finish(bytes: number): void {
+      if (onProgress) emit(bytes, 1);
+    },
+  };
 }
