@@ -10,7 +10,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts"],
+          // The renderer's pure logic (lib/utils) is tested beside it, type-checked by svelte-check.
+          include: ["test/unit/**/*.test.ts", "renderer/src/**/*.test.ts"],
           testTimeout: 20_000,
         },
       },

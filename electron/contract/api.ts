@@ -4,18 +4,28 @@
 import { z } from "zod";
 import type {
   AppInfo,
+  BandwidthProbe,
   Chat,
   ChatMessage,
   ChatSummary,
+  ComputeCost,
   CoreEvent,
   EngineState,
   LoadedModel,
   ModelSummary,
+  MonitorHistory,
 } from "./types.js";
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
 
 export const MAX_MESSAGE_CHARS = 200_000;
+
+/** Hardware sampling runs from 4 Hz to 0.2 Hz; 1 Hz by default. */
+export const MIN_SAMPLE_INTERVAL_MS = 250;
+export const MAX_SAMPLE_INTERVAL_MS = 5000;
+export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
+/** The monitor keeps the last 10 minutes. */
+export const MONITOR_WINDOW_MS = 10 * 60 * 1000;
 
 export const requestSchemas = {
   getAppInfo: z.tuple([]),
@@ -39,6 +49,12 @@ export const requestSchemas = {
       .strict(),
   ]),
   stopGeneration: z.tuple([z.object({ chatId: id }).strict()]),
+  watchHardware: z.tuple([
+    z.object({ intervalMs: z.number().int().min(MIN_SAMPLE_INTERVAL_MS).max(MAX_SAMPLE_INTERVAL_MS) }).strict(),
+  ]),
+  unwatchHardware: z.tuple([]),
+  getComputeCost: z.tuple([]),
+  probeMemoryBandwidth: z.tuple([]),
 } as const;
 
 export interface SendMessageResult {
@@ -59,6 +75,16 @@ export interface CoreApi {
   getChat(request: { chatId: string }): Promise<Chat>;
   sendMessage(request: { chatId: string; text: string }): Promise<SendMessageResult>;
   stopGeneration(request: { chatId: string }): Promise<void>;
+  /**
+   * Starts hardware samples for this renderer ("monitor.sample" events) at the given
+   * interval and returns the recorded window. The core samples only while someone watches.
+   */
+  watchHardware(request: { intervalMs: number }): Promise<MonitorHistory>;
+  unwatchHardware(): Promise<void>;
+  /** null when no model is loaded. */
+  getComputeCost(): Promise<ComputeCost | null>;
+  /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
+  probeMemoryBandwidth(): Promise<BandwidthProbe>;
 }
 
 export type CoreMethod = keyof CoreApi;

@@ -104,9 +104,114 @@ export interface ChatSummary {
   messageCount: number;
 }
 
-/** Events the core pushes to every connected renderer. */
+
+// ---- Hardware and compute monitor -------------------------------------------------------
+
+/** Something the monitor cannot read on this machine, and why (shown, never a fake zero). */
+export interface MissingReading {
+  what: "cpu" | "per-core-cpu" | "memory" | "swap" | "gpu" | "gpu-utilization" | "gpu-temperature" | "vram" | "processes";
+  reason: string;
+}
+
+export interface GpuReading {
+  index: number;
+  name: string;
+  /** Busy fraction 0..1, null where the platform does not expose it. */
+  utilization: number | null;
+  temperatureC: number | null;
+  vramUsedBytes: number | null;
+  vramTotalBytes: number | null;
+}
+
+export interface ProcessReading {
+  role: "core" | "engine" | "renderer" | "gpu-process" | "utility";
+  pid: number;
+  /** CPU time used since the previous sample, as a fraction of one core (may exceed 1). */
+  cpu: number;
+  rssBytes: number;
+}
+
+/** What the loaded model and its KV cache occupy. */
+export interface ModelFootprint {
+  modelId: string;
+  weightsBytes: number;
+  kvCacheBytes: number;
+  ramBytes: number;
+  vramBytes: number;
+  gpuLayers: number;
+  threads: number;
+}
+
+/** The reply being generated now. */
+export interface GenerationReading {
+  chatId: string;
+  messageId: string;
+  generatedTokens: number;
+  /** Over the last second or so; 0 before the first token. */
+  tokensPerSecond: number;
+  timeToFirstTokenMs: number | null;
+  contextUsed: number;
+  contextSize: number;
+}
+
+/** One reading of the machine and of Quanta, taken by the core's hardware monitor. */
+export interface HardwareSample {
+  /** Milliseconds since the epoch. */
+  at: number;
+  /** Busy fraction 0..1 since the previous sample, over all cores and per core. */
+  cpu: { total: number; perCore: number[] } | null;
+  memory: { usedBytes: number; totalBytes: number; swapUsedBytes: number | null; swapTotalBytes: number | null } | null;
+  gpus: GpuReading[];
+  processes: ProcessReading[];
+  model: ModelFootprint | null;
+  generation: GenerationReading | null;
+  missing: MissingReading[];
+}
+
+export interface MonitorMarker {
+  at: number;
+  kind: "model-loaded" | "generation-started" | "generation-ended" | "engine-restarted";
+  label: string;
+}
+
+/** The recorded window (the last 10 minutes at most) and how it is being sampled. */
+export interface MonitorHistory {
+  intervalMs: number;
+  windowMs: number;
+  samples: HardwareSample[];
+  markers: MonitorMarker[];
+}
+
+export interface BandwidthProbe {
+  /** Memory bandwidth measured by copying a buffer much larger than the caches, in GB/s (10^9). */
+  gbPerSecond: number;
+  bytesMoved: number;
+  measuredAt: string;
+}
+
+/** What one generated token costs the loaded model, and how close generation runs to the memory limit. */
+export interface ComputeCost {
+  modelId: string;
+  parameterCount: number;
+  /** About two FLOPs per weight, plus attention over the context in use. */
+  flopsPerToken: number;
+  /** Weights read per token (all of them, except the one embedding row looked up) plus the KV cache read. */
+  bytesPerToken: number;
+  contextUsed: number;
+  /** From the latest measured generation speed; null before any reply. */
+  tokensPerSecond: number | null;
+  achievedGflops: number | null;
+  achievedGBps: number | null;
+  bandwidth: BandwidthProbe | null;
+  /** achievedGBps / bandwidth.gbPerSecond, the share of the memory-bandwidth limit reached. */
+  fractionOfBandwidth: number | null;
+}
+
+/** Events the core pushes to every connected renderer (monitor events only to those watching). */
 export type CoreEvent =
   | { type: "engine"; state: EngineState }
   | { type: "models"; models: ModelSummary[] }
   | { type: "generation.delta"; chatId: string; messageId: string; text: string }
-  | { type: "generation.done"; chatId: string; message: ChatMessage };
+  | { type: "generation.done"; chatId: string; message: ChatMessage }
+  | { type: "monitor.sample"; sample: HardwareSample }
+  | { type: "monitor.marker"; marker: MonitorMarker };

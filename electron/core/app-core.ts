@@ -6,7 +6,7 @@ import os from "node:os";
 import { createBirpc, type BirpcReturn } from "birpc";
 import { RENDERER_EVENT_NAMES, requestSchemas, type CoreApi, type RendererApi } from "../contract/api.js";
 import { QuantaError, toWireError } from "../contract/errors.js";
-import type { ChatMessage, CoreEvent, EngineState, LoadedModel } from "../contract/types.js";
+import type { ChatMessage, CoreEvent, EngineState, LoadedModel, ProcessReading } from "../contract/types.js";
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import type { PromptMessage, SamplingSettings } from "../engine/protocol.js";
@@ -15,6 +15,7 @@ import { EngineClient } from "./engine-client/engine-client.js";
 import type { SpawnEngine } from "./engine-client/engine-process.js";
 import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
 import { ModelLibrary, type LibraryEntry } from "./library/model-library.js";
+import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
 import type { RpcChannel } from "./rpc-channel.js";
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_SAMPLING } from "./settings/defaults.js";
 import { dataPaths, modelFolders } from "./settings/paths.js";
@@ -27,16 +28,27 @@ export interface CoreOptions {
   /** Overrides for tests and benchmarks. */
   sampling?: Partial<SamplingSettings>;
   contextSize?: number;
+  /**
+   * The shell's own processes besides the core and the engine (Electron's renderer and GPU
+   * processes, from app.getAppMetrics()), for the hardware monitor. Headless mode has none:
+   * the renderer is the user's browser, not a process of Quanta's.
+   */
+  processMetrics?: () => ProcessReading[];
 }
 
 export interface QuantaCore {
   /** The contract, as the renderer sees it (tests and the CLI call it directly too). */
   readonly api: CoreApi;
   connect(channel: RpcChannel): void;
-  /** Subscribes to every event the renderers get; returns the unsubscribe function. */
+  /**
+   * Subscribes to the events every renderer gets, and to the monitor's while core.api watches
+   * the hardware (core.api is the in-process client); returns the unsubscribe function.
+   */
   onEvent(listener: (event: CoreEvent) => void): () => void;
   /** The engine process, for tests that need to kill it. */
   readonly engine: EngineClient;
+  /** The hardware monitor, for tests and the benchmark that reads its own cost. */
+  readonly monitor: HardwareMonitor;
   dispose(): Promise<void>;
 }
 
@@ -53,15 +65,22 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   const chats = new ChatStore(paths.chats);
   const threadMemory = new ThreadMemory(paths.threadCalibrations);
   const sampling: SamplingSettings = { ...DEFAULT_SAMPLING, ...options.sampling };
+  /** In-process subscribers (onEvent): tests, the CLI. */
   const listeners = new Set<(event: CoreEvent) => void>();
+  /** Connected renderers. */
+  const connections = new Set<(event: CoreEvent) => void>();
 
   let engineState: EngineState = { kind: "starting" };
   let loaded: { entry: LibraryEntry; model: LoadedModel } | null = null;
   /** The model to load again after the engine restarts (not after a crash while loading it). */
   let reloadAfterRestart: string | null = null;
   let generation: ActiveGeneration | null = null;
+  /** Set by a crash, so the next start is reported as a restart. */
+  let crashedBefore = false;
 
+  /** Broadcast events go to every renderer and in-process subscriber; monitor events only to watchers. */
   const emit = (event: CoreEvent): void => {
+    for (const connection of connections) connection(event);
     for (const listener of listeners) listener(event);
   };
   const setEngineState = (state: EngineState): void => {
@@ -73,17 +92,22 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     loadProgress: (progress, phase) => {
       if (engineState.kind === "loading") setEngineState({ ...engineState, progress, phase });
     },
-    delta: (requestId, text) => {
+    delta: (requestId, text, progress) => {
       if (generation?.requestId !== requestId) return;
       generation.message.text += text;
+      monitor.generationProgress(progress);
       emit({ type: "generation.delta", chatId: generation.chatId, messageId: generation.message.id, text });
     },
     crashed: (error) => {
       reloadAfterRestart = engineState.kind === "loading" ? null : (loaded?.entry.summary.id ?? null);
       loaded = null;
+      crashedBefore = true;
+      monitor.engineStopped();
       setEngineState({ kind: "failed", error: error.toWire(), restarting: true });
     },
     started: () => {
+      if (crashedBefore) monitor.engineRestarted();
+      crashedBefore = false;
       setEngineState({ kind: "idle" });
       const modelId = reloadAfterRestart;
       reloadAfterRestart = null;
@@ -91,11 +115,25 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
   });
 
+  const monitor = new HardwareMonitor({
+    // Only an engine that is up: sampling never starts one, and reports it missing meanwhile.
+    engine: () =>
+      engineState.kind === "idle" || engineState.kind === "loading" || engineState.kind === "ready"
+        ? { usage: async () => (await engine.api()).usage() }
+        : null,
+    enginePid: () => engine.pid,
+    processMetrics: options.processMetrics,
+    bandwidthFile: paths.memoryBandwidth,
+  });
+  /** The in-process client's watch (core.api.watchHardware): events go to onEvent subscribers. */
+  const localWatcher: MonitorWatcher = { send: (event) => listeners.forEach((listener) => listener(event)) };
+
   async function loadModel(modelId: string): Promise<LoadedModel> {
     if (generation) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before loading another model.");
     if (engineState.kind === "loading") throw new QuantaError("busy", "A model is already loading.");
     const entry = await library.resolve(modelId);
     const started = performance.now();
+    monitor.modelUnloaded();
     setEngineState({ kind: "loading", modelId, progress: 0, phase: "loading" });
     const fileKey = modelFileKey(entry.summary.sizeBytes, entry.mtimeMs, entry.summary.fileName);
     try {
@@ -121,6 +159,10 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
         loadMs: Math.round(performance.now() - started),
       };
       loaded = { entry, model };
+      monitor.modelLoaded(
+        { modelId, name: model.name, path: entry.path, contextSize: model.contextSize, gpuLayers: model.gpuLayers },
+        model.threads,
+      );
       setEngineState({ kind: "ready", model });
       return model;
     } catch (error) {
@@ -152,6 +194,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       message.error = toWireError(error, "generation_failed");
     }
     generation = null;
+    monitor.generationEnded(message);
     try {
       await chats.saveMessage(active.chatId, message);
     } catch (error) {
@@ -181,6 +224,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       const rpc = await engine.api();
       await rpc.unloadModel();
       loaded = null;
+      monitor.modelUnloaded();
       setEngineState({ kind: "idle" });
     },
     listChats: async () => chats.list(),
@@ -225,6 +269,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
         generation = null;
         throw error;
       }
+      monitor.generationStarted(chatId, active.message.id);
       void runGeneration(active, promptFor(chatId));
       return { userMessage, assistantMessageId: active.message.id };
     },
@@ -233,6 +278,10 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       const rpc = await engine.api();
       await rpc.stop({ requestId: generation.requestId });
     },
+    watchHardware: async ({ intervalMs }) => monitor.watch(localWatcher, intervalMs),
+    unwatchHardware: async () => monitor.unwatch(localWatcher),
+    getComputeCost: () => monitor.computeCost(),
+    probeMemoryBandwidth: () => monitor.probeMemoryBandwidth(),
   };
 
   await chats.load();
@@ -242,12 +291,20 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   return {
     api,
     engine,
+    monitor,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     connect(channel) {
-      const rpc: BirpcReturn<RendererApi, CoreApi> = createBirpc<RendererApi, CoreApi>(api, {
+      // Each renderer watches the hardware on its own: its watch methods act for it alone.
+      const watcher: MonitorWatcher = { send: (event) => void rpc.event(event) };
+      const connectionApi: CoreApi = {
+        ...api,
+        watchHardware: async ({ intervalMs }) => monitor.watch(watcher, intervalMs),
+        unwatchHardware: async () => monitor.unwatch(watcher),
+      };
+      const rpc: BirpcReturn<RendererApi, CoreApi> = createBirpc<RendererApi, CoreApi>(connectionApi, {
         post: (message) => channel.post(encodeRpcMessage(message)),
         on: (listener) => channel.on((message) => listener(decodeRpcMessage(message))),
         eventNames: [...RENDERER_EVENT_NAMES],
@@ -255,14 +312,17 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
         timeout: -1,
       });
       const forward = (event: CoreEvent): void => void rpc.event(event);
-      listeners.add(forward);
+      connections.add(forward);
       channel.onClose(() => {
-        listeners.delete(forward);
+        connections.delete(forward);
+        monitor.unwatch(watcher);
         rpc.$close();
       });
     },
     async dispose() {
+      monitor.dispose();
       listeners.clear();
+      connections.clear();
       await engine.dispose();
     },
   };

@@ -103,7 +103,7 @@ function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
 }
 
 export interface GenerationControl {
-  onText(text: string): void;
+  onText(text: string, progress: { generatedTokens: number; contextUsed: number }): void;
   isStopRequested(): boolean;
 }
 
@@ -123,12 +123,14 @@ export async function generateReply(
   }
   const input = prompt.tokens.slice(reuse);
 
-  const reply = new ReplyText(model, prompt.stops.texts, control.onText);
+  let generated = 0;
+  const reply = new ReplyText(model, prompt.stops.texts, (text) =>
+    control.onText(text, { generatedTokens: generated, contextUsed: sequence.nextTokenIndex }),
+  );
   const stopTokens = prompt.stops.tokens;
   const lastToken = target.contextSize - 1;
   const started = performance.now();
   let firstTokenAt = 0;
-  let generated = 0;
   let lastFlush = started;
   let stopReason: StopReason = "end";
 

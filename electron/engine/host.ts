@@ -43,7 +43,7 @@ const api: EngineApi = {
         const target = session.target;
         if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
         return await generateReply(target, request.messages, request.sampling, {
-          onText: (text) => core.delta({ requestId: request.requestId, text }),
+          onText: (text, progress) => core.delta({ requestId: request.requestId, text, ...progress }),
           isStopRequested: () => state.stopRequested,
         });
       } finally {
@@ -55,6 +55,9 @@ const api: EngineApi = {
   stop: async ({ requestId }) => {
     if (activeRequest?.id === requestId) activeRequest.stopRequested = true;
   },
+
+  // Not queued behind a generation: the monitor reads it while a reply runs.
+  usage: () => session.usage(),
 };
 
 const core = createBirpc<EngineEvents, EngineApi>(api, {

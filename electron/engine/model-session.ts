@@ -13,13 +13,15 @@ import {
 import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
 import { calibrateThreads } from "./threads.js";
-import type { EngineLoadResult, LoadRequest } from "./protocol.js";
+import type { EngineLoadResult, EngineModelUsage, EngineUsage, LoadRequest } from "./protocol.js";
 import type { GenerationTarget } from "./generation.js";
 
 interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   target: GenerationTarget;
+  /** llama.cpp's estimate of where weights and KV cache live, computed once at load. */
+  placement: { ramBytes: number; vramBytes: number };
 }
 
 let llamaPromise: Promise<Llama> | null = null;
@@ -74,10 +76,16 @@ export class ModelSession {
       const contextSize = Math.min(request.contextSize, model.trainContextSize);
       const context = await model.createContext({ contextSize, threads });
       const chatWrapper: ChatWrapper = resolveChatWrapper(model);
+      const weights = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
+      const cache = await model.fileInsights.estimateContextResourceRequirementsV2({
+        contextSize: context.contextSize,
+        modelGpuLayers: model.gpuLayers,
+      });
       this.loaded = {
         model,
         context,
         target: { model, sequence: context.getSequence(), chatWrapper, contextSize: context.contextSize, threads },
+        placement: { ramBytes: weights.cpuRam + cache.cpuRam, vramBytes: weights.gpuVram + cache.gpuVram },
       };
       return {
         contextSize: context.contextSize,
@@ -95,6 +103,35 @@ export class ModelSession {
         `The model loaded but could not be prepared for chat: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  }
+
+  async usage(): Promise<EngineUsage> {
+    const cpu = process.cpuUsage();
+    const llama = llamaPromise ? await llamaPromise.catch(() => null) : null;
+    const vram = llama && llama.gpu !== false ? await llama.getVramState() : null;
+    return {
+      pid: process.pid,
+      cpuMicros: cpu.user + cpu.system,
+      rssBytes: process.memoryUsage.rss(),
+      model: this.modelUsage(),
+      vram: vram ? { totalBytes: vram.total, usedBytes: vram.used } : null,
+      gpuNames: llama && llama.gpu !== false ? await llama.getGpuDeviceNames() : [],
+    };
+  }
+
+  private modelUsage(): EngineModelUsage | null {
+    const loaded = this.loaded;
+    if (!loaded) return null;
+    return {
+      weightsBytes: loaded.model.size,
+      kvCacheBytes: loaded.context.stateSize,
+      ramBytes: loaded.placement.ramBytes,
+      vramBytes: loaded.placement.vramBytes,
+      gpuLayers: loaded.model.gpuLayers,
+      threads: loaded.target.threads,
+      contextUsed: loaded.target.sequence.nextTokenIndex,
+      contextSize: loaded.target.contextSize,
+    };
   }
 
   async unload(): Promise<void> {

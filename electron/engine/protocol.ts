@@ -51,7 +51,33 @@ export const engineRequestSchemas = {
   unloadModel: z.tuple([]),
   generate: z.tuple([generateRequestSchema]),
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
+  usage: z.tuple([]),
 } as const;
+
+/** What the loaded model occupies, for the hardware monitor. */
+export interface EngineModelUsage {
+  weightsBytes: number;
+  kvCacheBytes: number;
+  /** llama.cpp's estimates of where weights plus KV cache live. */
+  ramBytes: number;
+  vramBytes: number;
+  gpuLayers: number;
+  threads: number;
+  contextUsed: number;
+  contextSize: number;
+}
+
+/** The engine process's own readings, taken when the core's monitor samples. */
+export interface EngineUsage {
+  pid: number;
+  /** process.cpuUsage(): user + system, microseconds since the process started. */
+  cpuMicros: number;
+  rssBytes: number;
+  model: EngineModelUsage | null;
+  /** From llama.cpp's backend; null on the CPU backend. */
+  vram: { totalBytes: number; usedBytes: number } | null;
+  gpuNames: string[];
+}
 
 export interface EngineLoadResult {
   contextSize: number;
@@ -73,20 +99,31 @@ export interface EngineApi {
   unloadModel(): Promise<void>;
   generate(request: GenerateRequest): Promise<EngineGenerationResult>;
   stop(request: { requestId: string }): Promise<void>;
+  usage(): Promise<EngineUsage>;
 }
 
 export const engineEventSchemas = {
   loadProgress: z.tuple([
     z.object({ progress: z.number().min(0).max(1), phase: z.enum(["loading", "calibrating"]) }).strict(),
   ]),
-  delta: z.tuple([z.object({ requestId: z.string(), text: z.string() }).strict()]),
+  delta: z.tuple([
+    z
+      .object({
+        requestId: z.string(),
+        text: z.string(),
+        generatedTokens: z.number().int().min(0),
+        contextUsed: z.number().int().min(0),
+      })
+      .strict(),
+  ]),
   ready: z.tuple([z.object({ pid: z.number().int() }).strict()]),
 } as const;
 
 /** What the core serves to the engine: events only, never awaited. */
 export interface EngineEvents {
   loadProgress(event: { progress: number; phase: "loading" | "calibrating" }): void;
-  delta(event: { requestId: string; text: string }): void;
+  /** Text since the last delta, with the reply's token count and the context in use so far. */
+  delta(event: { requestId: string; text: string; generatedTokens: number; contextUsed: number }): void;
   ready(event: { pid: number }): void;
 }
 

@@ -4,7 +4,17 @@
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, dialog, MessageChannelMain, session, type MessagePortMain, type WebContents } from "electron";
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  MessageChannelMain,
+  session,
+  type MessagePortMain,
+  type ProcessMetric,
+  type WebContents,
+} from "electron";
+import type { ProcessReading } from "../contract/types.js";
 import { createCore, type QuantaCore } from "../core/app-core.js";
 import type { RpcChannel } from "../core/rpc-channel.js";
 import { APP_FOLDER_NAME, resolveHome } from "../core/settings/paths.js";
@@ -77,6 +87,22 @@ function connectToCore(contents: WebContents, core: QuantaCore): void {
   contents.once("destroyed", disconnect);
 }
 
+/** Chromium's processes for the hardware monitor; the main process is the core, reported by the core. */
+const METRIC_ROLES: Partial<Record<ProcessMetric["type"], ProcessReading["role"]>> = {
+  Tab: "renderer",
+  GPU: "gpu-process",
+  Utility: "utility",
+};
+
+function appProcessReadings(): ProcessReading[] {
+  return app.getAppMetrics().flatMap((metric) => {
+    const role = METRIC_ROLES[metric.type];
+    if (!role) return [];
+    // percentCPUUsage is per cent of one core since the previous call; workingSetSize is in KB.
+    return [{ role, pid: metric.pid, cpu: metric.cpu.percentCPUUsage / 100, rssBytes: metric.memory.workingSetSize * 1024 }];
+  });
+}
+
 function fail(error: unknown): void {
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   console.error("quanta: could not start:", message);
@@ -132,6 +158,7 @@ if (!app.requestSingleInstanceLock()) {
         home,
         version: app.getVersion(),
         spawnEngine: utilityProcessEngine(ENGINE_ENTRY),
+        processMetrics: appProcessReadings,
       });
       openWindow(core);
     })

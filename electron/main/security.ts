@@ -6,15 +6,24 @@
 // packaging (build/electron-builder.config.cjs).
 
 import { app, shell, type Session, type WebContents, type WebFrameMain } from "electron";
-import { isAppUrl } from "./protocol-path.js";
+import { APP_ORIGIN, isAppUrl } from "./protocol-path.js";
 
 /** Quanta asks for no permission (camera, notifications, HID, serial...), so all are refused. */
 export function denyAllPermissions(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler(() => false);
-  // Downloads are the core's job (checked, resumable, hashed); Chromium's are never wanted.
-  session.on("will-download", (event) => event.preventDefault());
+  // Model downloads are the core's job (checked, resumable, hashed). The one download
+  // Chromium may start is an export the page made itself (a blob: URL from app://quanta,
+  // e.g. the hardware monitor's CSV or PNG); it goes through a save dialog.
+  session.on("will-download", (event, item) => {
+    const url = item.getURL();
+    if (!url.startsWith(`blob:${APP_ORIGIN}/`)) {
+      event.preventDefault();
+      return;
+    }
+    item.setSaveDialogOptions({ title: "Save export", defaultPath: item.getFilename() });
+  });
 }
 
 const NETWORK_PROTOCOLS = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"]);

@@ -15,7 +15,7 @@ import type { EngineExit, EngineProcess, SpawnEngine } from "./engine-process.js
 
 export interface EngineClientEvents {
   loadProgress(progress: number, phase: "loading" | "calibrating"): void;
-  delta(requestId: string, text: string): void;
+  delta(requestId: string, text: string, progress: { generatedTokens: number; contextUsed: number }): void;
   /** The engine died; a new one is being started. */
   crashed(error: QuantaError): void;
   /** A (new) engine process is up and idle. */
@@ -93,7 +93,8 @@ export class EngineClient {
           resolve();
         },
         loadProgress: ({ progress, phase }) => this.events.loadProgress(progress, phase),
-        delta: ({ requestId, text }) => this.events.delta(requestId, text),
+        delta: ({ requestId, text, generatedTokens, contextUsed }) =>
+          this.events.delta(requestId, text, { generatedTokens, contextUsed }),
       };
       const rpc = createBirpc<EngineApi, EngineEvents>(handlers, {
         post: (message) => child.send(encodeRpcMessage(message)),

@@ -30,6 +30,7 @@ export interface DataPaths {
   chats: string;
   settings: string;
   threadCalibrations: string;
+  memoryBandwidth: string;
 }
 
 export function dataPaths(home: string): DataPaths {
@@ -39,6 +40,7 @@ export function dataPaths(home: string): DataPaths {
     chats: path.join(home, "chats"),
     settings: path.join(home, "settings.json"),
     threadCalibrations: path.join(home, "thread-calibrations.json"),
+    memoryBandwidth: path.join(home, "memory-bandwidth.json"),
   };
 }
 

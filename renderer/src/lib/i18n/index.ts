@@ -60,3 +60,44 @@ export function formatDateTime(iso: string): string {
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(settings.language, { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
+
+/** A fraction (0.23) as a percentage ("23%", or "23 %" where the language spaces it). */
+export function formatPercent(fraction: number, maximumFractionDigits = 0): string {
+  return new Intl.NumberFormat(settings.language, { style: "percent", maximumFractionDigits }).format(fraction);
+}
+
+/** A large count, shortened the language's way: "260K", "7.2B"; "26万", "72亿". */
+export function formatCompact(value: number): string {
+  return new Intl.NumberFormat(settings.language, { notation: "compact", maximumFractionDigits: 1 }).format(value);
+}
+
+/** An amount of arithmetic with its SI prefix: "520 kFLOP", "14 GFLOP". */
+export function formatFlops(flops: number): string {
+  const prefixes = ["", "k", "M", "G", "T", "P"] as const;
+  let value = flops;
+  let prefix = 0;
+  while (value >= 1000 && prefix < prefixes.length - 1) {
+    value /= 1000;
+    prefix += 1;
+  }
+  return `${formatNumber(value, value < 10 ? 2 : value < 100 ? 1 : 0)} ${prefixes[prefix] ?? ""}FLOP`;
+}
+
+/** A length of time under an hour or so: "45 s", "3 min 20 s". */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  if (minutes === 0) return t("unit.durationSeconds", { seconds });
+  return seconds === 0 ? t("unit.durationWholeMinutes", { minutes }) : t("unit.durationMinutes", { minutes, seconds });
+}
+
+/** A time of day to the second, for chart axes and event lists. */
+export function formatClock(ms: number): string {
+  return new Intl.DateTimeFormat(settings.language, { hour: "numeric", minute: "2-digit", second: "2-digit" }).format(ms);
+}
+
+/** A figure to three significant digits, for quantities that span orders of magnitude. */
+export function formatSignificant(value: number): string {
+  return new Intl.NumberFormat(settings.language, { maximumSignificantDigits: 3 }).format(value);
+}

@@ -1,7 +1,8 @@
 // Owns what the whole window needs before any view: AppInfo, the state of the connection to
-// the core, and whether the first sync has finished. Talks to lib/api (connection, getAppInfo)
-// and, on every (re)connect, asks the other stores to fetch their state afresh: events sent
-// while the connection was down are lost, so nothing is trusted from before.
+// the core, whether the first sync has finished, and which view is shown. Talks to lib/api
+// (connection, getAppInfo) and, on every (re)connect, asks the other stores to fetch their
+// state afresh: events sent while the connection was down are lost, so nothing is trusted
+// from before.
 
 import {
   api,
@@ -15,7 +16,11 @@ import {
 import { chat } from "./chat.svelte.js";
 import { engine } from "./engine.svelte.js";
 import { models } from "./models.svelte.js";
+import { monitor } from "./monitor.svelte.js";
 import { notices } from "./notices.svelte.js";
+
+export const VIEWS = ["chat", "hardware"] as const;
+export type View = (typeof VIEWS)[number];
 
 class AppStore {
   info = $state.raw<AppInfo | null>(null);
@@ -23,6 +28,7 @@ class AppStore {
   /** True once a full sync has succeeded; views wait for it before claiming anything. */
   ready = $state(false);
   readonly transport = transportKind;
+  view = $state<View>("chat");
 
   connected = $derived(this.connection.kind === "open");
 
@@ -42,7 +48,13 @@ class AppStore {
     reconnectNow();
   }
 
+  show(view: View): void {
+    this.view = view;
+  }
+
   async #sync(): Promise<void> {
+    // The hardware monitor resyncs on its own: a core without it must not hold up the chat.
+    void monitor.resync();
     try {
       // Engine first: the model picker preselects the engine's model when the list arrives.
       const [info] = await Promise.all([api.getAppInfo(), engine.refresh()]);
