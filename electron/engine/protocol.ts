@@ -2,7 +2,7 @@
 // events the engine sends back, and the zod schemas each side uses on what it receives.
 
 import { z } from "zod";
-import type { GenerationStats, ThreadCalibration } from "../contract/types.js";
+import type { GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
 
 export const samplingSchema = z
   .object({
@@ -54,15 +54,8 @@ export const engineRequestSchemas = {
   usage: z.tuple([]),
 } as const;
 
-/** What the loaded model occupies, for the hardware monitor. */
-export interface EngineModelUsage {
-  weightsBytes: number;
-  kvCacheBytes: number;
-  /** llama.cpp's estimates of where weights plus KV cache live. */
-  ramBytes: number;
-  vramBytes: number;
-  gpuLayers: number;
-  threads: number;
+/** What the loaded model occupies, for the hardware monitor (the core adds the model's id). */
+export interface EngineModelUsage extends Omit<ModelFootprint, "modelId"> {
   contextUsed: number;
   contextSize: number;
 }
