@@ -5,18 +5,26 @@ import { z } from "zod";
 import type {
   AppInfo,
   BandwidthProbe,
+  CatalogEntry,
   Chat,
   ChatMessage,
   ChatSummary,
   ComputeCost,
   CoreEvent,
+  DownloadJob,
   EngineState,
+  HubRepository,
+  HubRepositoryFiles,
   LoadedModel,
+  ModelInspection,
   ModelSummary,
   MonitorHistory,
 } from "./types.js";
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
+
+/** A hub repository id: owner/name. */
+const hubRepo = z.string().min(3).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "a repository is owner/name");
 
 export const MAX_MESSAGE_CHARS = 200_000;
 
@@ -55,6 +63,19 @@ export const requestSchemas = {
   unwatchHardware: z.tuple([]),
   getComputeCost: z.tuple([]),
   probeMemoryBandwidth: z.tuple([]),
+  // Model library: inspector, hub downloads, folders
+  inspectModel: z.tuple([z.object({ modelId: id }).strict()]),
+  deleteModel: z.tuple([z.object({ modelId: id }).strict()]),
+  addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  getModelCatalog: z.tuple([]),
+  searchHub: z.tuple([z.object({ query: z.string().max(200) }).strict()]),
+  listHubFiles: z.tuple([z.object({ repo: hubRepo }).strict()]),
+  startDownload: z.tuple([z.object({ repo: hubRepo, path: z.string().min(1).max(500) }).strict()]),
+  listDownloads: z.tuple([]),
+  pauseDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -85,7 +106,25 @@ export interface CoreApi {
   getComputeCost(): Promise<ComputeCost | null>;
   /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
   probeMemoryBandwidth(): Promise<BandwidthProbe>;
+  // ---- Model library ----
+  /** Everything a model's GGUF header says (the weights are never read). */
+  inspectModel(request: { modelId: string }): Promise<ModelInspection>;
+  /** Deletes a model's files; only models in Quanta's own folder (ModelSummary.owned). */
+  deleteModel(request: { modelId: string }): Promise<ModelSummary[]>;
+  /** Adds a folder of the user's to the library (checked by the core: it must exist). */
+  addModelFolder(request: { path: string }): Promise<ModelSummary[]>;
+  removeModelFolder(request: { path: string }): Promise<ModelSummary[]>;
+  getModelCatalog(): Promise<CatalogEntry[]>;
+  searchHub(request: { query: string }): Promise<HubRepository[]>;
+  listHubFiles(request: { repo: string }): Promise<HubRepositoryFiles>;
+  /** Starts downloading one model of a repository (every part of a split one); progress comes as "download" events. */
+  startDownload(request: { repo: string; path: string }): Promise<DownloadJob>;
+  listDownloads(): Promise<DownloadJob[]>;
+  pauseDownload(request: { downloadId: string }): Promise<void>;
+  resumeDownload(request: { downloadId: string }): Promise<void>;
+  cancelDownload(request: { downloadId: string }): Promise<void>;
 }
+
 
 export type CoreMethod = keyof CoreApi;
 

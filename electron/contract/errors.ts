@@ -16,6 +16,11 @@ export const ERROR_CODES = [
   "storage_failed",
   "timeout",
   "internal",
+  // Model library and downloads
+  "hub_unreachable",
+  "download_failed",
+  "checksum_mismatch",
+  "disk_full",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
