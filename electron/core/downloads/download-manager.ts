@@ -127,7 +127,7 @@ export class DownloadManager {
     await this.checkDiskSpace(job);
     this.jobs.set(saved.id, job);
     await this.save();
-    this.emit(job);
+    this.emit(job, true);
     this.enqueue(job);
     return this.view(job);
   }
@@ -138,7 +138,7 @@ export class DownloadManager {
     job.saved.status = "paused";
     job.controller?.abort(new Stopped("pause"));
     await this.save();
-    this.emit(job);
+    this.emit(job, true);
   }
 
   async resume(id: string): Promise<void> {
@@ -149,7 +149,7 @@ export class DownloadManager {
     job.saved.status = "queued";
     job.saved.error = null;
     await this.save();
-    this.emit(job);
+    this.emit(job, true);
     this.enqueue(job);
   }
 
@@ -163,7 +163,7 @@ export class DownloadManager {
     job.received = 0;
     this.jobs.delete(id);
     await this.save();
-    this.emit(job);
+    this.emit(job, true);
   }
 
   /** Stops every transfer without changing what was saved, so the next start resumes them. */

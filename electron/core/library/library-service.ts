@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { CatalogEntry, CoreEvent, ModelSummary } from "../../contract/types.js";
-import { DownloadManager } from "../downloads/download-manager.js";
+import { DownloadManager, type DownloadManagerOptions } from "../downloads/download-manager.js";
 import { HubClient, hubBaseUrl } from "../downloads/hub-client.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { modelFolders, type DataPaths } from "../settings/paths.js";
@@ -39,8 +39,8 @@ export interface LibraryServiceOptions {
   emit: (event: CoreEvent) => void;
   /** The model the engine has loaded, which may not be deleted. */
   loadedModelId: () => string | null;
-  /** Tests make the disk look full. */
-  freeBytes?: (folder: string) => Promise<number>;
+  /** Tests make the disk look full, and retry sooner. */
+  downloads?: Pick<DownloadManagerOptions, "freeBytes" | "retryDelaysMs">;
 }
 
 export interface LibraryService {
@@ -116,7 +116,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       const id = modelIdFor(firstFile);
       return library.list().some((model) => model.id === id) ? id : null;
     },
-    ...(options.freeBytes ? { freeBytes: options.freeBytes } : {}),
+    ...options.downloads,
   });
 
   const saveFolders = () => writeJsonAtomic(foldersFile, { version: 1, folders: userFolders });

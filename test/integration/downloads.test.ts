@@ -1,0 +1,256 @@
+// Downloads against a local server that speaks the hub's API and serves the shared test
+// models' real bytes: search and file listing (split models as one), a verified download that
+// appears in the library, resume after a dropped connection, after a restart of the core's
+// library service, and against a server that ignores Range; a corrupted byte caught and the
+// bad file deleted; a full disk refused before starting; pause, resume and cancel.
+
+import { createHash } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CoreEvent, DownloadJob } from "../../electron/contract/types.js";
+import { createLibraryService, type LibraryService } from "../../electron/core/library/library-service.js";
+import { dataPaths } from "../../electron/core/settings/paths.js";
+import { startFakeHub, hubFile, type FakeHub } from "../support/fake-hub.js";
+import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+
+const REPO = "test-org/Stories-GGUF";
+let hub: FakeHub;
+let storiesBytes: Buffer;
+
+beforeAll(async () => {
+  hub = await startFakeHub();
+  storiesBytes = await fs.readFile(STORIES_MODEL);
+  const tiny = await fs.readFile(TINY_RANDOM_MODEL);
+  const third = Math.ceil(tiny.length / 3);
+  hub.addRepo(REPO, [
+    { path: "stories260K-F32.gguf", bytes: storiesBytes },
+    await hubFile("stories260K-Q8_0.gguf", STORIES_MODEL),
+    // A "split" model: three parts on the hub (the bytes are cut, not gguf-split, so only listing uses them).
+    { path: "big/tiny-F16-00001-of-00003.gguf", bytes: tiny.subarray(0, third) },
+    { path: "big/tiny-F16-00002-of-00003.gguf", bytes: tiny.subarray(third, 2 * third) },
+    { path: "big/tiny-F16-00003-of-00003.gguf", bytes: tiny.subarray(2 * third) },
+  ]);
+  hub.addRepo("other-org/Unrelated-GGUF", [await hubFile("tiny-F16.gguf", TINY_RANDOM_MODEL)]);
+});
+
+afterAll(async () => {
+  await hub?.close();
+});
+
+interface Harness {
+  home: string;
+  service: LibraryService;
+  events: CoreEvent[];
+  waitForJob(predicate: (job: DownloadJob) => boolean, timeoutMs?: number): Promise<DownloadJob>;
+}
+
+const open: LibraryService[] = [];
+let home: string;
+
+beforeEach(async () => {
+  home = await tempDir("downloads");
+  hub.setThrottle(null);
+  hub.setIgnoreRange(false);
+  hub.setDown(false);
+  hub.requests.length = 0;
+});
+
+afterEach(async () => {
+  for (const service of open.splice(0)) await service.dispose();
+  await fs.rm(home, { recursive: true, force: true });
+});
+
+async function startService(options: { freeBytes?: (folder: string) => Promise<number> } = {}): Promise<Harness> {
+  // Fast retries: the backoff's length is not what these tests are about.
+  const downloads = { retryDelaysMs: [50, 100, 200], ...options };
+  const events: CoreEvent[] = [];
+  const waiters = new Set<() => void>();
+  const service = await createLibraryService({
+    paths: dataPaths(home),
+    env: { QUANTA_HUB_URL: hub.url, QUANTA_LMSTUDIO_MODELS: "", OLLAMA_MODELS: "" },
+    emit: (event) => {
+      events.push(event);
+      for (const waiter of [...waiters]) waiter();
+    },
+    loadedModelId: () => null,
+    downloads,
+  });
+  open.push(service);
+  await service.start();
+  const latest = () => {
+    const jobs = events.flatMap((event) => (event.type === "download" ? [event.job] : []));
+    return jobs.at(-1);
+  };
+  return {
+    home,
+    service,
+    events,
+    waitForJob(predicate, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const job = latest();
+          if (job && predicate(job)) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(job);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching download event; last: ${JSON.stringify(latest())}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+const destination = (file: string) => path.join(home, "models", ...REPO.split("/"), file);
+const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+describe("the hub", () => {
+  it("searches GGUF repositories and lists files by quantization, a split model as one", async () => {
+    const { service } = await startService();
+    const found = await service.api.searchHub({ query: "stories" });
+    expect(found.map((repo) => repo.id)).toEqual([REPO]);
+    const searched = new URL(hub.requests.find((r) => r.url.startsWith("/api/models?"))?.url ?? "", hub.url);
+    expect(searched.searchParams.get("filter")).toBe("gguf");
+
+    const files = await service.api.listHubFiles({ repo: REPO });
+    const byQuant = Object.fromEntries(files.groups.map((group) => [group.quantization, group.files.map((file) => file.path)]));
+    expect(byQuant).toEqual({
+      F32: ["stories260K-F32.gguf"],
+      Q8_0: ["stories260K-Q8_0.gguf"],
+      F16: ["big/tiny-F16-00001-of-00003.gguf"],
+    });
+    const split = files.groups.find((group) => group.quantization === "F16")?.files[0];
+    expect(split?.files.map((file) => file.path)).toHaveLength(3);
+    expect(split?.sizeBytes).toBe((await fs.stat(TINY_RANDOM_MODEL)).size);
+    expect(files.groups.find((group) => group.quantization === "F32")?.files[0]?.files[0]?.sha256).toBe(sha(storiesBytes));
+  });
+
+  it("says plainly when the hub cannot be reached", async () => {
+    const { service } = await startService();
+    hub.setDown(true);
+    await expect(service.api.searchHub({ query: "x" })).rejects.toMatchObject({ code: "hub_unreachable" });
+    hub.setDown(false);
+    await expect(service.api.listHubFiles({ repo: "nobody/nothing" })).rejects.toMatchObject({ code: "not_found" });
+  });
+});
+
+describe("downloads", () => {
+  it("downloads, verifies and only then shows the model in the library, with throttled progress", async () => {
+    const h = await startService();
+    hub.setThrottle(1_500_000);
+    const job = await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    expect(job.totalBytes).toBe(storiesBytes.length);
+    const progress = await h.waitForJob((j) => j.status === "downloading" && j.receivedBytes > 0 && j.receivedBytes < j.totalBytes);
+    // While it downloads the model is a .part and not in the library.
+    expect(h.service.library.list()).toHaveLength(0);
+    expect(progress.bytesPerSecond === null || progress.bytesPerSecond > 0).toBe(true);
+    const done = await h.waitForJob((j) => j.status === "done");
+    expect(done.receivedBytes).toBe(storiesBytes.length);
+    expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
+    await expect(fs.stat(`${destination("stories260K-F32.gguf")}.part`)).rejects.toMatchObject({ code: "ENOENT" });
+    const model = h.service.library.list().find((m) => m.id === done.modelId);
+    expect(model?.fileName).toBe("stories260K-F32.gguf");
+    expect(model?.owned).toBe(true);
+    expect(h.events.some((event) => event.type === "models" && event.models.some((m) => m.id === done.modelId))).toBe(true);
+    // Progress events are throttled: far fewer than the 16 KiB chunks the server sent.
+    const downloadEvents = h.events.filter((event) => event.type === "download").length;
+    expect(downloadEvents).toBeLessThan(storiesBytes.length / (16 * 1024));
+    // Asking again for a model already there is refused.
+    await expect(h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" })).rejects.toMatchObject({ code: "busy" });
+  });
+
+  it("resumes with a Range request after the connection drops", async () => {
+    const h = await startService();
+    hub.dropNextAfter(300_000);
+    await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    await h.waitForJob((j) => j.status === "done");
+    const fileRequests = hub.requests.filter((r) => r.url.startsWith("/cdn/"));
+    expect(fileRequests.length).toBeGreaterThanOrEqual(2);
+    expect(fileRequests[0]?.range).toBeNull();
+    const resumed = fileRequests.find((r) => r.range !== null);
+    expect(resumed?.range).toMatch(/^bytes=\d+-$/);
+    expect(Number(/bytes=(\d+)-/.exec(resumed?.range ?? "")?.[1])).toBeGreaterThan(0);
+    expect(resumed?.status).toBe(206);
+    expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
+  });
+
+  it("starts over when the server ignores Range and answers 200", async () => {
+    const h = await startService();
+    hub.dropNextAfter(200_000);
+    hub.setIgnoreRange(true);
+    await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    await h.waitForJob((j) => j.status === "done");
+    const fileRequests = hub.requests.filter((r) => r.url.startsWith("/cdn/"));
+    expect(fileRequests.some((r) => r.range !== null && r.status === 200)).toBe(true);
+    expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
+  });
+
+  it("resumes after a restart, from the bytes already on disk", async () => {
+    const first = await startService();
+    hub.setThrottle(300_000);
+    await first.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    await first.waitForJob((j) => j.receivedBytes > 200_000);
+    await first.service.dispose();
+    const kept = (await fs.stat(`${destination("stories260K-F32.gguf")}.part`)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(storiesBytes.length);
+
+    hub.setThrottle(null);
+    hub.requests.length = 0;
+    const second = await startService();
+    const done = await second.waitForJob((j) => j.status === "done");
+    expect(done.modelId).not.toBeNull();
+    const range = hub.requests.find((r) => r.url.startsWith("/cdn/"))?.range ?? "";
+    expect(Number(/bytes=(\d+)-/.exec(range)?.[1])).toBe(kept);
+    expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
+  });
+
+  it("detects a corrupted byte, deletes the bad file and says so", async () => {
+    const h = await startService();
+    hub.corruptNextAt(500_000);
+    await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    const failed = await h.waitForJob((j) => j.status === "failed");
+    expect(failed.error?.code).toBe("checksum_mismatch");
+    expect(failed.error?.message).toMatch(/deleted/);
+    await expect(fs.stat(`${destination("stories260K-F32.gguf")}.part`)).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(fs.stat(destination("stories260K-F32.gguf"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(h.service.library.list()).toHaveLength(0);
+
+    // Trying again (the server is honest now) gets a good copy.
+    await h.service.api.resumeDownload({ downloadId: failed.id });
+    const done = await h.waitForJob((j) => j.status === "done");
+    expect(done.modelId).not.toBeNull();
+  });
+
+  it("refuses to start when the disk has no room, keeping nothing", async () => {
+    const h = await startService({ freeBytes: async () => 10_000 });
+    await expect(h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" })).rejects.toMatchObject({ code: "disk_full" });
+    expect(await h.service.api.listDownloads()).toHaveLength(0);
+  });
+
+  it("pauses, resumes and cancels", async () => {
+    const h = await startService();
+    hub.setThrottle(200_000);
+    const job = await h.service.api.startDownload({ repo: REPO, path: "stories260K-Q8_0.gguf" });
+    await h.waitForJob((j) => j.receivedBytes > 100_000);
+    await h.service.api.pauseDownload({ downloadId: job.id });
+    const paused = await h.waitForJob((j) => j.status === "paused");
+    const part = path.join(home, "models", ...REPO.split("/"), "stories260K-Q8_0.gguf.part");
+    const size = (await fs.stat(part)).size;
+    expect(size).toBeGreaterThan(0);
+    expect(paused.receivedBytes).toBeGreaterThan(0);
+
+    await h.service.api.resumeDownload({ downloadId: job.id });
+    await h.waitForJob((j) => j.status === "downloading" && j.receivedBytes > size);
+    await h.service.api.cancelDownload({ downloadId: job.id });
+    await h.waitForJob((j) => j.status === "cancelled");
+    await expect(fs.stat(part)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await h.service.api.listDownloads()).toHaveLength(0);
+  });
+});

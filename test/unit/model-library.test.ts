@@ -1,0 +1,235 @@
+// The library on real files: families built from synthetic variants of one model and the
+// shared test models; a split GGUF listed as one model; fake LM Studio and Ollama layouts
+// (real GGUF bytes in the blob) discovered read-only; deleting only what Quanta owns; a
+// folder added by path. File names and quantization suffixes, and the pure family grouping.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLibraryService, type LibraryService } from "../../electron/core/library/library-service.js";
+import { groupModelFamilies, type FamilyMember } from "../../electron/core/library/model-family.js";
+import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { quantizationFromFileName, splitPart, stripQuantSuffix } from "../../electron/core/library/quant-names.js";
+import { dataPaths } from "../../electron/core/settings/paths.js";
+import { copyMetadata, writeGguf, writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+import type { ModelSummary } from "../../electron/contract/types.js";
+
+describe("file names", () => {
+  it("finds the quantization and strips it", () => {
+    expect(quantizationFromFileName("Llama-3.2-1B-Instruct-Q4_K_M.gguf")).toBe("Q4_K_M");
+    expect(quantizationFromFileName("qwen2.5-0.5b-instruct-q8_0.gguf")).toBe("Q8_0");
+    expect(quantizationFromFileName("model.IQ3_XXS.gguf")).toBe("IQ3_XXS");
+    expect(quantizationFromFileName("Big-Model-Q6_K-00002-of-00003.gguf")).toBe("Q6_K");
+    expect(quantizationFromFileName("phi-3-mini-f16.gguf")).toBe("F16");
+    expect(quantizationFromFileName("stories260K.gguf")).toBeNull();
+    expect(stripQuantSuffix("Llama-3.2-1B-Instruct-Q4_K_M.gguf")).toBe("Llama-3.2-1B-Instruct");
+    expect(stripQuantSuffix("Big-Model-Q6_K-00002-of-00003.gguf")).toBe("Big-Model");
+    expect(stripQuantSuffix("stories260K.gguf")).toBe("stories260K");
+    expect(splitPart("Big-Model-Q6_K-00002-of-00003.gguf")).toEqual({ stem: "Big-Model-Q6_K.gguf", index: 2, total: 3 });
+    expect(splitPart("Big-Model-Q6_K.gguf")).toBeNull();
+  });
+});
+
+describe("groupModelFamilies", () => {
+  const member = (id: string, over: Partial<FamilyMember> = {}): FamilyMember => ({
+    id,
+    fileName: `${id}.gguf`,
+    architecture: "llama",
+    vocabSize: 32000,
+    tensorSignature: "shapes-a",
+    declaredName: "Llama 3 8B",
+    ...over,
+  });
+
+  it("puts same architecture, vocabulary and tensor shapes together, whatever the names", () => {
+    const families = groupModelFamilies([
+      member("q4", { fileName: "llama-Q4_K_M.gguf" }),
+      member("q8", { fileName: "llama-Q8_0.gguf", declaredName: null }),
+      member("other-shapes", { tensorSignature: "shapes-b", declaredName: "Llama 3 70B" }),
+      member("other-vocab", { vocabSize: 128256 }),
+      member("other-arch", { architecture: "qwen2" }),
+    ]);
+    expect(families.map((family) => family.memberIds).sort()).toEqual([["other-arch"], ["other-shapes"], ["other-vocab"], ["q4", "q8"]]);
+    const main = families.find((family) => family.memberIds.includes("q4"));
+    expect(main?.memberIds).toEqual(["q4", "q8"]);
+    expect(main?.name).toBe("Llama 3 8B");
+    // Ids depend on what the models are, not on the order they were found in.
+    const again = groupModelFamilies([member("q8", { fileName: "llama-Q8_0.gguf" }), member("q4", { fileName: "llama-Q4_K_M.gguf" })]);
+    expect(again[0]?.id).toBe(main?.id);
+  });
+
+  it("groups unreadable files by their name without the quantization", () => {
+    const families = groupModelFamilies([
+      member("a", { fileName: "Mistral-7B-Q4_K_M.gguf", tensorSignature: null, declaredName: null }),
+      member("b", { fileName: "Mistral-7B-Q5_K_S.gguf", tensorSignature: null, declaredName: null }),
+      member("c", { fileName: "Other.gguf", tensorSignature: null, declaredName: null }),
+    ]);
+    expect(families.map((family) => [family.name, family.memberIds])).toEqual([
+      ["Mistral-7B", ["a", "b"]],
+      ["Other", ["c"]],
+    ]);
+  });
+});
+
+/** Writes a model as a two-part split GGUF (llama.cpp's gguf-split layout: split.* keys, tensors shared out). */
+async function writeSplit(source: string, folder: string, stem: string): Promise<string[]> {
+  const header = await readGgufHeader(source, { keepArraysUpTo: Infinity });
+  const metadata = copyMetadata(header, () => true);
+  const half = Math.ceil(header.tensors.length / 2);
+  const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as "F32" | "F16" }));
+  const split = (no: number) =>
+    [
+      ["split.no", { type: "uint16", value: no }],
+      ["split.count", { type: "uint16", value: 2 }],
+      ["split.tensors.count", { type: "int32", value: tensors.length }],
+    ] as const;
+  const names = [`${stem}-00001-of-00002.gguf`, `${stem}-00002-of-00002.gguf`].map((name) => path.join(folder, name));
+  await writeGguf(names[0] as string, { metadata: [...metadata, ...split(0)], tensors: tensors.slice(0, half) });
+  await writeGguf(names[1] as string, { metadata: [...split(1)], tensors: tensors.slice(half) });
+  return names;
+}
+
+describe("the model library", () => {
+  let root: string;
+  let service: LibraryService;
+  let models: ModelSummary[];
+  const env: NodeJS.ProcessEnv = {};
+
+  beforeAll(async () => {
+    root = await tempDir("library");
+    const home = path.join(root, "home");
+    const own = path.join(home, "models", "someone", "Synth-GGUF");
+    const extra = path.join(root, "extra");
+    const lmstudio = path.join(root, "lmstudio", "models");
+    const ollama = path.join(root, "ollama");
+    await Promise.all([own, extra, path.join(lmstudio, "lmstudio-community", "stories"), path.join(ollama, "blobs")].map((d) => fs.mkdir(d, { recursive: true })));
+
+    // Two quantizations of one synthetic model (same shapes), and a different model.
+    await writeSyntheticLlama(path.join(own, "synth-F32.gguf"), { tokenizerFrom: STORIES_MODEL, type: "F32", name: "Synth" });
+    await writeSyntheticLlama(path.join(own, "synth-F16.gguf"), { tokenizerFrom: STORIES_MODEL, type: "F16", name: "Synth" });
+    await writeSyntheticLlama(path.join(extra, "wider-F32.gguf"), { tokenizerFrom: STORIES_MODEL, embeddingLength: 512, name: "Wider" });
+    await writeSplit(TINY_RANDOM_MODEL, extra, "tiny-random-F16");
+    await fs.writeFile(path.join(extra, "broken-Q4_K_M.gguf"), "not a model");
+
+    // LM Studio keeps publisher/model/file.gguf.
+    await fs.copyFile(STORIES_MODEL, path.join(lmstudio, "lmstudio-community", "stories", "stories260K-F32.gguf"));
+    // Ollama: a manifest whose model layer names a blob holding real GGUF bytes.
+    const blob = "a".repeat(64);
+    await fs.copyFile(STORIES_MODEL, path.join(ollama, "blobs", `sha256-${blob}`));
+    const manifestDir = path.join(ollama, "manifests", "registry.ollama.ai", "library", "stories");
+    await fs.mkdir(manifestDir, { recursive: true });
+    await fs.writeFile(
+      path.join(manifestDir, "260k"),
+      JSON.stringify({
+        schemaVersion: 2,
+        layers: [
+          { mediaType: "application/vnd.ollama.image.model", digest: `sha256:${blob}`, size: 1185376 },
+          { mediaType: "application/vnd.ollama.image.params", digest: `sha256:${"b".repeat(64)}`, size: 10 },
+        ],
+      }),
+    );
+    // A manifest pointing at a missing blob, and one that is not JSON: skipped.
+    await fs.writeFile(path.join(manifestDir, "gone"), JSON.stringify({ layers: [{ mediaType: "application/vnd.ollama.image.model", digest: `sha256:${"c".repeat(64)}` }] }));
+    await fs.writeFile(path.join(manifestDir, "junk"), "{");
+
+    Object.assign(env, { QUANTA_MODELS: extra, QUANTA_LMSTUDIO_MODELS: lmstudio, OLLAMA_MODELS: ollama });
+    service = await createLibraryService({ paths: dataPaths(home), env, emit: () => undefined, loadedModelId: () => null });
+    await service.start();
+    models = service.library.list();
+  });
+
+  afterAll(async () => {
+    await service?.dispose();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  const byFile = (fileName: string) => {
+    const model = models.find((candidate) => candidate.fileName === fileName);
+    if (!model) throw new Error(`${fileName} not listed: ${models.map((m) => m.fileName).join(", ")}`);
+    return model;
+  };
+
+  it("lists every source, each marked with where it came from", () => {
+    expect(byFile("synth-F32.gguf").source).toBe("quanta");
+    expect(byFile("wider-F32.gguf").source).toBe("folder");
+    expect(byFile("stories260K-F32.gguf").source).toBe("lmstudio");
+    expect(byFile("stories:260k").source).toBe("ollama");
+    expect(models.filter((m) => m.source === "ollama")).toHaveLength(1);
+    expect(byFile("broken-Q4_K_M.gguf").error?.code).toBe("model_invalid");
+    expect(byFile("synth-F32.gguf").owned).toBe(true);
+    expect(models.filter((m) => m.owned).map((m) => m.fileName).sort()).toEqual(["synth-F16.gguf", "synth-F32.gguf"]);
+  });
+
+  it("groups the quantizations of one model into a family, and only those", () => {
+    const f32 = byFile("synth-F32.gguf");
+    const f16 = byFile("synth-F16.gguf");
+    expect(f32.familyId).toBe(f16.familyId);
+    expect(f32.familyName).toBe("Synth");
+    expect(byFile("wider-F32.gguf").familyId).not.toBe(f32.familyId);
+    // The same bytes found through LM Studio and Ollama are one model: one family.
+    expect(byFile("stories260K-F32.gguf").familyId).toBe(byFile("stories:260k").familyId);
+    expect(byFile("stories260K-F32.gguf").familyId).not.toBe(f32.familyId);
+  });
+
+  it("lists a split GGUF once, with every part's size and tensors", async () => {
+    const split = models.filter((m) => m.fileName.startsWith("tiny-random-F16"));
+    expect(split.map((m) => m.fileName)).toEqual(["tiny-random-F16-00001-of-00002.gguf"]);
+    const model = split[0] as ModelSummary;
+    expect(model.parts).toBe(2);
+    const whole = await readGgufHeader(TINY_RANDOM_MODEL);
+    expect(model.parameterCount).toBe(whole.tensors.reduce((sum, t) => sum + t.elementCount, 0));
+    const inspection = await service.api.inspectModel({ modelId: model.id });
+    expect(inspection.parts).toBe(2);
+    expect(inspection.tensors.map((t) => t.name)).toEqual(whole.tensors.map((t) => t.name));
+    // Same model as an unsplit copy would be: the same family as the tiny model in one file.
+    expect(inspection.vocabSize).toBe(32000);
+  });
+
+  it("inspects a model found in Ollama's store", async () => {
+    const inspection = await service.api.inspectModel({ modelId: byFile("stories:260k").id });
+    expect(inspection.architecture).toBe("llama");
+    expect(inspection.vocabSize).toBe(512);
+  });
+
+  it("deletes only what Quanta owns", async () => {
+    await expect(service.api.deleteModel({ modelId: byFile("stories260K-F32.gguf").id })).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(service.api.deleteModel({ modelId: byFile("stories:260k").id })).rejects.toMatchObject({ code: "invalid_request" });
+    const lmFile = path.join(byFile("stories260K-F32.gguf").folder, "lmstudio-community", "stories", "stories260K-F32.gguf");
+    await expect(fs.stat(lmFile)).resolves.toBeTruthy();
+
+    const target = byFile("synth-F16.gguf");
+    const after = await service.api.deleteModel({ modelId: target.id });
+    expect(after.some((m) => m.id === target.id)).toBe(false);
+    await expect(fs.stat(path.join(target.folder, "someone", "Synth-GGUF", "synth-F16.gguf"))).rejects.toMatchObject({ code: "ENOENT" });
+    models = after;
+  });
+
+  it("adds a folder the user names, after checking it, and remembers it", async () => {
+    await expect(service.api.addModelFolder({ path: "relative/folder" })).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(service.api.addModelFolder({ path: path.join(root, "nowhere") })).rejects.toMatchObject({ code: "not_found" });
+    const mine = path.join(root, "mine");
+    await fs.mkdir(mine);
+    await fs.copyFile(STORIES_MODEL, path.join(mine, "my-stories.gguf"));
+    const listed = await service.api.addModelFolder({ path: mine });
+    expect(listed.find((m) => m.fileName === "my-stories.gguf")?.source).toBe("folder");
+
+    // A new service on the same data folder still knows it.
+    const again = await createLibraryService({ paths: dataPaths(path.join(root, "home")), env, emit: () => undefined, loadedModelId: () => null });
+    await again.start();
+    expect(again.modelFolders()).toContain(mine);
+    expect(again.library.list().some((m) => m.fileName === "my-stories.gguf")).toBe(true);
+    await again.api.removeModelFolder({ path: mine });
+    expect(again.library.list().some((m) => m.fileName === "my-stories.gguf")).toBe(false);
+    await again.dispose();
+  });
+
+  it("serves the recommended catalog from resources/", async () => {
+    const catalog = await service.api.getModelCatalog();
+    expect(catalog.length).toBeGreaterThanOrEqual(3);
+    for (const entry of catalog) {
+      expect(entry.repo).toMatch(/^[^/]+\/[^/]+$/);
+      expect(entry.file).toMatch(/\.gguf$/);
+    }
+  });
+});
