@@ -1,0 +1,160 @@
+// Owns the Models view's state: which model is being inspected and what its header says,
+// the hub search (results, the chosen repository's files), downloads (kept current by
+// "download" events), the recommended catalog, and the last error of the view. Talks to
+// lib/api; the model list itself stays in the models store, which "models" events refresh.
+
+import {
+  api,
+  onCoreEvent,
+  type CatalogEntry,
+  type DownloadJob,
+  type HubRepository,
+  type HubRepositoryFiles,
+  type ModelInspection,
+} from "../api/index.js";
+import { models } from "./models.svelte.js";
+
+export type LibraryError = { code: string; message: string };
+
+function asError(error: unknown): LibraryError {
+  const { code, message } = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  return { code: typeof code === "string" ? code : "internal", message: typeof message === "string" ? message : String(error) };
+}
+
+class LibraryStore {
+  inspectedId = $state<string | null>(null);
+  inspection = $state.raw<ModelInspection | null>(null);
+  inspecting = $state(false);
+
+  query = $state("");
+  searching = $state(false);
+  results = $state.raw<HubRepository[] | null>(null);
+  repoFiles = $state.raw<HubRepositoryFiles | null>(null);
+  loadingFiles = $state(false);
+  /** The hub could not be reached on the last try: downloading needs a connection. */
+  offline = $state(false);
+
+  downloads = $state.raw<DownloadJob[]>([]);
+  catalog = $state.raw<CatalogEntry[]>([]);
+  error = $state.raw<LibraryError | null>(null);
+
+  constructor() {
+    onCoreEvent((event) => {
+      if (event.type !== "download") return;
+      const { job } = event;
+      const others = this.downloads.filter((candidate) => candidate.id !== job.id);
+      this.downloads = job.status === "cancelled" ? others : [...others, job].sort((a, b) => a.id.localeCompare(b.id));
+    });
+  }
+
+  /** What the view needs when it opens (and after a reconnect). */
+  async refresh(): Promise<void> {
+    try {
+      const [downloads, catalog] = await Promise.all([api.listDownloads(), api.getModelCatalog()]);
+      this.downloads = downloads;
+      this.catalog = catalog;
+    } catch (error) {
+      this.error = asError(error);
+    }
+  }
+
+  async inspect(modelId: string): Promise<void> {
+    this.inspectedId = modelId;
+    this.inspecting = true;
+    try {
+      const inspection = await api.inspectModel({ modelId });
+      if (this.inspectedId === modelId) this.inspection = inspection;
+    } catch (error) {
+      this.inspection = null;
+      this.error = asError(error);
+    } finally {
+      this.inspecting = false;
+    }
+  }
+
+  async search(): Promise<void> {
+    this.searching = true;
+    this.repoFiles = null;
+    try {
+      this.results = await api.searchHub({ query: this.query });
+      this.offline = false;
+    } catch (error) {
+      this.#failed(error);
+    } finally {
+      this.searching = false;
+    }
+  }
+
+  async openRepo(repo: string): Promise<void> {
+    this.loadingFiles = true;
+    try {
+      this.repoFiles = await api.listHubFiles({ repo });
+      this.offline = false;
+    } catch (error) {
+      this.#failed(error);
+    } finally {
+      this.loadingFiles = false;
+    }
+  }
+
+  async download(repo: string, path: string): Promise<void> {
+    try {
+      const job = await api.startDownload({ repo, path });
+      if (!this.downloads.some((candidate) => candidate.id === job.id)) this.downloads = [...this.downloads, job];
+    } catch (error) {
+      this.#failed(error);
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.#call(() => api.pauseDownload({ downloadId: id }));
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.#call(() => api.resumeDownload({ downloadId: id }));
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.#call(() => api.cancelDownload({ downloadId: id }));
+  }
+
+  async remove(modelId: string): Promise<void> {
+    await this.#call(async () => {
+      await api.deleteModel({ modelId });
+      if (this.inspectedId === modelId) {
+        this.inspectedId = null;
+        this.inspection = null;
+      }
+      await models.refresh();
+    });
+  }
+
+  async addFolder(path: string): Promise<boolean> {
+    return this.#call(async () => {
+      await api.addModelFolder({ path });
+      await models.refresh();
+    });
+  }
+
+  dismissError(): void {
+    this.error = null;
+  }
+
+  async #call(action: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      this.error = asError(error);
+      return false;
+    }
+  }
+
+  #failed(error: unknown): void {
+    const failure = asError(error);
+    if (failure.code === "hub_unreachable") this.offline = true;
+    this.error = failure;
+  }
+}
+
+export const library = new LibraryStore();
