@@ -110,7 +110,8 @@ async function describeFile(
         ? typeof sizeLabel === "string" && sizeLabel.trim() !== ""
           ? `${basename} ${sizeLabel}`
           : basename
-        : typeof first.metadata["general.name"] === "string"
+        : // general.name is often just the architecture ("llama"), which names no model.
+          typeof first.metadata["general.name"] === "string" && info.name.toLowerCase() !== (info.architecture ?? "").toLowerCase()
           ? stripQuantSuffix(info.name)
           : null;
     return {

@@ -1,0 +1,117 @@
+// End to end, as a person gets a first model: `quanta serve` with no model anywhere and
+// QUANTA_HUB_URL pointing at a local hub (real GGUF bytes, sent slowly enough to watch),
+// driven by Chromium. The empty chat leads to the Models view and its recommended catalog;
+// a search finds the repository, a file is downloaded with visible progress, verified, and
+// appears in the library and in the model picker; its inspector shows the tensor table.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { startFakeHub, type FakeHub } from "../support/fake-hub.js";
+import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+const REPO = "test-org/Stories-GGUF";
+let hub: FakeHub;
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  hub = await startFakeHub();
+  const bytes = await fs.readFile(STORIES_MODEL);
+  hub.addRepo(REPO, [
+    { path: "stories260K-F32.gguf", bytes },
+    { path: "stories260K-Q8_0.gguf", bytes },
+  ]);
+  // Slow enough that progress is seen on the way (about three seconds for 1.2 MB).
+  hub.setThrottle(400_000);
+  models = await tempDir("e2e-models-empty");
+  // The served app reads these from its environment: the local hub, and no other apps' folders.
+  for (const [key, value] of Object.entries({ QUANTA_HUB_URL: hub.url, QUANTA_LMSTUDIO_MODELS: "", OLLAMA_MODELS: "" })) {
+    saved[key] = process.env[key];
+    process.env[key] = value;
+  }
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await app?.stop();
+  await hub?.close();
+  await fs.rm(models, { recursive: true, force: true });
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+describe("getting a first model", () => {
+  it("leads from the empty chat to the Models view and its recommended catalog", async () => {
+    await page.goto(app.url);
+    await expect.poll(() => page.getByRole("heading", { name: "No models yet" }).count(), { timeout: 30_000 }).toBe(1);
+    await page.getByRole("button", { name: "Get a model" }).click();
+    expect(await page.getByRole("tab", { name: "Models" }).getAttribute("aria-selected")).toBe("true");
+    const catalog = page.getByRole("region", { name: "Recommended to start" });
+    await expect.poll(() => catalog.getByRole("listitem").count()).toBeGreaterThanOrEqual(3);
+  });
+
+  it("searches the hub, downloads a file with visible progress, and finds it in the library and the picker", async () => {
+    await page.getByRole("searchbox", { name: "Search GGUF models" }).fill("stories");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByRole("button", { name: `Show files of ${REPO}` }).click();
+    const files = page.getByRole("region", { name: `Files in ${REPO}` });
+    await expect.poll(() => files.textContent()).toMatch(/F32.*stories260K-F32\.gguf.*1\.2 MB/);
+    await files.getByRole("button", { name: "Download stories260K-F32.gguf" }).click();
+
+    const progress = page.getByRole("progressbar", { name: "Download of stories260K-F32.gguf" });
+    await expect.poll(async () => Number(await progress.getAttribute("aria-valuenow")), { timeout: 30_000 }).toBeGreaterThan(0);
+    // Seen part-way: the bar is not yet full and the text gives bytes of the total.
+    const partWay = Number(await progress.getAttribute("aria-valuenow"));
+    expect(partWay).toBeLessThan(100);
+    expect(await progress.getAttribute("aria-valuetext")).toMatch(/[\d.]+ (KB|MB) of 1\.2 MB/);
+
+    const status = page.getByRole("status", { name: "Download of stories260K-F32.gguf" });
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/Done, in the library/);
+    expect(await progress.getAttribute("aria-valuenow")).toBe("100");
+
+    const inspect = page.getByRole("button", { name: "Inspect stories260K-F32.gguf" });
+    await expect.poll(() => inspect.count()).toBe(1);
+    // Its family is named from the file, since the header's general.name is only "llama".
+    expect(await page.getByRole("listitem").filter({ has: inspect }).first().textContent()).toMatch(/^\s*stories260K/);
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await expect.poll(() => picker.getByRole("option", { name: /^stories260K-F32 / }).count()).toBe(1);
+    // The file is where Quanta keeps what it downloads: its own models folder, per repository.
+    const downloaded = path.join(app.home, "models", "test-org", "Stories-GGUF", "stories260K-F32.gguf");
+    expect((await fs.stat(downloaded)).size).toBe((await fs.stat(STORIES_MODEL)).size);
+  });
+
+  it("opens the inspector and reads the tensor table", async () => {
+    await page.getByRole("button", { name: "Inspect stories260K-F32.gguf" }).click();
+    const tensors = page.getByRole("table", { name: "Tensors" });
+    const header = await readGgufHeader(STORIES_MODEL);
+    // One row per tensor, plus the heading row.
+    await expect.poll(() => tensors.getByRole("row").count(), { timeout: 20_000 }).toBe(header.tensors.length + 1);
+    const embedding = header.tensors.find((tensor) => tensor.name === "token_embd.weight");
+    const row = tensors.getByRole("row", { name: /^token_embd\.weight/ });
+    expect(await row.textContent()).toContain(`${embedding?.type}${embedding?.dims.join(" × ")}`);
+
+    const facts = page.getByRole("definition");
+    expect(await facts.allTextContents()).toEqual(expect.arrayContaining(["llama", "512", "F32"]));
+    const byType = page.getByRole("table", { name: "Bytes by type" });
+    expect(await byType.getByRole("row", { name: /^F32/ }).textContent()).toMatch(/100%/);
+
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.setViewportSize({ width: 1280, height: 1100 });
+    await page.getByRole("heading", { name: "Models", level: 1 }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models.png") });
+    await page.setViewportSize({ width: 1200, height: 800 });
+  });
+});
