@@ -13,6 +13,7 @@ import type {
   CoreEvent,
   DownloadJob,
   EngineState,
+  FitEstimate,
   HubRepository,
   HubRepositoryFiles,
   LoadedModel,
@@ -76,6 +77,7 @@ export const requestSchemas = {
   pauseDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -123,6 +125,8 @@ export interface CoreApi {
   pauseDownload(request: { downloadId: string }): Promise<void>;
   resumeDownload(request: { downloadId: string }): Promise<void>;
   cancelDownload(request: { downloadId: string }): Promise<void>;
+  /** Will the model fit at this context size (weights plus KV cache against free RAM and VRAM)? Asks the engine. */
+  estimateFit(request: { modelId: string; contextSize: number }): Promise<FitEstimate>;
 }
 
 

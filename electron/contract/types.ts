@@ -337,4 +337,25 @@ export interface CatalogEntry {
   description: string;
 }
 
+/** Will a model fit? llama.cpp's estimate of weights plus KV cache at a context size, against what is free now. */
+export interface FitEstimate {
+  modelId: string;
+  /** The context size estimated for (the model's trained size when smaller than asked). */
+  contextSize: number;
+  /** Everything fits (on the GPU when there is one); only some layers fit on the GPU; or RAM is short. */
+  verdict: "fits" | "fits_partly" | "does_not_fit";
+  gpu: string | null;
+  totalLayers: number;
+  /** The most layers that fit in free VRAM (0 without a GPU). */
+  gpuLayers: number;
+  ramBytes: number;
+  vramBytes: number;
+  weightsBytes: number;
+  kvCacheBytes: number;
+  freeRamBytes: number;
+  totalRamBytes: number;
+  freeVramBytes: number | null;
+  totalVramBytes: number | null;
+}
+
 export type LibraryEvent = { type: "download"; job: DownloadJob };

@@ -66,6 +66,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     paths,
     emit: (event) => emit(event),
     loadedModelId: () => loaded?.model.modelId ?? null,
+    engineFit: async (request) => (await engine.api()).estimateFit(request),
   });
   const library = libraryService.library;
   const chats = new ChatStore(paths.chats);

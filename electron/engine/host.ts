@@ -6,6 +6,7 @@ import { createBirpc } from "birpc";
 import { QuantaError } from "../contract/errors.js";
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
+import { estimateFit } from "./fit-estimate.js";
 import { generateReply } from "./generation.js";
 import { ModelSession } from "./model-session.js";
 import { connectToParent } from "./parent-channel.js";
@@ -58,6 +59,8 @@ const api: EngineApi = {
 
   // Not queued behind a generation: the monitor reads it while a reply runs.
   usage: () => session.usage(),
+
+  estimateFit: (request) => estimateFit(request),
 };
 
 const core = createBirpc<EngineEvents, EngineApi>(api, {

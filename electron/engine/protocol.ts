@@ -2,7 +2,7 @@
 // events the engine sends back, and the zod schemas each side uses on what it receives.
 
 import { z } from "zod";
-import type { GenerationStats, ThreadCalibration } from "../contract/types.js";
+import type { FitEstimate, GenerationStats, ThreadCalibration } from "../contract/types.js";
 
 export const samplingSchema = z
   .object({
@@ -52,7 +52,18 @@ export const engineRequestSchemas = {
   generate: z.tuple([generateRequestSchema]),
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
   usage: z.tuple([]),
+  estimateFit: z.tuple([
+    z.object({ path: z.string().min(1), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+  ]),
 } as const;
+
+export interface FitEstimateRequest {
+  path: string;
+  contextSize: number;
+}
+
+/** llama.cpp's estimate of what a model needs at a context size (the contract's FitEstimate, less the model id). */
+export type EngineFitEstimate = Omit<FitEstimate, "modelId">;
 
 /** What the loaded model occupies, for the hardware monitor. */
 export interface EngineModelUsage {
@@ -100,6 +111,8 @@ export interface EngineApi {
   generate(request: GenerateRequest): Promise<EngineGenerationResult>;
   stop(request: { requestId: string }): Promise<void>;
   usage(): Promise<EngineUsage>;
+  /** Will a model fit at a context size? Read-only: runs beside a generation, not after it. */
+  estimateFit(request: FitEstimateRequest): Promise<EngineFitEstimate>;
 }
 
 export const engineEventSchemas = {

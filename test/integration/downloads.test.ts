@@ -13,6 +13,12 @@ import { createLibraryService, type LibraryService } from "../../electron/core/l
 import { dataPaths } from "../../electron/core/settings/paths.js";
 import { startFakeHub, hubFile, type FakeHub } from "../support/fake-hub.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+import { QuantaError } from "../../electron/contract/errors.js";
+
+/** These tests need no engine; the fit estimate has its own test against the real one. */
+const noEngine = async (): Promise<never> => {
+  throw new QuantaError("engine_unavailable", "no engine in this test");
+};
 
 const REPO = "test-org/Stories-GGUF";
 let hub: FakeHub;
@@ -74,6 +80,7 @@ async function startService(options: { freeBytes?: (folder: string) => Promise<n
       for (const waiter of [...waiters]) waiter();
     },
     loadedModelId: () => null,
+    engineFit: noEngine,
     downloads,
   });
   open.push(service);

@@ -14,6 +14,12 @@ import { dataPaths } from "../../electron/core/settings/paths.js";
 import { copyMetadata, writeGguf, writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
 import type { ModelSummary } from "../../electron/contract/types.js";
+import { QuantaError } from "../../electron/contract/errors.js";
+
+/** These tests need no engine; the fit estimate has its own test against the real one. */
+const noEngine = async (): Promise<never> => {
+  throw new QuantaError("engine_unavailable", "no engine in this test");
+};
 
 describe("file names", () => {
   it("finds the quantization and strips it", () => {
@@ -134,7 +140,7 @@ describe("the model library", () => {
     await fs.writeFile(path.join(manifestDir, "junk"), "{");
 
     Object.assign(env, { QUANTA_MODELS: extra, QUANTA_LMSTUDIO_MODELS: lmstudio, OLLAMA_MODELS: ollama });
-    service = await createLibraryService({ paths: dataPaths(home), env, emit: () => undefined, loadedModelId: () => null });
+    service = await createLibraryService({ paths: dataPaths(home), env, emit: () => undefined, loadedModelId: () => null, engineFit: noEngine });
     await service.start();
     models = service.library.list();
   });
@@ -215,7 +221,7 @@ describe("the model library", () => {
     expect(listed.find((m) => m.fileName === "my-stories.gguf")?.source).toBe("folder");
 
     // A new service on the same data folder still knows it.
-    const again = await createLibraryService({ paths: dataPaths(path.join(root, "home")), env, emit: () => undefined, loadedModelId: () => null });
+    const again = await createLibraryService({ paths: dataPaths(path.join(root, "home")), env, emit: () => undefined, loadedModelId: () => null, engineFit: noEngine });
     await again.start();
     expect(again.modelFolders()).toContain(mine);
     expect(again.library.list().some((m) => m.fileName === "my-stories.gguf")).toBe(true);

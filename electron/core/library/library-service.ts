@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { CatalogEntry, CoreEvent, ModelSummary } from "../../contract/types.js";
+import type { EngineFitEstimate, FitEstimateRequest } from "../../engine/protocol.js";
 import { DownloadManager, type DownloadManagerOptions } from "../downloads/download-manager.js";
 import { HubClient, hubBaseUrl } from "../downloads/hub-client.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
@@ -30,6 +31,7 @@ export type LibraryApi = Pick<
   | "pauseDownload"
   | "resumeDownload"
   | "cancelDownload"
+  | "estimateFit"
 >;
 
 export interface LibraryServiceOptions {
@@ -39,6 +41,8 @@ export interface LibraryServiceOptions {
   emit: (event: CoreEvent) => void;
   /** The model the engine has loaded, which may not be deleted. */
   loadedModelId: () => string | null;
+  /** The engine's estimate of what a model file needs (node-llama-cpp runs only there). */
+  engineFit: (request: FitEstimateRequest) => Promise<EngineFitEstimate>;
   /** Tests make the disk look full, and retry sooner. */
   downloads?: Pick<DownloadManagerOptions, "freeBytes" | "retryDelaysMs">;
 }
@@ -162,6 +166,10 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
     pauseDownload: ({ downloadId }) => downloads.pause(downloadId),
     resumeDownload: ({ downloadId }) => downloads.resume(downloadId),
     cancelDownload: ({ downloadId }) => downloads.cancel(downloadId),
+    estimateFit: async ({ modelId, contextSize }) => {
+      const entry = await library.resolve(modelId);
+      return { modelId, ...(await options.engineFit({ path: entry.path, contextSize })) };
+    },
   };
 
   return {
