@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startFakeHub, type FakeHub } from "../support/fake-hub.js";
 import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
@@ -108,10 +109,56 @@ describe("getting a first model", () => {
     const byType = page.getByRole("table", { name: "Bytes by type" });
     expect(await byType.getByRole("row", { name: /^F32/ }).textContent()).toMatch(/100%/);
 
+    // Will it fit: stories260K is tiny, so it fits this machine.
+    await expect.poll(() => page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Fits");
+
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await page.setViewportSize({ width: 1280, height: 1100 });
     await page.getByRole("heading", { name: "Models", level: 1 }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models.png") });
     await page.setViewportSize({ width: 1200, height: 800 });
+  });
+
+  it("adds a folder typed by path, and asks before loading a model that will not fit", async () => {
+    const folder = path.join(models, "..", `${path.basename(models)}-mine`);
+    await fs.mkdir(folder, { recursive: true });
+    // A 78B-parameter F16 model (155 GB of weights, left as a hole in a sparse file): more than this machine has.
+    await writeSyntheticLlama(path.join(folder, "huge-F16.gguf"), {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 8192,
+      feedForwardLength: 28672,
+      layers: 80,
+      type: "F16",
+      name: "huge",
+      dataless: true,
+    });
+    try {
+      await page.getByRole("textbox", { name: "Add a folder of models" }).fill(folder);
+      await page.getByRole("button", { name: "Add folder" }).click();
+      const inspect = page.getByRole("button", { name: "Inspect huge-F16.gguf" });
+      await expect.poll(() => inspect.count(), { timeout: 20_000 }).toBe(1);
+
+      const picker = page.getByRole("combobox", { name: "Model" });
+      const option = picker.getByRole("option", { name: /^huge-F16 / });
+      await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
+      await page.getByRole("button", { name: "Load model" }).click();
+      const prompt = page.getByRole("alertdialog", { name: "This model may not fit" });
+      await expect.poll(() => prompt.count(), { timeout: 30_000 }).toBe(1);
+      expect(await prompt.textContent()).toMatch(/huge-F16\.gguf.*free/);
+      await prompt.getByRole("button", { name: "Cancel" }).click();
+      expect(await prompt.count()).toBe(0);
+      expect(await page.getByRole("status", { name: "Engine status" }).getAttribute("data-state")).not.toBe("loading");
+
+      // Its inspector opens from the header alone, and the fit panel says the same.
+      await inspect.click();
+      await expect.poll(() => page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Does not fit");
+      expect(await page.getByRole("table", { name: "Tensors" }).getByRole("row").count()).toBe(3 + 80 * 9 + 1);
+      await page.setViewportSize({ width: 1280, height: 1100 });
+      await page.getByRole("heading", { name: "Models", level: 1 }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-does-not-fit.png") });
+      await page.setViewportSize({ width: 1200, height: 800 });
+    } finally {
+      await fs.rm(folder, { recursive: true, force: true });
+    }
   });
 });

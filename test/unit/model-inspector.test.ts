@@ -154,4 +154,26 @@ describe("the inspector on synthetic models", () => {
       await fs.rm(file, { force: true });
     }
   });
+
+  it("opens a 155 GB model (weights left as a hole) from its header", async () => {
+    const file = path.join(dir, "huge-F16.gguf");
+    const written = await writeSyntheticLlama(file, {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 8192,
+      feedForwardLength: 28672,
+      layers: 80,
+      type: "F16",
+      dataless: true,
+    });
+    try {
+      const ours = await inspectFile(file);
+      const f16Bytes = written.tensors.filter((t) => t.type === "F16").reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1) * 2, 0);
+      expect(ours.parameterCount).toBe(written.parameterCount);
+      expect(ours.parameterCount).toBeGreaterThan(77e9);
+      expect(ours.byType[0]).toMatchObject({ type: "F16", bytes: f16Bytes });
+      expect(ours.sizeBytes).toBeGreaterThan(150e9);
+    } finally {
+      await fs.rm(file, { force: true });
+    }
+  });
 });

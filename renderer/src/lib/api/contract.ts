@@ -13,6 +13,7 @@ export type {
   DownloadJob,
   DownloadStatus,
   EngineState,
+  FitEstimate,
   GenerationReading,
   GenerationStats,
   GpuReading,
