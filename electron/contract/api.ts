@@ -78,6 +78,7 @@ export const requestSchemas = {
   resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
+  importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -127,6 +128,11 @@ export interface CoreApi {
   cancelDownload(request: { downloadId: string }): Promise<void>;
   /** Will the model fit at this context size (weights plus KV cache against free RAM and VRAM)? Asks the engine. */
   estimateFit(request: { modelId: string; contextSize: number }): Promise<FitEstimate>;
+  /**
+   * Desktop only: the main process opens its file dialog, and the chosen GGUF files are copied,
+   * moved or linked into Quanta's models folder. An empty list when the dialog was cancelled.
+   */
+  importModels(request: { mode: "copy" | "move" | "link" }): Promise<ModelSummary[]>;
 }
 
 

@@ -35,6 +35,8 @@ export interface CoreOptions {
    * the renderer is the user's browser, not a process of Quanta's.
    */
   processMetrics?: () => ProcessReading[];
+  /** The desktop shell's file dialog for importing models (the renderer never hands a path). */
+  pickModelFiles?: () => Promise<string[]>;
 }
 
 export interface QuantaCore {
@@ -67,6 +69,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     emit: (event) => emit(event),
     loadedModelId: () => loaded?.model.modelId ?? null,
     engineFit: async (request) => (await engine.api()).estimateFit(request),
+    ...(options.pickModelFiles ? { pickModelFiles: options.pickModelFiles } : {}),
   });
   const library = libraryService.library;
   const chats = new ChatStore(paths.chats);

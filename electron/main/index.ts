@@ -159,6 +159,14 @@ if (!app.requestSingleInstanceLock()) {
         version: app.getVersion(),
         spawnEngine: utilityProcessEngine(ENGINE_ENTRY),
         processMetrics: appProcessReadings,
+        // Model import: the main process opens the dialog itself; the renderer never hands a path.
+        pickModelFiles: async () => {
+          const result = await dialog.showOpenDialog({
+            properties: ["openFile", "multiSelections"],
+            filters: [{ name: "GGUF", extensions: ["gguf"] }],
+          });
+          return result.canceled ? [] : result.filePaths;
+        },
       });
       openWindow(core);
     })

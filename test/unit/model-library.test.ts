@@ -238,4 +238,55 @@ describe("the model library", () => {
       expect(entry.file).toMatch(/\.gguf$/);
     }
   });
+
+  it("imports files the user chose by copying, moving or linking them into Quanta's folder", async () => {
+    const home = path.join(root, "import-home");
+    const outside = path.join(root, "downloads-of-mine");
+    await fs.mkdir(outside, { recursive: true });
+    const files = ["copy-me.gguf", "move-me.gguf", "link-me.gguf"].map((name) => path.join(outside, name));
+    for (const file of files) await fs.copyFile(STORIES_MODEL, file);
+    await fs.writeFile(path.join(outside, "not-a-model.gguf"), "hello");
+    let chosen: string[] = [];
+    const importing = await createLibraryService({
+      paths: dataPaths(home),
+      env,
+      emit: () => undefined,
+      loadedModelId: () => null,
+      engineFit: noEngine,
+      // The user's choice in the desktop app's file dialog.
+      pickModelFiles: async () => chosen,
+    });
+    await importing.start();
+    const imported = path.join(home, "models", "imported");
+
+    chosen = [files[0] as string];
+    const copied = await importing.api.importModels({ mode: "copy" });
+    expect(copied.map((m) => [m.fileName, m.owned, m.source])).toEqual([["copy-me.gguf", true, "quanta"]]);
+    await expect(fs.stat(files[0] as string)).resolves.toBeTruthy();
+    expect((await fs.stat(path.join(imported, "copy-me.gguf"))).size).toBe((await fs.stat(STORIES_MODEL)).size);
+
+    chosen = [files[1] as string];
+    expect((await importing.api.importModels({ mode: "move" })).map((m) => m.fileName)).toEqual(["move-me.gguf"]);
+    await expect(fs.stat(files[1] as string)).rejects.toMatchObject({ code: "ENOENT" });
+
+    chosen = [files[2] as string];
+    expect((await importing.api.importModels({ mode: "link" })).map((m) => m.fileName)).toEqual(["link-me.gguf"]);
+    expect(await fs.readlink(path.join(imported, "link-me.gguf"))).toBe(files[2]);
+    // Deleting a linked model removes the link, never the user's file.
+    const linked = importing.library.list().find((m) => m.fileName === "link-me.gguf");
+    await importing.api.deleteModel({ modelId: linked?.id ?? "" });
+    await expect(fs.stat(files[2] as string)).resolves.toBeTruthy();
+
+    // Not a model, or already there: refused, nothing changed.
+    chosen = [path.join(outside, "not-a-model.gguf")];
+    await expect(importing.api.importModels({ mode: "copy" })).rejects.toMatchObject({ code: "model_invalid" });
+    chosen = [files[0] as string];
+    await expect(importing.api.importModels({ mode: "copy" })).rejects.toMatchObject({ code: "busy" });
+    chosen = [];
+    expect(await importing.api.importModels({ mode: "copy" })).toEqual([]);
+    await importing.dispose();
+
+    // Without the desktop shell there is no dialog: the answer says what to do instead.
+    await expect(service.api.importModels({ mode: "copy" })).rejects.toMatchObject({ code: "invalid_request" });
+  });
 });

@@ -15,6 +15,7 @@ import { HubClient, hubBaseUrl } from "../downloads/hub-client.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { modelFolders, type DataPaths } from "../settings/paths.js";
 import { ModelLibrary, modelIdFor, type LibrarySource } from "./model-library.js";
+import { importModelFiles } from "./model-import.js";
 import { findOllamaModels, lmStudioFolders, ollamaFolder } from "./other-apps.js";
 
 export type LibraryApi = Pick<
@@ -32,6 +33,7 @@ export type LibraryApi = Pick<
   | "resumeDownload"
   | "cancelDownload"
   | "estimateFit"
+  | "importModels"
 >;
 
 export interface LibraryServiceOptions {
@@ -43,6 +45,8 @@ export interface LibraryServiceOptions {
   loadedModelId: () => string | null;
   /** The engine's estimate of what a model file needs (node-llama-cpp runs only there). */
   engineFit: (request: FitEstimateRequest) => Promise<EngineFitEstimate>;
+  /** The desktop shell's file dialog; headless mode has none (the user adds a folder by path instead). */
+  pickModelFiles?: () => Promise<string[]>;
   /** Tests make the disk look full, and retry sooner. */
   downloads?: Pick<DownloadManagerOptions, "freeBytes" | "retryDelaysMs">;
 }
@@ -166,6 +170,15 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
     pauseDownload: ({ downloadId }) => downloads.pause(downloadId),
     resumeDownload: ({ downloadId }) => downloads.resume(downloadId),
     cancelDownload: ({ downloadId }) => downloads.cancel(downloadId),
+    importModels: async ({ mode }) => {
+      if (!options.pickModelFiles) {
+        throw new QuantaError("invalid_request", "Importing through a file dialog needs the desktop app. Here, add the folder that holds the model instead.");
+      }
+      const chosen = await options.pickModelFiles();
+      if (chosen.length === 0) return [];
+      const imported = new Set((await importModelFiles(chosen, mode, paths.models)).map((file) => modelIdFor(file)));
+      return (await rescan()).filter((model) => imported.has(model.id));
+    },
     estimateFit: async ({ modelId, contextSize }) => {
       const entry = await library.resolve(modelId);
       return { modelId, ...(await options.engineFit({ path: entry.path, contextSize })) };

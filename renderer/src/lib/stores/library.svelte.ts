@@ -136,6 +136,16 @@ class LibraryStore {
     });
   }
 
+  /** Desktop only: the main process asks which files; they are copied, moved or linked in. */
+  async importFiles(mode: "copy" | "move" | "link"): Promise<void> {
+    await this.#call(async () => {
+      const imported = await api.importModels({ mode });
+      await models.refresh();
+      const first = imported[0];
+      if (first) await this.inspect(first.id);
+    });
+  }
+
   dismissError(): void {
     this.error = null;
   }
