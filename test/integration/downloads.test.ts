@@ -10,7 +10,9 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CoreEvent, DownloadJob } from "../../electron/contract/types.js";
 import { createLibraryService, type LibraryService } from "../../electron/core/library/library-service.js";
+import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
 import { dataPaths } from "../../electron/core/settings/paths.js";
+import { writeSplitGguf } from "../fixtures/gguf-split.js";
 import { startFakeHub, hubFile, type FakeHub } from "../support/fake-hub.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
 import { QuantaError } from "../../electron/contract/errors.js";
@@ -23,19 +25,21 @@ const noEngine = async (): Promise<never> => {
 const REPO = "test-org/Stories-GGUF";
 let hub: FakeHub;
 let storiesBytes: Buffer;
+let splitBytes: Buffer[];
 
 beforeAll(async () => {
   hub = await startFakeHub();
   storiesBytes = await fs.readFile(STORIES_MODEL);
-  const tiny = await fs.readFile(TINY_RANDOM_MODEL);
-  const third = Math.ceil(tiny.length / 3);
+  // A model in three parts, as gguf-split writes them.
+  const splitDir = await tempDir("split-source");
+  const parts = await writeSplitGguf(TINY_RANDOM_MODEL, splitDir, "tiny-F16", 3);
+  const partFiles = await Promise.all(parts.map((part) => hubFile(`big/${path.basename(part)}`, part)));
+  splitBytes = partFiles.map((file) => file.bytes);
+  await fs.rm(splitDir, { recursive: true, force: true });
   hub.addRepo(REPO, [
     { path: "stories260K-F32.gguf", bytes: storiesBytes },
     await hubFile("stories260K-Q8_0.gguf", STORIES_MODEL),
-    // A "split" model: three parts on the hub (the bytes are cut, not gguf-split, so only listing uses them).
-    { path: "big/tiny-F16-00001-of-00003.gguf", bytes: tiny.subarray(0, third) },
-    { path: "big/tiny-F16-00002-of-00003.gguf", bytes: tiny.subarray(third, 2 * third) },
-    { path: "big/tiny-F16-00003-of-00003.gguf", bytes: tiny.subarray(2 * third) },
+    ...partFiles,
   ]);
   hub.addRepo("other-org/Unrelated-GGUF", [await hubFile("tiny-F16.gguf", TINY_RANDOM_MODEL)]);
 });
@@ -134,7 +138,7 @@ describe("the hub", () => {
     });
     const split = files.groups.find((group) => group.quantization === "F16")?.files[0];
     expect(split?.files.map((file) => file.path)).toHaveLength(3);
-    expect(split?.sizeBytes).toBe((await fs.stat(TINY_RANDOM_MODEL)).size);
+    expect(split?.sizeBytes).toBe(splitBytes.reduce((sum, bytes) => sum + bytes.length, 0));
     expect(files.groups.find((group) => group.quantization === "F32")?.files[0]?.files[0]?.sha256).toBe(sha(storiesBytes));
   });
 
@@ -259,5 +263,42 @@ describe("downloads", () => {
     await h.waitForJob((j) => j.status === "cancelled");
     await expect(fs.stat(part)).rejects.toMatchObject({ code: "ENOENT" });
     expect(await h.service.api.listDownloads()).toHaveLength(0);
+  });
+
+  it("downloads every part of a split model and shows it as one model once all are verified", async () => {
+    const h = await startService();
+    hub.dropNextAfter(40_000);
+    const job = await h.service.api.startDownload({ repo: REPO, path: "big/tiny-F16-00001-of-00003.gguf" });
+    expect(job.totalBytes).toBe(splitBytes.reduce((sum, bytes) => sum + bytes.length, 0));
+    const done = await h.waitForJob((j) => j.status === "done");
+    for (const [index, bytes] of splitBytes.entries()) {
+      const file = destination(`big/tiny-F16-0000${index + 1}-of-00003.gguf`);
+      expect(sha(await fs.readFile(file))).toBe(sha(bytes));
+    }
+    const models = h.service.library.list();
+    expect(models.map((m) => [m.fileName, m.parts, m.error])).toEqual([["tiny-F16-00001-of-00003.gguf", 3, null]]);
+    expect(models[0]?.id).toBe(done.modelId);
+    const whole = await readGgufHeader(TINY_RANDOM_MODEL);
+    expect(models[0]?.parameterCount).toBe(whole.tensors.reduce((sum, t) => sum + t.elementCount, 0));
+  });
+
+  it("keeps the partial file when the disk fills up before a resume", async () => {
+    let free = 10 * 1024 ** 3;
+    const h = await startService({ freeBytes: async () => free });
+    hub.setThrottle(200_000);
+    const job = await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    await h.waitForJob((j) => j.receivedBytes > 100_000);
+    await h.service.api.pauseDownload({ downloadId: job.id });
+    await h.waitForJob((j) => j.status === "paused");
+    const part = `${destination("stories260K-F32.gguf")}.part`;
+    const kept = (await fs.stat(part)).size;
+    free = 1000;
+    await expect(h.service.api.resumeDownload({ downloadId: job.id })).rejects.toMatchObject({ code: "disk_full" });
+    expect((await fs.stat(part)).size).toBe(kept);
+    expect((await h.service.api.listDownloads())[0]?.status).toBe("paused");
+    free = 10 * 1024 ** 3;
+    hub.setThrottle(null);
+    await h.service.api.resumeDownload({ downloadId: job.id });
+    await h.waitForJob((j) => j.status === "done");
   });
 });

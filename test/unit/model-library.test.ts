@@ -11,7 +11,8 @@ import { groupModelFamilies, type FamilyMember } from "../../electron/core/libra
 import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
 import { quantizationFromFileName, splitPart, stripQuantSuffix } from "../../electron/core/library/quant-names.js";
 import { dataPaths } from "../../electron/core/settings/paths.js";
-import { copyMetadata, writeGguf, writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { writeSplitGguf } from "../fixtures/gguf-split.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
 import type { ModelSummary } from "../../electron/contract/types.js";
 import { QuantaError } from "../../electron/contract/errors.js";
@@ -78,24 +79,6 @@ describe("groupModelFamilies", () => {
   });
 });
 
-/** Writes a model as a two-part split GGUF (llama.cpp's gguf-split layout: split.* keys, tensors shared out). */
-async function writeSplit(source: string, folder: string, stem: string): Promise<string[]> {
-  const header = await readGgufHeader(source, { keepArraysUpTo: Infinity });
-  const metadata = copyMetadata(header, () => true);
-  const half = Math.ceil(header.tensors.length / 2);
-  const tensors = header.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as "F32" | "F16" }));
-  const split = (no: number) =>
-    [
-      ["split.no", { type: "uint16", value: no }],
-      ["split.count", { type: "uint16", value: 2 }],
-      ["split.tensors.count", { type: "int32", value: tensors.length }],
-    ] as const;
-  const names = [`${stem}-00001-of-00002.gguf`, `${stem}-00002-of-00002.gguf`].map((name) => path.join(folder, name));
-  await writeGguf(names[0] as string, { metadata: [...metadata, ...split(0)], tensors: tensors.slice(0, half) });
-  await writeGguf(names[1] as string, { metadata: [...split(1)], tensors: tensors.slice(half) });
-  return names;
-}
-
 describe("the model library", () => {
   let root: string;
   let service: LibraryService;
@@ -115,7 +98,7 @@ describe("the model library", () => {
     await writeSyntheticLlama(path.join(own, "synth-F32.gguf"), { tokenizerFrom: STORIES_MODEL, type: "F32", name: "Synth" });
     await writeSyntheticLlama(path.join(own, "synth-F16.gguf"), { tokenizerFrom: STORIES_MODEL, type: "F16", name: "Synth" });
     await writeSyntheticLlama(path.join(extra, "wider-F32.gguf"), { tokenizerFrom: STORIES_MODEL, embeddingLength: 512, name: "Wider" });
-    await writeSplit(TINY_RANDOM_MODEL, extra, "tiny-random-F16");
+    await writeSplitGguf(TINY_RANDOM_MODEL, extra, "tiny-random-F16", 2);
     await fs.writeFile(path.join(extra, "broken-Q4_K_M.gguf"), "not a model");
 
     // LM Studio keeps publisher/model/file.gguf.

@@ -92,7 +92,8 @@ export class DownloadManager {
   async restore(): Promise<void> {
     const state = await readJsonFile(this.options.stateFile, stateSchema, { version: 1, jobs: [] });
     for (const saved of state.jobs) {
-      if (saved.status === "cancelled") continue;
+      // Finished downloads are in the library now; the list keeps what still needs attention.
+      if (saved.status === "cancelled" || saved.status === "done") continue;
       const job: ActiveJob = { saved, received: await this.receivedOnDisk(saved), rate: new TransferRate(), lastEmit: 0, controller: null };
       this.jobs.set(saved.id, job);
       if (saved.status === "queued" || saved.status === "downloading" || saved.status === "verifying") {
