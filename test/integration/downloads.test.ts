@@ -222,6 +222,23 @@ describe("downloads", () => {
     expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
   });
 
+  it("does not download again a model that was renamed into place just before a restart", async () => {
+    const first = await startService();
+    await first.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    await first.waitForJob((j) => j.status === "done");
+    await first.service.dispose();
+    // The list as it was saved before the rename: the job still running.
+    const stateFile = path.join(home, "downloads.json");
+    const state = JSON.parse(await fs.readFile(stateFile, "utf8")) as { jobs: Array<{ status: string; modelId: string | null }> };
+    for (const job of state.jobs) Object.assign(job, { status: "downloading", modelId: null });
+    await fs.writeFile(stateFile, JSON.stringify(state));
+    hub.requests.length = 0;
+    const second = await startService();
+    const done = await second.waitForJob((j) => j.status === "done");
+    expect(done.modelId).not.toBeNull();
+    expect(hub.requests.filter((r) => r.url.startsWith("/cdn/"))).toHaveLength(0);
+  });
+
   it("detects a corrupted byte, deletes the bad file and says so", async () => {
     const h = await startService();
     hub.corruptNextAt(500_000);

@@ -188,6 +188,13 @@ describe("the model library", () => {
     await expect(fs.stat(lmFile)).resolves.toBeTruthy();
 
     const target = byFile("synth-F16.gguf");
+    // Not while it is loaded.
+    const guarded = await createLibraryService({ paths: dataPaths(path.join(root, "home")), env, emit: () => undefined, loadedModelId: () => target.id, engineFit: noEngine });
+    await guarded.start();
+    await expect(guarded.api.deleteModel({ modelId: target.id })).rejects.toMatchObject({ code: "busy" });
+    await guarded.dispose();
+    await expect(fs.stat(path.join(target.folder, "someone", "Synth-GGUF", "synth-F16.gguf"))).resolves.toBeTruthy();
+
     const after = await service.api.deleteModel({ modelId: target.id });
     expect(after.some((m) => m.id === target.id)).toBe(false);
     await expect(fs.stat(path.join(target.folder, "someone", "Synth-GGUF", "synth-F16.gguf"))).rejects.toMatchObject({ code: "ENOENT" });

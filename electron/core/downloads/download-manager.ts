@@ -189,11 +189,14 @@ export class DownloadManager {
     await this.save();
     this.emit(job, true);
     try {
-      for (const file of job.saved.files) await this.fetchFile(job, file, controller.signal);
-      job.saved.status = "verifying";
-      this.emit(job, true);
-      await this.verify(job);
-      await this.install(job);
+      // Stopped after the rename but before the list was saved: the model is already in place.
+      if (!(await this.installed(job))) {
+        for (const file of job.saved.files) await this.fetchFile(job, file, controller.signal);
+        job.saved.status = "verifying";
+        this.emit(job, true);
+        await this.verify(job);
+        await this.install(job);
+      }
       job.saved.status = "done";
       job.saved.modelId = await this.options.onFinished(this.destination(job.saved, job.saved.files[0]?.path ?? ""));
     } catch (error) {
@@ -347,6 +350,15 @@ export class DownloadManager {
   private async install(job: ActiveJob): Promise<void> {
     const files = [...job.saved.files].reverse();
     for (const file of files) await fs.rename(this.partPath(job.saved, file.path), this.destination(job.saved, file.path));
+  }
+
+  /** Whether every file is in place at its full size, with no partial file left. */
+  private async installed(job: ActiveJob): Promise<boolean> {
+    for (const file of job.saved.files) {
+      if ((await sizeOf(this.destination(job.saved, file.path))) !== file.sizeBytes) return false;
+      if ((await sizeOf(this.partPath(job.saved, file.path))) > 0) return false;
+    }
+    return true;
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------
