@@ -79,6 +79,7 @@ export const requestSchemas = {
   cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
   importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
+  revealModel: z.tuple([z.object({ modelId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -133,6 +134,8 @@ export interface CoreApi {
    * moved or linked into Quanta's models folder. An empty list when the dialog was cancelled.
    */
   importModels(request: { mode: "copy" | "move" | "link" }): Promise<ModelSummary[]>;
+  /** Desktop only: shows the model's file in the system's file manager. */
+  revealModel(request: { modelId: string }): Promise<void>;
 }
 
 

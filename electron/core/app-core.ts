@@ -37,6 +37,8 @@ export interface CoreOptions {
   processMetrics?: () => ProcessReading[];
   /** The desktop shell's file dialog for importing models (the renderer never hands a path). */
   pickModelFiles?: () => Promise<string[]>;
+  /** The desktop shell's "show in the file manager". */
+  revealPath?: (file: string) => void;
 }
 
 export interface QuantaCore {
@@ -70,6 +72,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     loadedModelId: () => loaded?.model.modelId ?? null,
     engineFit: async (request) => (await engine.api()).estimateFit(request),
     ...(options.pickModelFiles ? { pickModelFiles: options.pickModelFiles } : {}),
+    ...(options.revealPath ? { revealPath: options.revealPath } : {}),
   });
   const library = libraryService.library;
   const chats = new ChatStore(paths.chats);

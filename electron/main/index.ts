@@ -10,6 +10,7 @@ import {
   dialog,
   MessageChannelMain,
   session,
+  shell,
   type MessagePortMain,
   type ProcessMetric,
   type WebContents,
@@ -167,6 +168,7 @@ if (!app.requestSingleInstanceLock()) {
           });
           return result.canceled ? [] : result.filePaths;
         },
+        revealPath: (file) => shell.showItemInFolder(file),
       });
       openWindow(core);
     })

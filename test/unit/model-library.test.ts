@@ -237,14 +237,16 @@ describe("the model library", () => {
     for (const file of files) await fs.copyFile(STORIES_MODEL, file);
     await fs.writeFile(path.join(outside, "not-a-model.gguf"), "hello");
     let chosen: string[] = [];
+    const revealed: string[] = [];
     const importing = await createLibraryService({
       paths: dataPaths(home),
       env,
       emit: () => undefined,
       loadedModelId: () => null,
       engineFit: noEngine,
-      // The user's choice in the desktop app's file dialog.
+      // The user's choice in the desktop app's file dialog, and its file manager.
       pickModelFiles: async () => chosen,
+      revealPath: (file) => revealed.push(file),
     });
     await importing.start();
     const imported = path.join(home, "models", "imported");
@@ -254,6 +256,9 @@ describe("the model library", () => {
     expect(copied.map((m) => [m.fileName, m.owned, m.source])).toEqual([["copy-me.gguf", true, "quanta"]]);
     await expect(fs.stat(files[0] as string)).resolves.toBeTruthy();
     expect((await fs.stat(path.join(imported, "copy-me.gguf"))).size).toBe((await fs.stat(STORIES_MODEL)).size);
+
+    await importing.api.revealModel({ modelId: copied[0]?.id ?? "" });
+    expect(revealed).toEqual([path.join(imported, "copy-me.gguf")]);
 
     chosen = [files[1] as string];
     expect((await importing.api.importModels({ mode: "move" })).map((m) => m.fileName)).toEqual(["move-me.gguf"]);
@@ -278,5 +283,6 @@ describe("the model library", () => {
 
     // Without the desktop shell there is no dialog: the answer says what to do instead.
     await expect(service.api.importModels({ mode: "copy" })).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(service.api.revealModel({ modelId: byFile("synth-F32.gguf").id })).rejects.toMatchObject({ code: "invalid_request" });
   });
 });

@@ -34,6 +34,7 @@ export type LibraryApi = Pick<
   | "cancelDownload"
   | "estimateFit"
   | "importModels"
+  | "revealModel"
 >;
 
 export interface LibraryServiceOptions {
@@ -47,6 +48,8 @@ export interface LibraryServiceOptions {
   engineFit: (request: FitEstimateRequest) => Promise<EngineFitEstimate>;
   /** The desktop shell's file dialog; headless mode has none (the user adds a folder by path instead). */
   pickModelFiles?: () => Promise<string[]>;
+  /** The desktop shell's "show in the file manager". */
+  revealPath?: (file: string) => void;
   /** Tests make the disk look full, and retry sooner. */
   downloads?: Pick<DownloadManagerOptions, "freeBytes" | "retryDelaysMs">;
 }
@@ -178,6 +181,10 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       if (chosen.length === 0) return [];
       const imported = new Set((await importModelFiles(chosen, mode, paths.models)).map((file) => modelIdFor(file)));
       return (await rescan()).filter((model) => imported.has(model.id));
+    },
+    revealModel: async ({ modelId }) => {
+      if (!options.revealPath) throw new QuantaError("invalid_request", "Showing a file in the file manager needs the desktop app.");
+      options.revealPath((await library.resolve(modelId)).path);
     },
     estimateFit: async ({ modelId, contextSize }) => {
       const entry = await library.resolve(modelId);

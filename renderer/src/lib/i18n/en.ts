@@ -336,6 +336,7 @@ export const en = {
   "lib.catalog.get": "Show {file}",
   "lib.empty.browse": "Get a model",
   "lib.error.dismiss": "Dismiss",
+  "lib.reveal": "Show {name} in the file manager",
   "lib.import.label": "Import model files",
   "lib.import.mode": "How to import",
   "lib.import.copy": "Copy into Quanta’s folder",

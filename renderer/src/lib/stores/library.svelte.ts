@@ -146,6 +146,10 @@ class LibraryStore {
     });
   }
 
+  async reveal(modelId: string): Promise<void> {
+    await this.#call(() => api.revealModel({ modelId }));
+  }
+
   dismissError(): void {
     this.error = null;
   }
