@@ -14,6 +14,7 @@ import type {
   DownloadJob,
   EngineState,
   FitEstimate,
+  HubFitEstimate,
   HubRepository,
   HubRepositoryFiles,
   LoadedModel,
@@ -80,6 +81,9 @@ export const requestSchemas = {
   estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
   importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
   revealModel: z.tuple([z.object({ modelId: id }).strict()]),
+  estimateHubFit: z.tuple([
+    z.object({ repo: hubRepo, path: z.string().min(1).max(500), contextSize: z.number().int().min(256).max(1 << 21) }).strict(),
+  ]),
 } as const;
 
 export interface SendMessageResult {
@@ -136,6 +140,8 @@ export interface CoreApi {
   importModels(request: { mode: "copy" | "move" | "link" }): Promise<ModelSummary[]>;
   /** Desktop only: shows the model's file in the system's file manager. */
   revealModel(request: { modelId: string }): Promise<void>;
+  /** Will a model on the hub fit? Its header is read over HTTP (a few MB), not the weights. */
+  estimateHubFit(request: { repo: string; path: string; contextSize: number }): Promise<HubFitEstimate>;
 }
 
 

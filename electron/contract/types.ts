@@ -358,4 +358,7 @@ export interface FitEstimate {
   totalVramBytes: number | null;
 }
 
+/** The same estimate for a model still on the hub (its header read over HTTP). */
+export type HubFitEstimate = Omit<FitEstimate, "modelId"> & { repo: string; path: string };
+
 export type LibraryEvent = { type: "download"; job: DownloadJob };

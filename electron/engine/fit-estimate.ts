@@ -12,7 +12,11 @@ export async function estimateFit(request: FitEstimateRequest): Promise<EngineFi
   const llama = await getBackend();
   let insights: GgufInsights;
   try {
-    insights = await GgufInsights.from(await readGgufFileInfo(request.path, { logWarnings: false }), llama);
+    const info =
+      "url" in request
+        ? await readGgufFileInfo(request.url, { sourceType: "network", logWarnings: false })
+        : await readGgufFileInfo(request.path, { sourceType: "filesystem", logWarnings: false });
+    insights = await GgufInsights.from(info, llama);
   } catch (error) {
     throw new QuantaError("model_invalid", `The model's header could not be read for the estimate: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -53,14 +53,15 @@ export const engineRequestSchemas = {
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
   usage: z.tuple([]),
   estimateFit: z.tuple([
-    z.object({ path: z.string().min(1), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+    z.union([
+      z.object({ path: z.string().min(1), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+      // A model on the hub: its header is read over HTTP with Range requests.
+      z.object({ url: z.url({ protocol: /^https?$/ }), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+    ]),
   ]),
 } as const;
 
-export interface FitEstimateRequest {
-  path: string;
-  contextSize: number;
-}
+export type FitEstimateRequest = { path: string; contextSize: number } | { url: string; contextSize: number };
 
 /** llama.cpp's estimate of what a model needs at a context size (the contract's FitEstimate, less the model id). */
 export type EngineFitEstimate = Omit<FitEstimate, "modelId">;

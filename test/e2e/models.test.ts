@@ -70,6 +70,9 @@ describe("getting a first model", () => {
     await page.getByRole("button", { name: `Show files of ${REPO}` }).click();
     const files = page.getByRole("region", { name: `Files in ${REPO}` });
     await expect.poll(() => files.textContent()).toMatch(/F32.*stories260K-F32\.gguf.*1\.2 MB/);
+    // Before downloading: will it fit? (its header is read from the hub, not the whole file)
+    await files.getByRole("button", { name: "Will stories260K-F32.gguf fit?" }).click();
+    await expect.poll(() => files.getByRole("status", { name: "Fit of stories260K-F32.gguf" }).textContent(), { timeout: 30_000 }).toMatch(/^\s*Fits\s*$/);
     await files.getByRole("button", { name: "Download stories260K-F32.gguf" }).click();
 
     const progress = page.getByRole("progressbar", { name: "Download of stories260K-F32.gguf" });

@@ -11,10 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
+import { hubFile, startFakeHub, type FakeHub } from "../support/fake-hub.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 
 let models: string;
 let harness: CoreHarness;
+let hub: FakeHub;
+const previousHub = process.env.QUANTA_HUB_URL;
 const HUGE_CONTEXT = 1 << 21;
 
 beforeAll(async () => {
@@ -22,12 +25,18 @@ beforeAll(async () => {
   await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
   // 16 layers × 2M tokens × (256 + 256) × 2 bytes of F16 KV cache = 32 GiB: more than this machine has.
   await writeSyntheticLlama(path.join(models, "long-context.gguf"), { tokenizerFrom: STORIES_MODEL, layers: 16, contextLength: HUGE_CONTEXT, name: "long" });
+  hub = await startFakeHub();
+  hub.addRepo("test-org/Stories-GGUF", [await hubFile("stories260K-F32.gguf", STORIES_MODEL)]);
+  process.env.QUANTA_HUB_URL = hub.url;
   harness = await startCore([models]);
   await harness.waitForEngine("idle");
 });
 
 afterAll(async () => {
   await harness?.close();
+  await hub?.close();
+  if (previousHub === undefined) delete process.env.QUANTA_HUB_URL;
+  else process.env.QUANTA_HUB_URL = previousHub;
   await fs.rm(models, { recursive: true, force: true });
 });
 
@@ -71,5 +80,21 @@ describe("will it fit", () => {
     // The same model at a small context fits.
     const small = await harness.core.api.estimateFit({ modelId: await idOf("long-context.gguf"), contextSize: 2048 });
     expect(small.verdict).toBe("fits");
+  });
+
+  it("estimates a model still on the hub from its header alone, as it would once downloaded", async () => {
+    const local = await harness.core.api.estimateFit({ modelId: await idOf("stories260K.gguf"), contextSize: 2048 });
+    hub.requests.length = 0;
+    const remote = await harness.core.api.estimateHubFit({ repo: "test-org/Stories-GGUF", path: "stories260K-F32.gguf", contextSize: 2048 });
+    expect(remote).toMatchObject({ repo: "test-org/Stories-GGUF", path: "stories260K-F32.gguf", verdict: local.verdict });
+    expect(remote.kvCacheBytes).toBe(local.kvCacheBytes);
+    expect(remote.weightsBytes).toBe(local.weightsBytes);
+    // Read with Range requests, never as a whole download.
+    const reads = hub.requests.filter((r) => r.url.startsWith("/cdn/"));
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((r) => r.range !== null)).toBe(true);
+    await expect(
+      harness.core.api.estimateHubFit({ repo: "test-org/Stories-GGUF", path: "missing-Q4_0.gguf", contextSize: 2048 }),
+    ).rejects.toMatchObject({ code: "not_found" });
   });
 });

@@ -35,6 +35,7 @@ export type LibraryApi = Pick<
   | "estimateFit"
   | "importModels"
   | "revealModel"
+  | "estimateHubFit"
 >;
 
 export interface LibraryServiceOptions {
@@ -185,6 +186,13 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
     revealModel: async ({ modelId }) => {
       if (!options.revealPath) throw new QuantaError("invalid_request", "Showing a file in the file manager needs the desktop app.");
       options.revealPath((await library.resolve(modelId)).path);
+    },
+    estimateHubFit: async ({ repo, path: filePath, contextSize }) => {
+      const listing = await hub.listFiles(repo);
+      if (!listing.groups.some((group) => group.files.some((file) => file.path === filePath))) {
+        throw new QuantaError("not_found", `${repo} has no model file ${filePath}.`);
+      }
+      return { repo, path: filePath, ...(await options.engineFit({ url: hub.fileUrl(repo, filePath), contextSize })) };
     },
     estimateFit: async ({ modelId, contextSize }) => {
       const entry = await library.resolve(modelId);

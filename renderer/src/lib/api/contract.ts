@@ -18,6 +18,7 @@ export type {
   GenerationStats,
   GpuReading,
   HardwareSample,
+  HubFitEstimate,
   HubModelFile,
   HubRepository,
   HubRepositoryFiles,

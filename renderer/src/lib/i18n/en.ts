@@ -336,6 +336,8 @@ export const en = {
   "lib.catalog.get": "Show {file}",
   "lib.empty.browse": "Get a model",
   "lib.error.dismiss": "Dismiss",
+  "lib.hub.fit": "Will {file} fit?",
+  "lib.hub.fitOf": "Fit of {file}",
   "lib.reveal": "Show {name} in the file manager",
   "lib.import.label": "Import model files",
   "lib.import.mode": "How to import",

@@ -335,6 +335,8 @@ export const zhCN: Record<MessageKey, string> = {
   "lib.catalog.get": "显示 {file}",
   "lib.empty.browse": "获取模型",
   "lib.error.dismiss": "关闭",
+  "lib.hub.fit": "{file} 能否装下？",
+  "lib.hub.fitOf": "{file} 的容量估算",
   "lib.reveal": "在文件管理器中显示 {name}",
   "lib.import.label": "导入模型文件",
   "lib.import.mode": "导入方式",

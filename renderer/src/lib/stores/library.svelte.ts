@@ -8,10 +8,12 @@ import {
   onCoreEvent,
   type CatalogEntry,
   type DownloadJob,
+  type HubFitEstimate,
   type HubRepository,
   type HubRepositoryFiles,
   type ModelInspection,
 } from "../api/index.js";
+import { LOAD_CONTEXT_SIZE } from "./fit.svelte.js";
 import { models } from "./models.svelte.js";
 
 export type LibraryError = { code: string; message: string };
@@ -34,6 +36,8 @@ class LibraryStore {
   /** The hub could not be reached on the last try: downloading needs a connection. */
   offline = $state(false);
 
+  /** Fit estimates for hub files, by "repo/path", at the context models are loaded with. */
+  hubFits = $state.raw<Record<string, { estimate: HubFitEstimate | null; failure: string | null }>>({});
   downloads = $state.raw<DownloadJob[]>([]);
   catalog = $state.raw<CatalogEntry[]>([]);
   error = $state.raw<LibraryError | null>(null);
@@ -103,6 +107,17 @@ class LibraryStore {
       if (!this.downloads.some((candidate) => candidate.id === job.id)) this.downloads = [...this.downloads, job];
     } catch (error) {
       this.#failed(error);
+    }
+  }
+
+  async estimateHubFit(repo: string, path: string): Promise<void> {
+    const key = `${repo}/${path}`;
+    this.hubFits = { ...this.hubFits, [key]: { estimate: null, failure: null } };
+    try {
+      const estimate = await api.estimateHubFit({ repo, path, contextSize: LOAD_CONTEXT_SIZE });
+      this.hubFits = { ...this.hubFits, [key]: { estimate, failure: null } };
+    } catch (error) {
+      this.hubFits = { ...this.hubFits, [key]: { estimate: null, failure: asError(error).message } };
     }
   }
 
