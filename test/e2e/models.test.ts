@@ -62,6 +62,16 @@ describe("getting a first model", () => {
     expect(await page.getByRole("tab", { name: "Models" }).getAttribute("aria-selected")).toBe("true");
     const catalog = page.getByRole("region", { name: "Recommended to start" });
     await expect.poll(() => catalog.getByRole("listitem").count()).toBeGreaterThanOrEqual(3);
+
+    // Offline (the hub does not answer), the view says plainly that downloading needs a connection.
+    hub.setDown(true);
+    await catalog.getByRole("button", { name: /^Show / }).first().click();
+    const offline = page.getByRole("status").filter({ hasText: "Downloading needs an internet connection" });
+    await expect.poll(() => offline.count(), { timeout: 20_000 }).toBe(1);
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-first-run.png") });
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    hub.setDown(false);
   });
 
   it("searches the hub, downloads a file with visible progress, and finds it in the library and the picker", async () => {

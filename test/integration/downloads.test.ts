@@ -299,6 +299,26 @@ describe("downloads", () => {
     expect(models[0]?.parameterCount).toBe(whole.tensors.reduce((sum, t) => sum + t.elementCount, 0));
   });
 
+  it("stops cleanly when the disk fills up mid-download, keeping the partial file", async () => {
+    const h = await startService();
+    const part = `${destination("stories260K-F32.gguf")}.part`;
+    await fs.mkdir(path.dirname(part), { recursive: true });
+    // The partial file lands on a device that is always full: every write fails with ENOSPC.
+    await fs.symlink("/dev/full", part);
+    const job = await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    const stopped = await h.waitForJob((j) => j.status !== "queued" && j.status !== "downloading");
+    expect(stopped.status).toBe("paused");
+    expect(stopped.error?.code).toBe("disk_full");
+    expect(stopped.error?.message).toMatch(/partial file is kept/);
+    expect((await fs.lstat(part)).isSymbolicLink()).toBe(true);
+
+    // Room again: resuming finishes the download.
+    await fs.rm(part);
+    await h.service.api.resumeDownload({ downloadId: job.id });
+    await h.waitForJob((j) => j.status === "done");
+    expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
+  });
+
   it("keeps the partial file when the disk fills up before a resume", async () => {
     let free = 10 * 1024 ** 3;
     const h = await startService({ freeBytes: async () => free });
