@@ -219,11 +219,11 @@ export interface ComputeCost {
 export type CoreEvent =
   | { type: "engine"; state: EngineState }
   | { type: "models"; models: ModelSummary[] }
+  | LibraryEvent
   | { type: "generation.delta"; chatId: string; messageId: string; text: string }
   | { type: "generation.done"; chatId: string; message: ChatMessage }
   | { type: "monitor.sample"; sample: HardwareSample }
-  | { type: "monitor.marker"; marker: MonitorMarker }
-  | LibraryEvent;
+  | { type: "monitor.marker"; marker: MonitorMarker };
 
 // ---- Model library: inspector, families, hub downloads -----------------------------------
 
