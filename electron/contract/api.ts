@@ -42,6 +42,25 @@ export const requestSchemas = {
   getEngineState: z.tuple([]),
   listModels: z.tuple([]),
   rescanModels: z.tuple([]),
+  // Model library: inspector, hub downloads, folders
+  inspectModel: z.tuple([z.object({ modelId: id }).strict()]),
+  deleteModel: z.tuple([z.object({ modelId: id }).strict()]),
+  addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  getModelCatalog: z.tuple([]),
+  searchHub: z.tuple([z.object({ query: z.string().max(200) }).strict()]),
+  listHubFiles: z.tuple([z.object({ repo: hubRepo }).strict()]),
+  startDownload: z.tuple([z.object({ repo: hubRepo, path: z.string().min(1).max(500) }).strict()]),
+  listDownloads: z.tuple([]),
+  pauseDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
+  importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
+  revealModel: z.tuple([z.object({ modelId: id }).strict()]),
+  estimateHubFit: z.tuple([
+    z.object({ repo: hubRepo, path: z.string().min(1).max(500), contextSize: z.number().int().min(256).max(1 << 21) }).strict(),
+  ]),
   loadModel: z.tuple([z.object({ modelId: id }).strict()]),
   unloadModel: z.tuple([]),
   listChats: z.tuple([]),
@@ -65,25 +84,6 @@ export const requestSchemas = {
   unwatchHardware: z.tuple([]),
   getComputeCost: z.tuple([]),
   probeMemoryBandwidth: z.tuple([]),
-  // Model library: inspector, hub downloads, folders
-  inspectModel: z.tuple([z.object({ modelId: id }).strict()]),
-  deleteModel: z.tuple([z.object({ modelId: id }).strict()]),
-  addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
-  removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
-  getModelCatalog: z.tuple([]),
-  searchHub: z.tuple([z.object({ query: z.string().max(200) }).strict()]),
-  listHubFiles: z.tuple([z.object({ repo: hubRepo }).strict()]),
-  startDownload: z.tuple([z.object({ repo: hubRepo, path: z.string().min(1).max(500) }).strict()]),
-  listDownloads: z.tuple([]),
-  pauseDownload: z.tuple([z.object({ downloadId: id }).strict()]),
-  resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
-  cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
-  estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
-  importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
-  revealModel: z.tuple([z.object({ modelId: id }).strict()]),
-  estimateHubFit: z.tuple([
-    z.object({ repo: hubRepo, path: z.string().min(1).max(500), contextSize: z.number().int().min(256).max(1 << 21) }).strict(),
-  ]),
 } as const;
 
 export interface SendMessageResult {
@@ -97,23 +97,6 @@ export interface CoreApi {
   getEngineState(): Promise<EngineState>;
   listModels(): Promise<ModelSummary[]>;
   rescanModels(): Promise<ModelSummary[]>;
-  loadModel(request: { modelId: string }): Promise<LoadedModel>;
-  unloadModel(): Promise<void>;
-  listChats(): Promise<ChatSummary[]>;
-  createChat(): Promise<Chat>;
-  getChat(request: { chatId: string }): Promise<Chat>;
-  sendMessage(request: { chatId: string; text: string }): Promise<SendMessageResult>;
-  stopGeneration(request: { chatId: string }): Promise<void>;
-  /**
-   * Starts hardware samples for this renderer ("monitor.sample" events) at the given
-   * interval and returns the recorded window. The core samples only while someone watches.
-   */
-  watchHardware(request: { intervalMs: number }): Promise<MonitorHistory>;
-  unwatchHardware(): Promise<void>;
-  /** null when no model is loaded. */
-  getComputeCost(): Promise<ComputeCost | null>;
-  /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
-  probeMemoryBandwidth(): Promise<BandwidthProbe>;
   // ---- Model library ----
   /** Everything a model's GGUF header says (the weights are never read). */
   inspectModel(request: { modelId: string }): Promise<ModelInspection>;
@@ -142,6 +125,23 @@ export interface CoreApi {
   revealModel(request: { modelId: string }): Promise<void>;
   /** Will a model on the hub fit? Its header is read over HTTP (a few MB), not the weights. */
   estimateHubFit(request: { repo: string; path: string; contextSize: number }): Promise<HubFitEstimate>;
+  loadModel(request: { modelId: string }): Promise<LoadedModel>;
+  unloadModel(): Promise<void>;
+  listChats(): Promise<ChatSummary[]>;
+  createChat(): Promise<Chat>;
+  getChat(request: { chatId: string }): Promise<Chat>;
+  sendMessage(request: { chatId: string; text: string }): Promise<SendMessageResult>;
+  stopGeneration(request: { chatId: string }): Promise<void>;
+  /**
+   * Starts hardware samples for this renderer ("monitor.sample" events) at the given
+   * interval and returns the recorded window. The core samples only while someone watches.
+   */
+  watchHardware(request: { intervalMs: number }): Promise<MonitorHistory>;
+  unwatchHardware(): Promise<void>;
+  /** null when no model is loaded. */
+  getComputeCost(): Promise<ComputeCost | null>;
+  /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
+  probeMemoryBandwidth(): Promise<BandwidthProbe>;
 }
 
 

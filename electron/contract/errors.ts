@@ -7,6 +7,11 @@ export const ERROR_CODES = [
   "not_found",
   "model_invalid",
   "model_load_failed",
+  // Model library and downloads
+  "hub_unreachable",
+  "download_failed",
+  "checksum_mismatch",
+  "disk_full",
   "no_model_loaded",
   "context_overflow",
   "busy",
@@ -16,11 +21,6 @@ export const ERROR_CODES = [
   "storage_failed",
   "timeout",
   "internal",
-  // Model library and downloads
-  "hub_unreachable",
-  "download_failed",
-  "checksum_mismatch",
-  "disk_full",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -35,6 +35,9 @@ const api: EngineApi = {
 
   unloadModel: () => exclusive(() => session.unload()),
 
+  // Read-only: runs beside a generation, not queued after it.
+  estimateFit: (request) => estimateFit(request),
+
   generate: (request) => {
     if (activeRequest) throw new QuantaError("busy", "A reply is already being generated.");
     const state = { id: request.requestId, stopRequested: false };
@@ -59,8 +62,6 @@ const api: EngineApi = {
 
   // Not queued behind a generation: the monitor reads it while a reply runs.
   usage: () => session.usage(),
-
-  estimateFit: (request) => estimateFit(request),
 };
 
 const core = createBirpc<EngineEvents, EngineApi>(api, {
