@@ -150,6 +150,9 @@ describe("getting a first model", () => {
       await page.getByRole("button", { name: "Add folder" }).click();
       const inspect = page.getByRole("button", { name: "Inspect huge-F16.gguf" });
       await expect.poll(() => inspect.count(), { timeout: 20_000 }).toBe(1);
+      // The user's own folder: Quanta offers no delete for it.
+      expect(await page.getByRole("button", { name: "Delete huge-F16.gguf" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).count()).toBe(1);
 
       const picker = page.getByRole("combobox", { name: "Model" });
       const option = picker.getByRole("option", { name: /^huge-F16 / });
@@ -173,5 +176,21 @@ describe("getting a first model", () => {
     } finally {
       await fs.rm(folder, { recursive: true, force: true });
     }
+  });
+
+  it("deletes a downloaded model after asking", async () => {
+    const mine = path.join(app.home, "models", "test-org", "Stories-GGUF", "stories260K-F32.gguf");
+    await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).click();
+    const confirm = page.getByRole("group", { name: /^Delete stories260K-F32\.gguf from disk\?/ });
+    // Keeping it changes nothing.
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    expect((await fs.stat(mine)).isFile()).toBe(true);
+
+    await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).click();
+    await confirm.getByRole("button", { name: "Delete", exact: true }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Inspect stories260K-F32.gguf" }).count(), { timeout: 20_000 }).toBe(0);
+    await expect(fs.stat(mine)).rejects.toMatchObject({ code: "ENOENT" });
+    const picker = page.getByRole("combobox", { name: "Model" });
+    expect(await picker.getByRole("option", { name: /^stories260K-F32 / }).count()).toBe(0);
   });
 });
