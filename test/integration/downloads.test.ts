@@ -262,6 +262,19 @@ describe("downloads", () => {
     expect(await h.service.api.listDownloads()).toHaveLength(0);
   });
 
+  it("continues when resumed right after a pause, before the transfer has wound down", async () => {
+    const h = await startService();
+    hub.setThrottle(300_000);
+    const job = await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
+    await h.waitForJob((j) => j.receivedBytes > 50_000);
+    await h.service.api.pauseDownload({ downloadId: job.id });
+    await h.service.api.resumeDownload({ downloadId: job.id });
+    hub.setThrottle(null);
+    const done = await h.waitForJob((j) => j.status === "done");
+    expect(done.modelId).not.toBeNull();
+    expect(sha(await fs.readFile(destination("stories260K-F32.gguf")))).toBe(sha(storiesBytes));
+  });
+
   it("pauses, resumes and cancels", async () => {
     const h = await startService();
     hub.setThrottle(200_000);

@@ -202,9 +202,8 @@ export class DownloadManager {
     } catch (error) {
       const reason = error instanceof Stopped ? error.reason : controller.signal.reason instanceof Stopped ? controller.signal.reason.reason : null;
       if (reason === "shutdown" || reason === "cancel") return; // saved state stays; cancel() reported itself
-      if (reason === "pause") {
-        job.saved.status = "paused";
-      } else {
+      // pause() has set the status already, and a resume() since then may have queued the job again.
+      if (reason !== "pause") {
         const wire = toWireError(error, "download_failed");
         // A full disk keeps the partial file, so the download resumes once there is room.
         job.saved.status = wire.code === "disk_full" ? "paused" : "failed";
