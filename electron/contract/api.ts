@@ -14,6 +14,7 @@ import type {
   DownloadJob,
   EngineState,
   FitEstimate,
+  HubAddress,
   HubFitEstimate,
   HubRepository,
   HubRepositoryFiles,
@@ -48,6 +49,9 @@ export const requestSchemas = {
   addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
   removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
   getModelCatalog: z.tuple([]),
+  getHubAddress: z.tuple([]),
+  /** null goes back to the default; the core checks the address (http or https, no credentials). */
+  setHubAddress: z.tuple([z.object({ url: z.string().max(500).nullable() }).strict()]),
   searchHub: z.tuple([z.object({ query: z.string().max(200) }).strict()]),
   listHubFiles: z.tuple([z.object({ repo: hubRepo }).strict()]),
   startDownload: z.tuple([z.object({ repo: hubRepo, path: z.string().min(1).max(500) }).strict()]),
@@ -106,6 +110,9 @@ export interface CoreApi {
   addModelFolder(request: { path: string }): Promise<ModelSummary[]>;
   removeModelFolder(request: { path: string }): Promise<ModelSummary[]>;
   getModelCatalog(): Promise<CatalogEntry[]>;
+  getHubAddress(): Promise<HubAddress>;
+  /** Sets the hub's address (null: Hugging Face); QUANTA_HUB_URL, when set, still wins. */
+  setHubAddress(request: { url: string | null }): Promise<HubAddress>;
   searchHub(request: { query: string }): Promise<HubRepository[]>;
   listHubFiles(request: { repo: string }): Promise<HubRepositoryFiles>;
   /** Starts downloading one model of a repository (every part of a split one); progress comes as "download" events. */

@@ -287,6 +287,12 @@ export interface ModelInspection {
   readMs: number;
 }
 
+/** The hub Quanta downloads from, and where that address came from. */
+export interface HubAddress {
+  url: string;
+  source: "env" | "settings" | "default";
+}
+
 /** One GGUF repository on the hub. */
 export interface HubRepository {
   id: string;

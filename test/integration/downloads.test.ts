@@ -142,6 +142,29 @@ describe("the hub", () => {
     expect(files.groups.find((group) => group.quantization === "F32")?.files[0]?.files[0]?.sha256).toBe(sha(storiesBytes));
   });
 
+  it("uses the hub address set in Quanta, checked and remembered; QUANTA_HUB_URL wins over it", async () => {
+    const make = async (env: NodeJS.ProcessEnv) => {
+      const service = await createLibraryService({ paths: dataPaths(home), env, emit: () => undefined, loadedModelId: () => null, engineFit: noEngine });
+      open.push(service);
+      await service.start();
+      return service;
+    };
+    const plain = await make({ QUANTA_LMSTUDIO_MODELS: "", OLLAMA_MODELS: "" });
+    expect(await plain.api.getHubAddress()).toEqual({ url: "https://huggingface.co", source: "default" });
+    for (const bad of ["ftp://example.com", "not a url", "https://user:secret@example.com", "https://example.com/?q=1"]) {
+      await expect(plain.api.setHubAddress({ url: bad })).rejects.toMatchObject({ code: "invalid_request" });
+    }
+    expect(await plain.api.setHubAddress({ url: `${hub.url}/` })).toEqual({ url: hub.url, source: "settings" });
+    expect((await plain.api.searchHub({ query: "stories" })).map((repo) => repo.id)).toEqual([REPO]);
+
+    // Remembered across a restart; the environment variable still wins.
+    const again = await make({ QUANTA_LMSTUDIO_MODELS: "", OLLAMA_MODELS: "" });
+    expect(await again.api.getHubAddress()).toEqual({ url: hub.url, source: "settings" });
+    const fromEnv = await make({ QUANTA_HUB_URL: "http://127.0.0.1:9", QUANTA_LMSTUDIO_MODELS: "", OLLAMA_MODELS: "" });
+    expect(await fromEnv.api.getHubAddress()).toEqual({ url: "http://127.0.0.1:9", source: "env" });
+    expect(await again.api.setHubAddress({ url: null })).toEqual({ url: "https://huggingface.co", source: "default" });
+  });
+
   it("says plainly when the hub cannot be reached", async () => {
     const { service } = await startService();
     hub.setDown(true);

@@ -4,16 +4,29 @@
 
 import { z } from "zod";
 import { QuantaError } from "../../contract/errors.js";
-import type { HubModelFile, HubRepository, HubRepositoryFiles } from "../../contract/types.js";
+import type { HubAddress, HubModelFile, HubRepository, HubRepositoryFiles } from "../../contract/types.js";
 import { quantizationFromFileName, splitPart } from "../library/quant-names.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";
 
-/** QUANTA_HUB_URL when set (tests point it at a local server), else Hugging Face. */
-export function hubBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
-  const value = env.QUANTA_HUB_URL?.trim();
-  return (value && value !== "" ? value : DEFAULT_HUB_URL).replace(/\/+$/, "");
+/** The hub's address and where it came from: QUANTA_HUB_URL, else the user's setting, else Hugging Face. */
+export function hubBaseUrl(env: NodeJS.ProcessEnv = process.env, setting: string | null = null): HubAddress {
+  const fromEnv = env.QUANTA_HUB_URL?.trim();
+  const [url, source] =
+    fromEnv !== undefined && fromEnv !== "" ? [fromEnv, "env" as const] : setting !== null ? [setting, "settings" as const] : [DEFAULT_HUB_URL, "default" as const];
+  return { url: url.replace(/\/+$/, ""), source };
 }
+
+/** An http(s) address with no credentials, query or fragment: what a hub's base URL may be. */
+export const hubUrlSchema = z
+  .url({ protocol: /^https?$/ })
+  .max(500)
+  .refine((value) => {
+    // Runs even when the URL check above failed, so it must not assume a valid URL.
+    if (!URL.canParse(value)) return true;
+    const url = new URL(value);
+    return url.username === "" && url.password === "" && url.search === "" && url.hash === "";
+  }, "a hub address is http(s)://host[:port][/path], with no user name, query or fragment");
 
 /** owner/name, as the hub spells repository ids. */
 export const repoIdSchema = z

@@ -11,7 +11,7 @@ import { QuantaError } from "../../contract/errors.js";
 import type { CatalogEntry, CoreEvent, ModelSummary } from "../../contract/types.js";
 import type { EngineFitEstimate, FitEstimateRequest } from "../../engine/protocol.js";
 import { DownloadManager, type DownloadManagerOptions } from "../downloads/download-manager.js";
-import { HubClient, hubBaseUrl } from "../downloads/hub-client.js";
+import { HubClient, hubBaseUrl, hubUrlSchema } from "../downloads/hub-client.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { modelFolders, type DataPaths } from "../settings/paths.js";
 import { ModelLibrary, modelIdFor, type LibrarySource } from "./model-library.js";
@@ -25,6 +25,8 @@ export type LibraryApi = Pick<
   | "addModelFolder"
   | "removeModelFolder"
   | "getModelCatalog"
+  | "getHubAddress"
+  | "setHubAddress"
   | "searchHub"
   | "listHubFiles"
   | "startDownload"
@@ -68,7 +70,12 @@ export interface LibraryService {
   dispose(): Promise<void>;
 }
 
-const foldersSchema = z.object({ version: z.literal(1), folders: z.array(z.string().min(1).max(4096)).max(100) });
+/** library.json: the user's model folders and hub address. */
+const settingsSchema = z.object({
+  version: z.literal(1),
+  folders: z.array(z.string().min(1).max(4096)).max(100),
+  hubUrl: hubUrlSchema.nullable().default(null),
+});
 
 const catalogSchema = z.object({
   version: z.literal(1),
@@ -88,8 +95,9 @@ const catalogSchema = z.object({
 export async function createLibraryService(options: LibraryServiceOptions): Promise<LibraryService> {
   const env = options.env ?? process.env;
   const { paths } = options;
-  const foldersFile = path.join(paths.home, "model-folders.json");
+  const settingsFile = path.join(paths.home, "library.json");
   let userFolders: string[] = [];
+  let hubSetting: string | null = null;
 
   const folders = (): string[] => [...new Set([...modelFolders(paths, env), ...userFolders])];
   const sources = async (): Promise<LibrarySource[]> => {
@@ -110,7 +118,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
   };
 
   const library = new ModelLibrary(sources, paths.models);
-  const hub = new HubClient(() => hubBaseUrl(env));
+  const hub = new HubClient(() => hubBaseUrl(env, hubSetting).url);
 
   const rescan = async (): Promise<ModelSummary[]> => {
     const models = await library.scan();
@@ -131,7 +139,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
     ...options.downloads,
   });
 
-  const saveFolders = () => writeJsonAtomic(foldersFile, { version: 1, folders: userFolders });
+  const saveSettings = () => writeJsonAtomic(settingsFile, { version: 1, folders: userFolders, hubUrl: hubSetting });
 
   const api: LibraryApi = {
     inspectModel: ({ modelId }) => library.inspect(modelId),
@@ -150,7 +158,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       if (!stat.isDirectory()) throw new QuantaError("invalid_request", `${folder} is a file, not a folder.`);
       if (!folders().includes(folder)) {
         userFolders = [...userFolders, folder];
-        await saveFolders();
+        await saveSettings();
       }
       return rescan();
     },
@@ -158,10 +166,22 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       const folder = path.resolve(given);
       if (!userFolders.includes(folder)) throw new QuantaError("not_found", `${folder} is not one of the folders you added.`);
       userFolders = userFolders.filter((candidate) => candidate !== folder);
-      await saveFolders();
+      await saveSettings();
       return rescan();
     },
     getModelCatalog: () => loadCatalog(),
+    getHubAddress: async () => hubBaseUrl(env, hubSetting),
+    setHubAddress: async ({ url }) => {
+      if (url !== null) {
+        const parsed = hubUrlSchema.safeParse(url.trim());
+        if (!parsed.success) throw new QuantaError("invalid_request", `“${url}” is not a hub address: ${parsed.error.issues[0]?.message ?? "invalid"}.`);
+        hubSetting = parsed.data.replace(/\/+$/, "");
+      } else {
+        hubSetting = null;
+      }
+      await saveSettings();
+      return hubBaseUrl(env, hubSetting);
+    },
     searchHub: ({ query }) => hub.search(query.trim()),
     listHubFiles: ({ repo }) => hub.listFiles(repo),
     startDownload: async ({ repo, path: filePath }) => {
@@ -207,8 +227,9 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
     modelFolders: folders,
     rescan,
     async start() {
-      const saved = await readJsonFile(foldersFile, foldersSchema, { version: 1, folders: [] });
+      const saved = await readJsonFile(settingsFile, settingsSchema, { version: 1, folders: [], hubUrl: null });
       userFolders = saved.folders.map((folder) => path.resolve(folder));
+      hubSetting = saved.hubUrl;
       await library.scan();
       await downloads.restore();
     },

@@ -18,6 +18,7 @@ export type {
   GenerationStats,
   GpuReading,
   HardwareSample,
+  HubAddress,
   HubFitEstimate,
   HubModelFile,
   HubRepository,

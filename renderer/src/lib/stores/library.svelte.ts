@@ -8,6 +8,7 @@ import {
   onCoreEvent,
   type CatalogEntry,
   type DownloadJob,
+  type HubAddress,
   type HubFitEstimate,
   type HubRepository,
   type HubRepositoryFiles,
@@ -40,6 +41,7 @@ class LibraryStore {
   hubFits = $state.raw<Record<string, { estimate: HubFitEstimate | null; failure: string | null }>>({});
   downloads = $state.raw<DownloadJob[]>([]);
   catalog = $state.raw<CatalogEntry[]>([]);
+  hubAddress = $state.raw<HubAddress | null>(null);
   error = $state.raw<LibraryError | null>(null);
 
   constructor() {
@@ -54,9 +56,10 @@ class LibraryStore {
   /** What the view needs when it opens (and after a reconnect). */
   async refresh(): Promise<void> {
     try {
-      const [downloads, catalog] = await Promise.all([api.listDownloads(), api.getModelCatalog()]);
+      const [downloads, catalog, hubAddress] = await Promise.all([api.listDownloads(), api.getModelCatalog(), api.getHubAddress()]);
       this.downloads = downloads;
       this.catalog = catalog;
+      this.hubAddress = hubAddress;
     } catch (error) {
       this.error = asError(error);
     }
@@ -119,6 +122,16 @@ class LibraryStore {
     } catch (error) {
       this.hubFits = { ...this.hubFits, [key]: { estimate: null, failure: asError(error).message } };
     }
+  }
+
+  /** null goes back to Hugging Face. */
+  async setHubAddress(url: string | null): Promise<boolean> {
+    return this.#call(async () => {
+      this.hubAddress = await api.setHubAddress({ url });
+      this.results = null;
+      this.repoFiles = null;
+      this.offline = false;
+    });
   }
 
   async pause(id: string): Promise<void> {
