@@ -5,18 +5,29 @@ import { z } from "zod";
 import type {
   AppInfo,
   BandwidthProbe,
+  CatalogEntry,
   Chat,
   ChatMessage,
   ChatSummary,
   ComputeCost,
   CoreEvent,
+  DownloadJob,
   EngineState,
+  FitEstimate,
+  HubAddress,
+  HubFitEstimate,
+  HubRepository,
+  HubRepositoryFiles,
   LoadedModel,
+  ModelInspection,
   ModelSummary,
   MonitorHistory,
 } from "./types.js";
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
+
+/** A hub repository id: owner/name. */
+const hubRepo = z.string().min(3).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "a repository is owner/name");
 
 export const MAX_MESSAGE_CHARS = 200_000;
 
@@ -32,6 +43,28 @@ export const requestSchemas = {
   getEngineState: z.tuple([]),
   listModels: z.tuple([]),
   rescanModels: z.tuple([]),
+  // Model library: inspector, hub downloads, folders
+  inspectModel: z.tuple([z.object({ modelId: id }).strict()]),
+  deleteModel: z.tuple([z.object({ modelId: id }).strict()]),
+  addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  getModelCatalog: z.tuple([]),
+  getHubAddress: z.tuple([]),
+  /** null goes back to the default; the core checks the address (http or https, no credentials). */
+  setHubAddress: z.tuple([z.object({ url: z.string().max(500).nullable() }).strict()]),
+  searchHub: z.tuple([z.object({ query: z.string().max(200) }).strict()]),
+  listHubFiles: z.tuple([z.object({ repo: hubRepo }).strict()]),
+  startDownload: z.tuple([z.object({ repo: hubRepo, path: z.string().min(1).max(500) }).strict()]),
+  listDownloads: z.tuple([]),
+  pauseDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
+  estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
+  importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
+  revealModel: z.tuple([z.object({ modelId: id }).strict()]),
+  estimateHubFit: z.tuple([
+    z.object({ repo: hubRepo, path: z.string().min(1).max(500), contextSize: z.number().int().min(256).max(1 << 21) }).strict(),
+  ]),
   loadModel: z.tuple([z.object({ modelId: id }).strict()]),
   unloadModel: z.tuple([]),
   listChats: z.tuple([]),
@@ -68,6 +101,37 @@ export interface CoreApi {
   getEngineState(): Promise<EngineState>;
   listModels(): Promise<ModelSummary[]>;
   rescanModels(): Promise<ModelSummary[]>;
+  // ---- Model library ----
+  /** Everything a model's GGUF header says (the weights are never read). */
+  inspectModel(request: { modelId: string }): Promise<ModelInspection>;
+  /** Deletes a model's files; only models in Quanta's own folder (ModelSummary.owned). */
+  deleteModel(request: { modelId: string }): Promise<ModelSummary[]>;
+  /** Adds a folder of the user's to the library (checked by the core: it must exist). */
+  addModelFolder(request: { path: string }): Promise<ModelSummary[]>;
+  removeModelFolder(request: { path: string }): Promise<ModelSummary[]>;
+  getModelCatalog(): Promise<CatalogEntry[]>;
+  getHubAddress(): Promise<HubAddress>;
+  /** Sets the hub's address (null: Hugging Face); QUANTA_HUB_URL, when set, still wins. */
+  setHubAddress(request: { url: string | null }): Promise<HubAddress>;
+  searchHub(request: { query: string }): Promise<HubRepository[]>;
+  listHubFiles(request: { repo: string }): Promise<HubRepositoryFiles>;
+  /** Starts downloading one model of a repository (every part of a split one); progress comes as "download" events. */
+  startDownload(request: { repo: string; path: string }): Promise<DownloadJob>;
+  listDownloads(): Promise<DownloadJob[]>;
+  pauseDownload(request: { downloadId: string }): Promise<void>;
+  resumeDownload(request: { downloadId: string }): Promise<void>;
+  cancelDownload(request: { downloadId: string }): Promise<void>;
+  /** Will the model fit at this context size (weights plus KV cache against free RAM and VRAM)? Asks the engine. */
+  estimateFit(request: { modelId: string; contextSize: number }): Promise<FitEstimate>;
+  /**
+   * Desktop only: the main process opens its file dialog, and the chosen GGUF files are copied,
+   * moved or linked into Quanta's models folder. An empty list when the dialog was cancelled.
+   */
+  importModels(request: { mode: "copy" | "move" | "link" }): Promise<ModelSummary[]>;
+  /** Desktop only: shows the model's file in the system's file manager. */
+  revealModel(request: { modelId: string }): Promise<void>;
+  /** Will a model on the hub fit? Its header is read over HTTP (a few MB), not the weights. */
+  estimateHubFit(request: { repo: string; path: string; contextSize: number }): Promise<HubFitEstimate>;
   loadModel(request: { modelId: string }): Promise<LoadedModel>;
   unloadModel(): Promise<void>;
   listChats(): Promise<ChatSummary[]>;
@@ -86,6 +150,7 @@ export interface CoreApi {
   /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
   probeMemoryBandwidth(): Promise<BandwidthProbe>;
 }
+
 
 export type CoreMethod = keyof CoreApi;
 

@@ -7,6 +7,11 @@ export const ERROR_CODES = [
   "not_found",
   "model_invalid",
   "model_load_failed",
+  // Model library and downloads
+  "hub_unreachable",
+  "download_failed",
+  "checksum_mismatch",
+  "disk_full",
   "no_model_loaded",
   "context_overflow",
   "busy",

@@ -26,6 +26,14 @@ export interface ModelSummary {
   hasChatTemplate: boolean;
   /** Set when the header could not be read; such a model cannot be loaded. */
   error: WireError | null;
+  // Model library: where it came from, and its family (same base model, other quantizations).
+  source: ModelSource;
+  /** Files of a split GGUF (-00001-of-0000N); 1 for a single file. */
+  parts: number;
+  familyId: string;
+  familyName: string;
+  /** Quanta may delete it: it lies in Quanta's own models folder. */
+  owned: boolean;
 }
 
 export interface ThreadTrial {
@@ -211,7 +219,152 @@ export interface ComputeCost {
 export type CoreEvent =
   | { type: "engine"; state: EngineState }
   | { type: "models"; models: ModelSummary[] }
+  | LibraryEvent
   | { type: "generation.delta"; chatId: string; messageId: string; text: string }
   | { type: "generation.done"; chatId: string; message: ChatMessage }
   | { type: "monitor.sample"; sample: HardwareSample }
   | { type: "monitor.marker"; marker: MonitorMarker };
+
+// ---- Model library: inspector, families, hub downloads -----------------------------------
+
+/** Where a model file was found: Quanta's own folder, a folder the user named, or another app's store (read-only). */
+export type ModelSource = "quanta" | "folder" | "lmstudio" | "ollama";
+
+export interface TensorRow {
+  name: string;
+  type: string;
+  /** ggml order: shape[0] is the row length. */
+  shape: number[];
+  elements: number;
+  bytes: number;
+}
+
+export interface MetadataRow {
+  key: string;
+  /** The declared GGUF type ("string", "uint32", "array of string"…). */
+  type: string;
+  /** A readable rendering, cut short for long values and arrays. */
+  value: string;
+}
+
+export interface QuantBreakdownRow {
+  type: string;
+  tensors: number;
+  elements: number;
+  bytes: number;
+  /** bytes / all tensor bytes. */
+  share: number;
+}
+
+/** Everything the header of one GGUF model says, read without touching the weights. */
+export interface ModelInspection {
+  modelId: string;
+  fileName: string;
+  sizeBytes: number;
+  parts: number;
+  ggufVersion: number;
+  architecture: string | null;
+  name: string;
+  basename: string | null;
+  sizeLabel: string | null;
+  license: string | null;
+  fileType: string;
+  parameterCount: number;
+  tensorBytes: number;
+  contextLength: number | null;
+  layers: number | null;
+  embeddingLength: number | null;
+  headCount: number | null;
+  headCountKv: number | null;
+  feedForwardLength: number | null;
+  vocabSize: number | null;
+  tokenizerModel: string | null;
+  chatTemplate: string | null;
+  bitsPerWeight: number;
+  byType: QuantBreakdownRow[];
+  tensors: TensorRow[];
+  metadata: MetadataRow[];
+  readMs: number;
+}
+
+/** The hub Quanta downloads from, and where that address came from. */
+export interface HubAddress {
+  url: string;
+  source: "env" | "settings" | "default";
+}
+
+/** One GGUF repository on the hub. */
+export interface HubRepository {
+  id: string;
+  downloads: number | null;
+  likes: number | null;
+  updatedAt: string | null;
+}
+
+/** One downloadable model in a repository: a single file, or every part of a split GGUF. */
+export interface HubModelFile {
+  /** The first file's path (the one llama.cpp opens). */
+  path: string;
+  files: Array<{ path: string; sizeBytes: number; sha256: string | null }>;
+  sizeBytes: number;
+  quantization: string;
+}
+
+export interface HubRepositoryFiles {
+  repo: string;
+  /** By quantization, smallest first. */
+  groups: Array<{ quantization: string; files: HubModelFile[] }>;
+}
+
+export type DownloadStatus = "queued" | "downloading" | "paused" | "verifying" | "done" | "failed" | "cancelled";
+
+export interface DownloadJob {
+  id: string;
+  repo: string;
+  /** The first file's path in the repository. */
+  path: string;
+  status: DownloadStatus;
+  totalBytes: number;
+  receivedBytes: number;
+  /** Bytes per second over the last few seconds; null when not downloading. */
+  bytesPerSecond: number | null;
+  secondsLeft: number | null;
+  error: WireError | null;
+  /** Set once verified and visible in the library. */
+  modelId: string | null;
+}
+
+/** A recommended model for first run, from resources/model-catalog.json. */
+export interface CatalogEntry {
+  repo: string;
+  file: string;
+  sizeBytes: number;
+  parameters: string;
+  description: string;
+}
+
+/** Will a model fit? llama.cpp's estimate of weights plus KV cache at a context size, against what is free now. */
+export interface FitEstimate {
+  modelId: string;
+  /** The context size estimated for (the model's trained size when smaller than asked). */
+  contextSize: number;
+  /** Everything fits (on the GPU when there is one); only some layers fit on the GPU; or RAM is short. */
+  verdict: "fits" | "fits_partly" | "does_not_fit";
+  gpu: string | null;
+  totalLayers: number;
+  /** The most layers that fit in free VRAM (0 without a GPU). */
+  gpuLayers: number;
+  ramBytes: number;
+  vramBytes: number;
+  weightsBytes: number;
+  kvCacheBytes: number;
+  freeRamBytes: number;
+  totalRamBytes: number;
+  freeVramBytes: number | null;
+  totalVramBytes: number | null;
+}
+
+/** The same estimate for a model still on the hub (its header read over HTTP). */
+export type HubFitEstimate = Omit<FitEstimate, "modelId"> & { repo: string; path: string };
+
+export type LibraryEvent = { type: "download"; job: DownloadJob };

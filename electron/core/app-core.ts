@@ -14,11 +14,12 @@ import { ChatStore, newId } from "./chats/chat-store.js";
 import { EngineClient } from "./engine-client/engine-client.js";
 import type { SpawnEngine } from "./engine-client/engine-process.js";
 import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
-import { ModelLibrary, type LibraryEntry } from "./library/model-library.js";
+import { createLibraryService } from "./library/library-service.js";
+import type { LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
 import type { RpcChannel } from "./rpc-channel.js";
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_SAMPLING } from "./settings/defaults.js";
-import { dataPaths, modelFolders } from "./settings/paths.js";
+import { dataPaths } from "./settings/paths.js";
 
 export interface CoreOptions {
   shell: "desktop" | "headless";
@@ -34,6 +35,10 @@ export interface CoreOptions {
    * the renderer is the user's browser, not a process of Quanta's.
    */
   processMetrics?: () => ProcessReading[];
+  /** The desktop shell's file dialog for importing models (the renderer never hands a path). */
+  pickModelFiles?: () => Promise<string[]>;
+  /** The desktop shell's "show in the file manager". */
+  revealPath?: (file: string) => void;
 }
 
 export interface QuantaCore {
@@ -60,8 +65,16 @@ interface ActiveGeneration {
 
 export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   const paths = dataPaths(options.home);
-  const folders = modelFolders(paths);
-  const library = new ModelLibrary(() => folders);
+  // The model library (folders, other apps' models, inspector, hub downloads) is its own service.
+  const libraryService = await createLibraryService({
+    paths,
+    emit: (event) => emit(event),
+    loadedModelId: () => loaded?.model.modelId ?? null,
+    engineFit: async (request) => (await engine.api()).estimateFit(request),
+    ...(options.pickModelFiles ? { pickModelFiles: options.pickModelFiles } : {}),
+    ...(options.revealPath ? { revealPath: options.revealPath } : {}),
+  });
+  const library = libraryService.library;
   const chats = new ChatStore(paths.chats);
   const threadMemory = new ThreadMemory(paths.threadCalibrations);
   const sampling: SamplingSettings = { ...DEFAULT_SAMPLING, ...options.sampling };
@@ -209,7 +222,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       shell: options.shell,
       platform: `${os.platform()} ${os.arch()}`,
       dataDir: paths.home,
-      modelFolders: folders,
+      modelFolders: libraryService.modelFolders(),
     }),
     getEngineState: async () => engineState,
     listModels: async () => library.list(),
@@ -282,10 +295,11 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     unwatchHardware: async () => monitor.unwatch(localWatcher),
     getComputeCost: () => monitor.computeCost(),
     probeMemoryBandwidth: () => monitor.probeMemoryBandwidth(),
+    ...libraryService.api,
   };
 
   await chats.load();
-  await library.scan();
+  await libraryService.start();
   engine.start().catch(() => undefined);
 
   return {
@@ -323,6 +337,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       monitor.dispose();
       listeners.clear();
       connections.clear();
+      await libraryService.dispose();
       await engine.dispose();
     },
   };

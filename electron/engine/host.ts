@@ -6,6 +6,7 @@ import { createBirpc } from "birpc";
 import { QuantaError } from "../contract/errors.js";
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
+import { estimateFit } from "./fit-estimate.js";
 import { generateReply } from "./generation.js";
 import { ModelSession } from "./model-session.js";
 import { connectToParent } from "./parent-channel.js";
@@ -33,6 +34,9 @@ const api: EngineApi = {
     exclusive(() => session.load(request, (progress, phase) => core.loadProgress({ progress, phase }))),
 
   unloadModel: () => exclusive(() => session.unload()),
+
+  // Read-only: runs beside a generation, not queued after it.
+  estimateFit: (request) => estimateFit(request),
 
   generate: (request) => {
     if (activeRequest) throw new QuantaError("busy", "A reply is already being generated.");

@@ -2,7 +2,7 @@
 // events the engine sends back, and the zod schemas each side uses on what it receives.
 
 import { z } from "zod";
-import type { GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
+import type { FitEstimate, GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
 
 export const samplingSchema = z
   .object({
@@ -36,6 +36,11 @@ const loadRequestSchema = z
 
 export type LoadRequest = z.infer<typeof loadRequestSchema>;
 
+export type FitEstimateRequest = { path: string; contextSize: number } | { url: string; contextSize: number };
+
+/** llama.cpp's estimate of what a model needs at a context size (the contract's FitEstimate, less the model id). */
+export type EngineFitEstimate = Omit<FitEstimate, "modelId">;
+
 const generateRequestSchema = z
   .object({
     requestId: z.string().min(1),
@@ -49,6 +54,13 @@ export type GenerateRequest = z.infer<typeof generateRequestSchema>;
 export const engineRequestSchemas = {
   loadModel: z.tuple([loadRequestSchema]),
   unloadModel: z.tuple([]),
+  estimateFit: z.tuple([
+    z.union([
+      z.object({ path: z.string().min(1), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+      // A model on the hub: its header is read over HTTP with Range requests.
+      z.object({ url: z.url({ protocol: /^https?$/ }), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+    ]),
+  ]),
   generate: z.tuple([generateRequestSchema]),
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
   usage: z.tuple([]),
@@ -90,6 +102,8 @@ export interface EngineGenerationResult {
 export interface EngineApi {
   loadModel(request: LoadRequest): Promise<EngineLoadResult>;
   unloadModel(): Promise<void>;
+  /** Will a model fit at a context size? Read-only: runs beside a generation, not after it. */
+  estimateFit(request: FitEstimateRequest): Promise<EngineFitEstimate>;
   generate(request: GenerateRequest): Promise<EngineGenerationResult>;
   stop(request: { requestId: string }): Promise<void>;
   usage(): Promise<EngineUsage>;

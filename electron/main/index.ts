@@ -10,6 +10,7 @@ import {
   dialog,
   MessageChannelMain,
   session,
+  shell,
   type MessagePortMain,
   type ProcessMetric,
   type WebContents,
@@ -159,6 +160,15 @@ if (!app.requestSingleInstanceLock()) {
         version: app.getVersion(),
         spawnEngine: utilityProcessEngine(ENGINE_ENTRY),
         processMetrics: appProcessReadings,
+        // Model import: the main process opens the dialog itself; the renderer never hands a path.
+        pickModelFiles: async () => {
+          const result = await dialog.showOpenDialog({
+            properties: ["openFile", "multiSelections"],
+            filters: [{ name: "GGUF", extensions: ["gguf"] }],
+          });
+          return result.canceled ? [] : result.filePaths;
+        },
+        revealPath: (file) => shell.showItemInFolder(file),
       });
       openWindow(core);
     })

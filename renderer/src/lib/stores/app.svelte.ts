@@ -19,7 +19,7 @@ import { models } from "./models.svelte.js";
 import { monitor } from "./monitor.svelte.js";
 import { notices } from "./notices.svelte.js";
 
-export const VIEWS = ["chat", "hardware"] as const;
+export const VIEWS = ["chat", "models", "hardware"] as const;
 export type View = (typeof VIEWS)[number];
 
 class AppStore {

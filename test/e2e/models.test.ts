@@ -1,0 +1,196 @@
+// End to end, as a person gets a first model: `quanta serve` with no model anywhere and
+// QUANTA_HUB_URL pointing at a local hub (real GGUF bytes, sent slowly enough to watch),
+// driven by Chromium. The empty chat leads to the Models view and its recommended catalog;
+// a search finds the repository, a file is downloaded with visible progress, verified, and
+// appears in the library and in the model picker; its inspector shows the tensor table.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { startFakeHub, type FakeHub } from "../support/fake-hub.js";
+import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+const REPO = "test-org/Stories-GGUF";
+let hub: FakeHub;
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  hub = await startFakeHub();
+  const bytes = await fs.readFile(STORIES_MODEL);
+  hub.addRepo(REPO, [
+    { path: "stories260K-F32.gguf", bytes },
+    { path: "stories260K-Q8_0.gguf", bytes },
+  ]);
+  // Slow enough that progress is seen on the way (about three seconds for 1.2 MB).
+  hub.setThrottle(400_000);
+  models = await tempDir("e2e-models-empty");
+  // The served app reads these from its environment: the local hub, and no other apps' folders.
+  for (const [key, value] of Object.entries({ QUANTA_HUB_URL: hub.url, QUANTA_LMSTUDIO_MODELS: "", OLLAMA_MODELS: "" })) {
+    saved[key] = process.env[key];
+    process.env[key] = value;
+  }
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await app?.stop();
+  await hub?.close();
+  await fs.rm(models, { recursive: true, force: true });
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+describe("getting a first model", () => {
+  it("leads from the empty chat to the Models view and its recommended catalog", async () => {
+    await page.goto(app.url);
+    await expect.poll(() => page.getByRole("heading", { name: "No models yet" }).count(), { timeout: 30_000 }).toBe(1);
+    await page.getByRole("button", { name: "Get a model" }).click();
+    expect(await page.getByRole("tab", { name: "Models" }).getAttribute("aria-selected")).toBe("true");
+    const catalog = page.getByRole("region", { name: "Recommended to start" });
+    await expect.poll(() => catalog.getByRole("listitem").count()).toBeGreaterThanOrEqual(3);
+
+    // Offline (the hub does not answer), the view says plainly that downloading needs a connection.
+    hub.setDown(true);
+    await catalog.getByRole("button", { name: /^Show / }).first().click();
+    const offline = page.getByRole("status").filter({ hasText: "Downloading needs an internet connection" });
+    await expect.poll(() => offline.count(), { timeout: 20_000 }).toBe(1);
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-first-run.png") });
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    hub.setDown(false);
+  });
+
+  it("searches the hub, downloads a file with visible progress, and finds it in the library and the picker", async () => {
+    await page.getByRole("searchbox", { name: "Search GGUF models" }).fill("stories");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByRole("button", { name: `Show files of ${REPO}` }).click();
+    const files = page.getByRole("region", { name: `Files in ${REPO}` });
+    await expect.poll(() => files.textContent()).toMatch(/F32.*stories260K-F32\.gguf.*1\.2 MB/);
+    // Before downloading: will it fit? (its header is read from the hub, not the whole file)
+    await files.getByRole("button", { name: "Will stories260K-F32.gguf fit?" }).click();
+    await expect.poll(() => files.getByRole("status", { name: "Fit of stories260K-F32.gguf" }).textContent(), { timeout: 30_000 }).toMatch(/^\s*Fits\s*$/);
+    await files.getByRole("button", { name: "Download stories260K-F32.gguf" }).click();
+
+    const progress = page.getByRole("progressbar", { name: "Download of stories260K-F32.gguf" });
+    await expect.poll(async () => Number(await progress.getAttribute("aria-valuenow")), { timeout: 30_000 }).toBeGreaterThan(0);
+    // Seen part-way: the bar is not yet full and the text gives bytes of the total.
+    const partWay = Number(await progress.getAttribute("aria-valuenow"));
+    expect(partWay).toBeLessThan(100);
+    expect(await progress.getAttribute("aria-valuetext")).toMatch(/[\d.]+ (KB|MB) of 1\.2 MB/);
+
+    const status = page.getByRole("status", { name: "Download of stories260K-F32.gguf" });
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/Done, in the library/);
+    expect(await progress.getAttribute("aria-valuenow")).toBe("100");
+
+    const inspect = page.getByRole("button", { name: "Inspect stories260K-F32.gguf" });
+    await expect.poll(() => inspect.count()).toBe(1);
+    // Its family is named from the file, since the header's general.name is only "llama".
+    expect(await page.getByRole("listitem").filter({ has: inspect }).first().textContent()).toMatch(/^\s*stories260K/);
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await expect.poll(() => picker.getByRole("option", { name: /^stories260K-F32 / }).count()).toBe(1);
+    // The file is where Quanta keeps what it downloads: its own models folder, per repository.
+    const downloaded = path.join(app.home, "models", "test-org", "Stories-GGUF", "stories260K-F32.gguf");
+    expect((await fs.stat(downloaded)).size).toBe((await fs.stat(STORIES_MODEL)).size);
+  });
+
+  it("opens the inspector and reads the tensor table", async () => {
+    await page.getByRole("button", { name: "Inspect stories260K-F32.gguf" }).click();
+    const tensors = page.getByRole("table", { name: "Tensors" });
+    const header = await readGgufHeader(STORIES_MODEL);
+    // One row per tensor, plus the heading row.
+    await expect.poll(() => tensors.getByRole("row").count(), { timeout: 20_000 }).toBe(header.tensors.length + 1);
+    const embedding = header.tensors.find((tensor) => tensor.name === "token_embd.weight");
+    const row = tensors.getByRole("row", { name: /^token_embd\.weight/ });
+    expect(await row.textContent()).toContain(`${embedding?.type}${embedding?.dims.join(" × ")}`);
+
+    const facts = page.getByRole("definition");
+    expect(await facts.allTextContents()).toEqual(expect.arrayContaining(["llama", "512", "F32"]));
+    const byType = page.getByRole("table", { name: "Bytes by type" });
+    expect(await byType.getByRole("row", { name: /^F32/ }).textContent()).toMatch(/100%/);
+
+    // Will it fit: stories260K is tiny, so it fits this machine.
+    await expect.poll(() => page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Fits");
+
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.setViewportSize({ width: 1280, height: 1100 });
+    await page.getByRole("heading", { name: "Models", level: 1 }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models.png") });
+    await page.setViewportSize({ width: 1200, height: 800 });
+  });
+
+  it("adds a folder typed by path, and asks before loading a model that will not fit", async () => {
+    const folder = path.join(models, "..", `${path.basename(models)}-mine`);
+    await fs.mkdir(folder, { recursive: true });
+    // A 78B-parameter F16 model (155 GB of weights, left as a hole in a sparse file): more than this machine has.
+    await writeSyntheticLlama(path.join(folder, "huge-F16.gguf"), {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 8192,
+      feedForwardLength: 28672,
+      layers: 80,
+      type: "F16",
+      name: "huge",
+      dataless: true,
+    });
+    try {
+      await page.getByRole("textbox", { name: "Add a folder of models" }).fill(folder);
+      await page.getByRole("button", { name: "Add folder" }).click();
+      const inspect = page.getByRole("button", { name: "Inspect huge-F16.gguf" });
+      await expect.poll(() => inspect.count(), { timeout: 20_000 }).toBe(1);
+      // The user's own folder: Quanta offers no delete for it.
+      expect(await page.getByRole("button", { name: "Delete huge-F16.gguf" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).count()).toBe(1);
+
+      const picker = page.getByRole("combobox", { name: "Model" });
+      const option = picker.getByRole("option", { name: /^huge-F16 / });
+      await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
+      await page.getByRole("button", { name: "Load model" }).click();
+      const prompt = page.getByRole("alertdialog", { name: "This model may not fit" });
+      await expect.poll(() => prompt.count(), { timeout: 30_000 }).toBe(1);
+      expect(await prompt.textContent()).toMatch(/huge-F16\.gguf.*free/);
+      await prompt.getByRole("button", { name: "Cancel" }).click();
+      expect(await prompt.count()).toBe(0);
+      expect(await page.getByRole("status", { name: "Engine status" }).getAttribute("data-state")).not.toBe("loading");
+
+      // Its inspector opens from the header alone, and the fit panel says the same.
+      await inspect.click();
+      await expect.poll(() => page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Does not fit");
+      expect(await page.getByRole("table", { name: "Tensors" }).getByRole("row").count()).toBe(3 + 80 * 9 + 1);
+      await page.setViewportSize({ width: 1280, height: 1100 });
+      await page.getByRole("heading", { name: "Models", level: 1 }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-does-not-fit.png") });
+      await page.setViewportSize({ width: 1200, height: 800 });
+    } finally {
+      await fs.rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("deletes a downloaded model after asking", async () => {
+    const mine = path.join(app.home, "models", "test-org", "Stories-GGUF", "stories260K-F32.gguf");
+    await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).click();
+    const confirm = page.getByRole("group", { name: /^Delete stories260K-F32\.gguf from disk\?/ });
+    // Keeping it changes nothing.
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    expect((await fs.stat(mine)).isFile()).toBe(true);
+
+    await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).click();
+    await confirm.getByRole("button", { name: "Delete", exact: true }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Inspect stories260K-F32.gguf" }).count(), { timeout: 20_000 }).toBe(0);
+    await expect(fs.stat(mine)).rejects.toMatchObject({ code: "ENOENT" });
+    const picker = page.getByRole("combobox", { name: "Model" });
+    expect(await picker.getByRole("option", { name: /^stories260K-F32 / }).count()).toBe(0);
+  });
+});
