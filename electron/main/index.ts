@@ -10,6 +10,7 @@ import {
   dialog,
   MessageChannelMain,
   session,
+  shell,
   type MessagePortMain,
   type ProcessMetric,
   type WebContents,
@@ -159,6 +160,8 @@ if (!app.requestSingleInstanceLock()) {
         version: app.getVersion(),
         spawnEngine: utilityProcessEngine(ENGINE_ENTRY),
         processMetrics: appProcessReadings,
+        // The core has checked the URL is https before this is called.
+        openExternal: (url) => shell.openExternal(url),
       });
       openWindow(core);
     })
