@@ -247,10 +247,14 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     };
   }
 
+  function refuseWhileGenerating(): void {
+    if (generation) throw new QuantaError("busy", "A reply is still being written. Wait for it or stop it first.");
+  }
+
   /** Claims the one generation slot (synchronously, so two sends at once cannot both start). */
   function startReply(chatId: string, parentId: string): ActiveGeneration {
     chats.get(chatId);
-    if (generation) throw new QuantaError("busy", "A reply is still being written. Wait for it or stop it first.");
+    refuseWhileGenerating();
     if (!loaded || engineState.kind !== "ready") {
       throw new QuantaError("no_model_loaded", "No model is loaded. Pick a model and load it first.");
     }
@@ -328,6 +332,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     searchChats: async ({ query }) => chats.search(query),
     updateChatSettings: ({ chatId, settings }) => chats.updateSettings(chatId, settings),
     editMessage: async ({ chatId, messageId, text }) => {
+      refuseWhileGenerating();
       const original = chats.message(chatId, messageId);
       if (original.role !== "user") throw new QuantaError("invalid_request", "Only your own messages can be edited.");
       const userMessage = userMessageAfter(original.parentId ?? null, text);
@@ -336,6 +341,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       return { userMessage, assistantMessageId: active.message.id };
     },
     regenerateReply: async ({ chatId, messageId }) => {
+      refuseWhileGenerating();
       const original = chats.message(chatId, messageId);
       if (original.role !== "assistant" || !original.parentId) {
         throw new QuantaError("invalid_request", "Only a reply to a message can be regenerated.");
