@@ -100,6 +100,28 @@ describe("conversations in the browser", () => {
     await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
   });
 
+  it("deletes a conversation with Undo at hand, starts one with Ctrl+Shift+O, and refuses an empty message", async () => {
+    await sidebar().getByRole("button", { name: "Delete “The dog ran home.”" }).click();
+    await sidebar().getByRole("status").getByText("Deleted “The dog ran home.”.").waitFor();
+    await expect.poll(() => sidebar().getByRole("button", { name: /^The dog ran home\./ }).count()).toBe(0);
+    await sidebar().getByRole("button", { name: "Undo" }).click();
+    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+    await log().getByText("The dog ran home.").waitFor();
+
+    await page.keyboard.press("Control+Shift+O");
+    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await expect.poll(() => sidebar().getByRole("listitem").count()).toBe(3);
+    const composer = page.getByRole("textbox", { name: "Message" });
+    await composer.fill("   ");
+    expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await composer.press("Enter");
+    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await composer.fill("");
+
+    await sidebar().getByRole("button", { name: /^Cat story/ }).click();
+    await log().getByText("Once upon a time there was a cat.").waitFor();
+  });
+
   it("edits a message and regenerates replies, keeping every version reachable", async () => {
     const firstReply = (await lastReplyText()) ?? "";
     await log().getByRole("article", { name: "You" }).getByRole("button", { name: "Edit message" }).click();

@@ -73,7 +73,7 @@ export const en = {
   "composer.placeholder": "Write a message",
   "composer.send": "Send",
   "composer.stop": "Stop",
-  "composer.hint": "Enter to send · Shift+Enter for a new line · Esc to stop",
+  "composer.hint": "Enter to send · Shift+Enter for a new line · Esc to stop · Ctrl+Shift+O for a new chat",
 
   // Conversations: sidebar, settings, versions, exports, Markdown.
   "chats.sidebar": "Conversations",
@@ -110,7 +110,7 @@ export const en = {
   "chats.param.seedRandom": "random",
   "chats.param.maxTokens": "Max tokens",
   "chats.param.contextSize": "Context size",
-  "chats.param.contextAll": "all loaded ({size})",
+  "chats.param.contextAll": "all ({size})",
   "chats.overridden": "set for this chat",
   "chats.resetOverrides": "Back to the preset",
   "chats.template": "Chat template",

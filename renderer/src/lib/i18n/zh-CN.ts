@@ -73,7 +73,7 @@ export const zhCN: Record<MessageKey, string> = {
   "composer.placeholder": "输入消息",
   "composer.send": "发送",
   "composer.stop": "停止",
-  "composer.hint": "Enter 发送 · Shift+Enter 换行 · Esc 停止",
+  "composer.hint": "Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+Shift+O 新对话",
 
   // Conversations: sidebar, settings, versions, exports, Markdown.
   "chats.sidebar": "对话",
@@ -110,7 +110,7 @@ export const zhCN: Record<MessageKey, string> = {
   "chats.param.seedRandom": "随机",
   "chats.param.maxTokens": "最大 token 数",
   "chats.param.contextSize": "上下文大小",
-  "chats.param.contextAll": "全部已加载（{size}）",
+  "chats.param.contextAll": "全部（{size}）",
   "chats.overridden": "此对话单独设置",
   "chats.resetOverrides": "恢复为预设",
   "chats.template": "聊天模板",
