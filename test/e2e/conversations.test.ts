@@ -21,6 +21,9 @@ beforeAll(async () => {
   chromium = await launchChromium();
   page = await chromium.context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") console.error("page console:", message.text());
+  });
 });
 
 afterAll(async () => {
@@ -165,16 +168,39 @@ describe("conversations in the browser", () => {
     expect(text.replace(/\s+/g, " ")).toContain(reply.replace(/\s+/g, " ").slice(0, 20));
   });
 
+  it("applies a conversation's settings, keeps them, and shows what was left out to fit the context", async () => {
+    await page.getByRole("button", { name: "Show chat settings" }).click();
+    const form = page.getByRole("form", { name: "Chat settings" });
+    await form.getByRole("textbox", { name: "System prompt" }).fill("You tell stories about cats.");
+    await form.getByRole("combobox", { name: "Sampling preset" }).selectOption({ label: "Precise" });
+    await form.getByRole("spinbutton", { name: /^Max tokens/ }).fill("64");
+    await form.getByRole("button", { name: "Apply settings" }).click();
+    await page.getByText("Settings saved for this conversation.").waitFor();
+
+    // The reply before filled the 2,048-token context: the oldest turns make room.
+    await send("The cat sat on the mat.");
+    const last = replies().last();
+    await last.getByText(/^stories260K\.gguf \(F32\) · temperature 0\.2 · /).waitFor();
+    await last.getByText(/earlier messages? (was|were) left out to fit the context/).waitFor();
+    expect(await page.getByRole("meter", { name: "Context used" }).getAttribute("aria-valuenow")).not.toBeNull();
+
+    await page.reload();
+    await log().getByText("The cat sat on the mat.").waitFor();
+    await page.getByRole("button", { name: "Show chat settings" }).click();
+    await expect.poll(() => form.getByRole("textbox", { name: "System prompt" }).inputValue()).toBe("You tell stories about cats.");
+    expect(await form.getByRole("spinbutton", { name: /^Max tokens/ }).inputValue()).toBe("64");
+    expect(await form.getByRole("combobox", { name: "Sampling preset" }).inputValue()).toBe("precise");
+  });
+
   it("speaks Simplified Chinese when chosen, and a screenshot shows the finished chat", async () => {
     await page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
     await page.getByRole("navigation", { name: "对话" }).waitFor();
     await page.getByRole("searchbox", { name: "搜索对话" }).waitFor();
     await page.getByRole("button", { name: "导出为 Markdown" }).waitFor();
-    await page.getByRole("button", { name: "重新生成回复" }).waitFor();
+    await page.getByRole("button", { name: "重新生成回复" }).first().waitFor();
     await page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
     await page.getByRole("navigation", { name: "Conversations" }).waitFor();
 
-    await page.getByRole("button", { name: "Show chat settings" }).click();
     await page.getByRole("form", { name: "Chat settings" }).waitFor();
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await page.setViewportSize({ width: 1440, height: 900 });
