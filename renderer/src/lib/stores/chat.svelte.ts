@@ -60,6 +60,8 @@ class ChatStore {
   /** On (re)connect: reopens the current chat, or the most recent one, or a new one. */
   async restore(): Promise<void> {
     const current = this.chatId;
+    // The conversation list refetches too: it may have changed while the connection was down.
+    this.revision += 1;
     if (current !== null) {
       try {
         this.#show(await api.getChat({ chatId: current }));
@@ -71,7 +73,6 @@ class ChatStore {
     const chats = await api.listChats();
     const latest = chats.toSorted((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
     this.#show(latest ? await api.getChat({ chatId: latest.id }) : await api.createChat());
-    this.revision += 1;
   }
 
   async newChat(): Promise<void> {
