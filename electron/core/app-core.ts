@@ -38,6 +38,8 @@ export interface CoreOptions {
   processMetrics?: () => ProcessReading[];
   /** The desktop shell's shell.openExternal; headless mode has none (the page opens links). */
   openExternal?: (url: string) => Promise<void>;
+  /** How often a reply being written is saved as it stands (default 2 s); tests shorten it. */
+  checkpointMs?: number;
 }
 
 export interface QuantaCore {
@@ -60,7 +62,12 @@ interface ActiveGeneration {
   chatId: string;
   requestId: string;
   message: ChatMessage;
+  /** The last checkpoint of the reply on its way to disk; the final save waits for it. */
+  checkpoint: Promise<void>;
+  checkpointAt: number;
 }
+
+const DEFAULT_CHECKPOINT_MS = 2000;
 
 export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   const paths = dataPaths(options.home);
@@ -98,6 +105,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     delta: (requestId, text, progress) => {
       if (generation?.requestId !== requestId) return;
       generation.message.text += text;
+      checkpoint(generation);
       monitor.generationProgress(progress);
       emit({ type: "generation.delta", chatId: generation.chatId, messageId: generation.message.id, text });
     },
@@ -226,6 +234,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     generation = null;
     monitor.generationEnded(message);
     try {
+      await active.checkpoint;
       await chats.saveMessage(active.chatId, message);
     } catch (error) {
       message.error = toWireError(error, "storage_failed");
@@ -245,6 +254,22 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       error: null,
       parentId,
     };
+  }
+
+  /**
+   * Saves a long reply as it stands every few seconds (status "streaming"), so that if the
+   * core itself dies (the desktop app is killed) the text so far is on disk; on the next
+   * start the store marks such a reply interrupted. One checkpoint at a time.
+   */
+  function checkpoint(active: ActiveGeneration): void {
+    const now = performance.now();
+    if (now - active.checkpointAt < (options.checkpointMs ?? DEFAULT_CHECKPOINT_MS)) return;
+    active.checkpointAt = now;
+    const snapshot = { ...active.message };
+    active.checkpoint = active.checkpoint
+      .then(() => chats.saveMessage(active.chatId, snapshot))
+      // The final save reports a storage failure; a missed checkpoint only loses its timing.
+      .catch(() => undefined);
   }
 
   function refuseWhileGenerating(): void {
@@ -272,6 +297,8 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
         error: null,
         parentId,
       },
+      checkpoint: Promise.resolve(),
+      checkpointAt: performance.now(),
     };
     generation = active;
     return active;
@@ -315,7 +342,14 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
     listChats: async () => chats.list(),
     createChat: () => chats.create(),
-    getChat: async ({ chatId }) => chats.get(chatId),
+    getChat: async ({ chatId }) => {
+      const chat = chats.get(chatId);
+      // A reply being written is on disk only as of its last checkpoint: show it as it is now.
+      const live = generation?.chatId === chatId ? generation.message : null;
+      const index = live ? chat.messages.findIndex((message) => message.id === live.id) : -1;
+      if (live && index >= 0) chat.messages[index] = structuredClone(live);
+      return chat;
+    },
     sendMessage: async ({ chatId, text }) => {
       const userMessage = userMessageAfter(chats.leaf(chatId), text);
       const active = startReply(chatId, userMessage.id);

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLING_PRESETS } from "../../electron/contract/chat-settings.js";
 import type { ChatMessage, ChatSettings } from "../../electron/contract/types.js";
+import { ChatStore } from "../../electron/core/chats/chat-store.js";
 import { isDone, startCore, type CoreHarness } from "../support/core-harness.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
   models = await tempDir("controls-models");
   modelFile = path.join(models, "stories260K.gguf");
   await fs.copyFile(STORIES_MODEL, modelFile);
-  harness = await startCore([models], { sampling: { maxTokens: 24 } });
+  harness = await startCore([models], { sampling: { maxTokens: 24 }, checkpointMs: 100 });
   await harness.waitForEngine("idle");
   const model = (await harness.core.api.listModels()).find((entry) => entry.fileName === "stories260K.gguf");
   if (!model) throw new Error("stories260K is not in the library");
@@ -130,6 +131,43 @@ describe("per-conversation generation controls", () => {
     });
     await expect(harness.core.api.deleteChat({ chatId: id })).rejects.toMatchObject({ code: "busy" });
     await done;
+  });
+
+  it("checkpoints a long reply to disk while it is written; a store reopened from a mid-reply copy keeps it, marked", async () => {
+    const id = (await harness.core.api.createChat()).id;
+    await harness.core.api.updateChatSettings({
+      chatId: id,
+      settings: { systemPrompt: "", preset: "balanced", overrides: { maxTokens: 1800, seed: 3 }, contextSize: null, chatTemplate: null },
+    });
+    const done = harness.waitFor(isDone(id));
+    const { assistantMessageId } = await harness.core.api.sendMessage({ chatId: id, text: "Once upon a time" });
+    const file = path.join(harness.home, "chats", `${id}.jsonl`);
+    const checkpointed = async () =>
+      (await fs.readFile(file, "utf8")).split("\n").some((line) => line.includes(assistantMessageId) && line.includes('"status":"streaming"'));
+    await expect.poll(checkpointed, { timeout: 20_000, interval: 20 }).toBe(true);
+    // What the desktop app's files would hold had it been killed now.
+    const copy = await tempDir("checkpoint-copy");
+    await fs.copyFile(file, path.join(copy, `${id}.jsonl`));
+    // The live reply, not the checkpoint, is what getChat shows while it is written.
+    const live = (await harness.core.api.getChat({ chatId: id })).messages.at(-1);
+    await harness.core.api.stopGeneration({ chatId: id });
+    const { message } = await done;
+    expect(live?.id).toBe(assistantMessageId);
+    expect(live?.status).toBe("streaming");
+    expect(message.text.startsWith(live?.text ?? "x")).toBe(true);
+
+    const warnings: string[] = [];
+    const reopened = new ChatStore(copy, (warning) => warnings.push(warning));
+    await reopened.load();
+    const partial = reopened.get(id).messages.at(-1);
+    expect(partial?.id).toBe(assistantMessageId);
+    expect(partial?.status).toBe("failed");
+    expect(partial?.text.length).toBeGreaterThan(0);
+    expect(message.text.startsWith(partial?.text ?? "x")).toBe(true);
+    expect(partial?.error?.message).toMatch(/stopped while this reply was being written/);
+    // The live core's own record ends with the finished reply.
+    expect((await harness.core.api.getChat({ chatId: id })).messages.at(-1)).toMatchObject({ id: message.id, status: "stopped" });
+    await fs.rm(copy, { recursive: true, force: true });
   });
 
   it("keeps chatting when the model's file is deleted mid-conversation (the model is in memory)", async () => {

@@ -138,6 +138,16 @@ export class ChatStore {
       tree: new ChatTree(),
     };
     for (const event of events) applyEvent(chat, event);
+    // A reply last saved mid-way (a checkpoint) was cut short when Quanta stopped: keep its
+    // text and say so.
+    for (const message of chat.tree.all()) {
+      if (message.status !== "streaming") continue;
+      chat.tree.put({
+        ...message,
+        status: "failed",
+        error: { code: "generation_failed", message: "Quanta stopped while this reply was being written; the text so far is kept." },
+      });
+    }
     return chat;
   }
 
