@@ -205,5 +205,9 @@ describe("conversations in the browser", () => {
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations.png") });
+    // The theme follows the system: the same page with a dark preference.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
   });
 });
