@@ -122,6 +122,24 @@ describe("versions of messages", () => {
     expect(warnings.join("\n")).toMatch(/ignored unknown fields on 1 line/);
   });
 
+  it("reads a reply last saved mid-way (a checkpoint) as interrupted, keeping its text", async () => {
+    const { store, folder } = await openStore();
+    const chat = await store.create();
+    await store.saveMessage(chat.id, message("u1", "Tell me a story", "user", null));
+    await store.saveMessage(chat.id, { ...message("a1", "Once upon", "assistant", "u1"), status: "streaming" });
+    const { store: reopened } = await openStore(folder);
+    expect(reopened.get(chat.id).messages.at(-1)).toMatchObject({
+      id: "a1",
+      text: "Once upon",
+      status: "failed",
+      error: { code: "generation_failed" },
+    });
+    // A later save of the finished reply wins over the checkpoint.
+    await store.saveMessage(chat.id, message("a1", "Once upon a time", "assistant", "u1"));
+    const { store: again } = await openStore(folder);
+    expect(again.get(chat.id).messages.at(-1)).toMatchObject({ id: "a1", text: "Once upon a time", status: "complete" });
+  });
+
   it("warns about a log written in a newer format and still reads it", async () => {
     const folder = await tempDir("chats");
     folders.push(folder);
