@@ -78,6 +78,7 @@ const chatRequestSchemas = {
   regenerateReply: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
   selectVersion: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
   openExternal: z.tuple([z.object({ url: z.string().max(8192) }).strict()]),
+  listAllMessages: z.tuple([z.object({ chatId: id }).strict()]),
 } as const;
 
 /** The conversation methods (sidebar, settings, versions, links). */
@@ -97,6 +98,8 @@ export interface ChatCoreApi {
   selectVersion(request: { chatId: string; messageId: string }): Promise<Chat>;
   /** https links only: the desktop opens them in the system browser; headless hands the URL back. */
   openExternal(request: { url: string }): Promise<OpenExternalResult>;
+  /** Every message of every version, in the order written (for the JSON export). */
+  listAllMessages(request: { chatId: string }): Promise<ChatMessage[]>;
 }
 
 export const requestSchemas = {

@@ -389,6 +389,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       return chats.select(chatId, messageId);
     },
     openExternal: ({ url }) => openExternalLink(url, options.openExternal),
+    listAllMessages: async ({ chatId }) => chats.allMessages(chatId),
     stopGeneration: async ({ chatId }) => {
       if (generation?.chatId !== chatId) return;
       const rpc = await engine.api();

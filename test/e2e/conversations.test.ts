@@ -166,6 +166,25 @@ describe("conversations in the browser", () => {
     expect(text.startsWith("# Cat story\n\n## You\n\nOnce upon a time there was a cat.\n\n## Assistant\n\n")).toBe(true);
     expect(reply.length).toBeGreaterThan(10);
     expect(text.replace(/\s+/g, " ")).toContain(reply.replace(/\s+/g, " ").slice(0, 20));
+
+    // JSON keeps every version: both wordings of the message and all three replies.
+    const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as JSON" }).click()]);
+    expect(json.suggestedFilename()).toBe("Cat-story.json");
+    const exported = JSON.parse(await fs.readFile(await json.path(), "utf8")) as {
+      format: string;
+      chat: { title: string; messages: { text: string }[] };
+      allMessages: { role: string; text: string; provenance?: { model: { fileName: string } } }[];
+    };
+    expect(exported.format).toBe("quanta-chat");
+    expect(exported.chat.title).toBe("Cat story");
+    expect(exported.chat.messages[0]?.text).toBe("Once upon a time there was a cat.");
+    expect(exported.allMessages.filter((m) => m.role === "user").map((m) => m.text)).toEqual([
+      "Once upon a time there was a cat.",
+      "Once upon a time there was a big cat.",
+    ]);
+    const allReplies = exported.allMessages.filter((m) => m.role === "assistant");
+    expect(allReplies).toHaveLength(3);
+    expect(allReplies.every((m) => m.provenance?.model.fileName === "stories260K.gguf")).toBe(true);
   });
 
   it("applies a conversation's settings, keeps them, and shows what was left out to fit the context", async () => {

@@ -176,6 +176,11 @@ export class ChatStore {
     return structuredClone(message);
   }
 
+  /** Every message of every version, in the order first written. */
+  allMessages(chatId: string): ChatMessage[] {
+    return structuredClone(this.record(chatId).tree.all());
+  }
+
   /** The messages from the conversation's start down to this one (inclusive); [] for null. */
   branchTo(chatId: string, messageId: string | null): ChatMessage[] {
     return messageId === null ? [] : structuredClone(this.record(chatId).tree.path(messageId));

@@ -234,6 +234,18 @@ class ChatStore {
     };
   }
 
+  /** Every version of every message of the open chat, for the JSON export. */
+  async allMessages(): Promise<ChatMessage[] | null> {
+    const chatId = this.chatId;
+    if (chatId === null) return null;
+    try {
+      return await api.listAllMessages({ chatId });
+    } catch (error) {
+      notices.report(error);
+      return null;
+    }
+  }
+
   /** Links in replies: the core accepts https only; in a browser the page opens the tab itself. */
   async openLink(href: string): Promise<void> {
     try {

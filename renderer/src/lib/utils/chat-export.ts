@@ -1,7 +1,8 @@
-// A conversation as a file: Markdown to read, JSON to keep (the branch shown with its
-// settings and each reply's model, sampling and figures). Made in the page, downloaded.
+// A conversation as a file: Markdown to read (the branch shown), JSON to keep (that branch
+// with its settings, and every version of every message with each reply's model, sampling
+// and figures). Made in the page and downloaded.
 
-import type { Chat } from "../api/index.js";
+import type { Chat, ChatMessage } from "../api/index.js";
 
 export interface ExportLabels {
   user: string;
@@ -23,10 +24,12 @@ export interface ChatExport {
   version: 1;
   exportedAt: string;
   chat: Chat;
+  /** Every message of every version (edits, regenerated replies), in the order written. */
+  allMessages: ChatMessage[];
 }
 
-export function chatToJson(chat: Chat, exportedAt = new Date().toISOString()): string {
-  const document: ChatExport = { format: "quanta-chat", version: 1, exportedAt, chat };
+export function chatToJson(chat: Chat, allMessages: ChatMessage[], exportedAt = new Date().toISOString()): string {
+  const document: ChatExport = { format: "quanta-chat", version: 1, exportedAt, chat, allMessages };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 

@@ -84,9 +84,15 @@ describe("exports", () => {
   });
 
   it("writes JSON that reads back as the chat", () => {
-    const parsed = JSON.parse(chatToJson(chat, "2025-02-02T00:00:00.000Z")) as { format: string; chat: Chat };
+    const older = { ...chat.messages[1]!, id: "a0", text: "An earlier version." };
+    const parsed = JSON.parse(chatToJson(chat, [chat.messages[0]!, older, chat.messages[1]!], "2025-02-02T00:00:00.000Z")) as {
+      format: string;
+      chat: Chat;
+      allMessages: unknown[];
+    };
     expect(parsed.format).toBe("quanta-chat");
     expect(parsed.chat).toEqual(chat);
+    expect(parsed.allMessages).toEqual([chat.messages[0], older, chat.messages[1]]);
     expect(exportFileName(chat.title, "md")).toBe("Penguins-企鹅.md");
     expect(exportFileName("???", "json")).toBe("chat.json");
   });
