@@ -8,6 +8,8 @@ import type {
   CatalogEntry,
   Chat,
   ChatMessage,
+  ChatSearchHit,
+  ChatSettings,
   ChatSummary,
   ComputeCost,
   CoreEvent,
@@ -22,7 +24,9 @@ import type {
   ModelInspection,
   ModelSummary,
   MonitorHistory,
+  OpenExternalResult,
 } from "./types.js";
+import { KNOWN_CHAT_TEMPLATES, SAMPLING_PRESET_NAMES } from "./chat-settings.js";
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
 
@@ -38,7 +42,79 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 /** The monitor keeps the last 10 minutes. */
 export const MONITOR_WINDOW_MS = 10 * 60 * 1000;
 
+// ---- Conversations: validation of what the renderer sends ----------------------------------
+
+export const MAX_TITLE_CHARS = 200;
+export const MAX_SYSTEM_PROMPT_CHARS = 50_000;
+
+const messageText = z
+  .string()
+  .max(MAX_MESSAGE_CHARS, `a message is at most ${MAX_MESSAGE_CHARS} characters`)
+  .refine((text) => text.trim() !== "", "the message is empty");
+
+const samplingValuesSchema = z
+  .object({
+    temperature: z.number().min(0).max(5),
+    topK: z.number().int().min(0).max(1000),
+    topP: z.number().min(0).max(1),
+    minP: z.number().min(0).max(1),
+    repeatPenalty: z.number().min(0.5).max(3),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+    maxTokens: z.number().int().min(1).max(1_000_000),
+  })
+  .strict();
+
+const chatSettingsSchema = z
+  .object({
+    systemPrompt: z.string().max(MAX_SYSTEM_PROMPT_CHARS),
+    preset: z.enum(SAMPLING_PRESET_NAMES),
+    overrides: samplingValuesSchema.partial(),
+    contextSize: z.number().int().min(64).max(1 << 20).nullable(),
+    chatTemplate: z
+      .string()
+      .refine((name) => (KNOWN_CHAT_TEMPLATES as readonly string[]).includes(name), "not a known chat template")
+      .nullable(),
+  })
+  .strict();
+
+const chatRequestSchemas = {
+  renameChat: z.tuple([
+    z.object({ chatId: id, title: z.string().max(MAX_TITLE_CHARS).refine((t) => t.trim() !== "", "the name is empty") }).strict(),
+  ]),
+  deleteChat: z.tuple([z.object({ chatId: id }).strict()]),
+  restoreChat: z.tuple([z.object({ chatId: id }).strict()]),
+  searchChats: z.tuple([z.object({ query: z.string().max(1000) }).strict()]),
+  updateChatSettings: z.tuple([z.object({ chatId: id, settings: chatSettingsSchema }).strict()]),
+  editMessage: z.tuple([z.object({ chatId: id, messageId: id, text: messageText }).strict()]),
+  regenerateReply: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
+  selectVersion: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
+  openExternal: z.tuple([z.object({ url: z.string().max(8192) }).strict()]),
+  listAllMessages: z.tuple([z.object({ chatId: id }).strict()]),
+} as const;
+
+/** The conversation methods (sidebar, settings, versions, links). */
+export interface ChatCoreApi {
+  renameChat(request: { chatId: string; title: string }): Promise<Chat>;
+  /** Moves the conversation aside; restoreChat brings it back. */
+  deleteChat(request: { chatId: string }): Promise<void>;
+  restoreChat(request: { chatId: string }): Promise<Chat>;
+  /** Title and content of every version, case-insensitive; an empty query lists all. */
+  searchChats(request: { query: string }): Promise<ChatSearchHit[]>;
+  updateChatSettings(request: { chatId: string; settings: ChatSettings }): Promise<Chat>;
+  /** A new version of a user message, answered by a new reply. */
+  editMessage(request: { chatId: string; messageId: string; text: string }): Promise<SendMessageResult>;
+  /** A new version of an assistant reply, from the same conversation before it. */
+  regenerateReply(request: { chatId: string; messageId: string }): Promise<{ assistantMessageId: string }>;
+  /** Shows the branch through this version of a message. */
+  selectVersion(request: { chatId: string; messageId: string }): Promise<Chat>;
+  /** https links only: the desktop opens them in the system browser; headless hands the URL back. */
+  openExternal(request: { url: string }): Promise<OpenExternalResult>;
+  /** Every message of every version, in the order written (for the JSON export). */
+  listAllMessages(request: { chatId: string }): Promise<ChatMessage[]>;
+}
+
 export const requestSchemas = {
+  ...chatRequestSchemas,
   getAppInfo: z.tuple([]),
   getEngineState: z.tuple([]),
   listModels: z.tuple([]),
@@ -96,7 +172,7 @@ export interface SendMessageResult {
 }
 
 /** What the core serves to the renderer. Every method's arguments match requestSchemas. */
-export interface CoreApi {
+export interface CoreApi extends ChatCoreApi {
   getAppInfo(): Promise<AppInfo>;
   getEngineState(): Promise<EngineState>;
   listModels(): Promise<ModelSummary[]>;

@@ -95,6 +95,10 @@ export interface ChatMessage {
   modelId: string | null;
   stats: GenerationStats | null;
   error: WireError | null;
+  /** The message this one answers or follows; null for a conversation's first. Absent in format 1 (read as the previous message). */
+  parentId?: string | null;
+  /** For a reply: the model file and the settings that produced it. */
+  provenance?: ReplyProvenance | null;
 }
 
 export interface Chat {
@@ -102,7 +106,11 @@ export interface Chat {
   title: string;
   createdAt: string;
   updatedAt: string;
+  /** The branch on show, oldest first. */
   messages: ChatMessage[];
+  settings: ChatSettings;
+  /** For a message on show that has other versions (edits, regenerated replies): all their ids, oldest first. */
+  versions: Record<string, string[]>;
 }
 
 export interface ChatSummary {
@@ -110,6 +118,61 @@ export interface ChatSummary {
   title: string;
   updatedAt: string;
   messageCount: number;
+}
+
+// ---- Conversations: per-conversation settings, provenance, search -------------------------
+
+export type SamplingPresetName = "precise" | "balanced" | "creative";
+
+export interface SamplingValues {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  /** null: a fresh random seed for every reply. */
+  seed: number | null;
+  maxTokens: number;
+}
+
+export interface ChatSettings {
+  systemPrompt: string;
+  preset: SamplingPresetName;
+  /** Values set by hand for this conversation; the preset gives the rest. */
+  overrides: Partial<SamplingValues>;
+  /** The window this conversation's prompt may fill, at most the loaded context; null: all of it. */
+  contextSize: number | null;
+  /** A chat template by node-llama-cpp's wrapper name; null: the one the model file implies. */
+  chatTemplate: string | null;
+}
+
+/** Which model file wrote a reply: enough to tell it from another file of the same name. */
+export interface ModelFileRef {
+  fileName: string;
+  quantization: string | null;
+  sizeBytes: number;
+  mtimeMs: number;
+}
+
+export interface ReplyProvenance {
+  model: ModelFileRef;
+  sampling: SamplingValues;
+  systemPrompt: string;
+  contextSize: number;
+  chatTemplate: string;
+  /** Earlier messages left out of the prompt so that it fit the context window. */
+  droppedMessages: number;
+}
+
+export interface ChatSearchHit extends ChatSummary {
+  /** Text around the first match in a message; null when only the title matched. */
+  snippet: string | null;
+}
+
+export interface OpenExternalResult {
+  /** True when the desktop shell opened it; false in headless mode: the page opens `url` itself. */
+  opened: boolean;
+  url: string;
 }
 
 

@@ -10,7 +10,9 @@ import type { ChatMessage, CoreEvent, EngineState, LoadedModel, ProcessReading }
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import type { PromptMessage, SamplingSettings } from "../engine/protocol.js";
+import { resolveSampling } from "../contract/chat-settings.js";
 import { ChatStore, newId } from "./chats/chat-store.js";
+import { openExternalLink } from "./chats/external-link.js";
 import { EngineClient } from "./engine-client/engine-client.js";
 import type { SpawnEngine } from "./engine-client/engine-process.js";
 import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
@@ -18,7 +20,7 @@ import { createLibraryService } from "./library/library-service.js";
 import type { LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
 import type { RpcChannel } from "./rpc-channel.js";
-import { DEFAULT_CONTEXT_SIZE, DEFAULT_SAMPLING } from "./settings/defaults.js";
+import { DEFAULT_CONTEXT_SIZE } from "./settings/defaults.js";
 import { dataPaths } from "./settings/paths.js";
 
 export interface CoreOptions {
@@ -39,6 +41,10 @@ export interface CoreOptions {
   pickModelFiles?: () => Promise<string[]>;
   /** The desktop shell's "show in the file manager". */
   revealPath?: (file: string) => void;
+  /** The desktop shell's shell.openExternal; headless mode has none (the page opens links). */
+  openExternal?: (url: string) => Promise<void>;
+  /** How often a reply being written is saved as it stands (default 2 s); tests shorten it. */
+  checkpointMs?: number;
 }
 
 export interface QuantaCore {
@@ -61,7 +67,12 @@ interface ActiveGeneration {
   chatId: string;
   requestId: string;
   message: ChatMessage;
+  /** The last checkpoint of the reply on its way to disk; the final save waits for it. */
+  checkpoint: Promise<void>;
+  checkpointAt: number;
 }
+
+const DEFAULT_CHECKPOINT_MS = 2000;
 
 export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   const paths = dataPaths(options.home);
@@ -77,7 +88,6 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   const library = libraryService.library;
   const chats = new ChatStore(paths.chats);
   const threadMemory = new ThreadMemory(paths.threadCalibrations);
-  const sampling: SamplingSettings = { ...DEFAULT_SAMPLING, ...options.sampling };
   /** In-process subscribers (onEvent): tests, the CLI. */
   const listeners = new Set<(event: CoreEvent) => void>();
   /** Connected renderers. */
@@ -108,6 +118,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     delta: (requestId, text, progress) => {
       if (generation?.requestId !== requestId) return;
       generation.message.text += text;
+      checkpoint(generation);
       monitor.generationProgress(progress);
       emit({ type: "generation.delta", chatId: generation.chatId, messageId: generation.message.id, text });
     },
@@ -187,21 +198,48 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     }
   }
 
-  function promptFor(chatId: string): PromptMessage[] {
-    return chats
-      .get(chatId)
-      .messages.filter((message) => message.text !== "" && message.status !== "streaming")
-      .map((message) => ({ role: message.role, text: message.text }));
+  /** The branch down to `parentId`, after the conversation's system prompt. */
+  function promptFor(chatId: string, parentId: string | null): PromptMessage[] {
+    const { systemPrompt } = chats.settings(chatId);
+    const turns = chats
+      .branchTo(chatId, parentId)
+      .filter((message) => message.text !== "" && message.status !== "streaming")
+      .map((message): PromptMessage => ({ role: message.role, text: message.text }));
+    return systemPrompt.trim() === "" ? turns : [{ role: "system", text: systemPrompt }, ...turns];
   }
 
   async function runGeneration(active: ActiveGeneration, prompt: PromptMessage[]): Promise<void> {
     const { message } = active;
+    const settings = chats.settings(active.chatId);
+    const replySampling = resolveSampling(settings, options.sampling);
+    const file = loaded?.entry;
     try {
       const rpc = await engine.api();
-      const result = await rpc.generate({ requestId: active.requestId, messages: prompt, sampling });
+      const result = await rpc.generate({
+        requestId: active.requestId,
+        messages: prompt,
+        sampling: replySampling,
+        ...(settings.contextSize === null ? {} : { contextLimit: settings.contextSize }),
+        chatTemplate: settings.chatTemplate,
+      });
       message.text = result.text;
       message.stats = result.stats;
       message.status = result.stats.stopReason === "stopped" ? "stopped" : "complete";
+      if (file) {
+        message.provenance = {
+          model: {
+            fileName: file.summary.fileName,
+            quantization: file.summary.quantization,
+            sizeBytes: file.summary.sizeBytes,
+            mtimeMs: file.mtimeMs,
+          },
+          sampling: replySampling,
+          systemPrompt: settings.systemPrompt,
+          contextSize: result.contextSize,
+          chatTemplate: result.chatTemplate,
+          droppedMessages: result.droppedMessages,
+        };
+      }
     } catch (error) {
       message.status = "failed";
       message.error = toWireError(error, "generation_failed");
@@ -209,11 +247,86 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     generation = null;
     monitor.generationEnded(message);
     try {
+      await active.checkpoint;
       await chats.saveMessage(active.chatId, message);
     } catch (error) {
       message.error = toWireError(error, "storage_failed");
     }
     emit({ type: "generation.done", chatId: active.chatId, message: { ...message } });
+  }
+
+  function userMessageAfter(parentId: string | null, text: string): ChatMessage {
+    return {
+      id: newId(),
+      role: "user",
+      text,
+      createdAt: new Date().toISOString(),
+      status: "complete",
+      modelId: null,
+      stats: null,
+      error: null,
+      parentId,
+    };
+  }
+
+  /**
+   * Saves a long reply as it stands every few seconds (status "streaming"), so that if the
+   * core itself dies (the desktop app is killed) the text so far is on disk; on the next
+   * start the store marks such a reply interrupted. One checkpoint at a time.
+   */
+  function checkpoint(active: ActiveGeneration): void {
+    const now = performance.now();
+    if (now - active.checkpointAt < (options.checkpointMs ?? DEFAULT_CHECKPOINT_MS)) return;
+    active.checkpointAt = now;
+    const snapshot = { ...active.message };
+    active.checkpoint = active.checkpoint
+      .then(() => chats.saveMessage(active.chatId, snapshot))
+      // The final save reports a storage failure; a missed checkpoint only loses its timing.
+      .catch(() => undefined);
+  }
+
+  function refuseWhileGenerating(): void {
+    if (generation) throw new QuantaError("busy", "A reply is still being written. Wait for it or stop it first.");
+  }
+
+  /** Claims the one generation slot (synchronously, so two sends at once cannot both start). */
+  function startReply(chatId: string, parentId: string): ActiveGeneration {
+    chats.get(chatId);
+    refuseWhileGenerating();
+    if (!loaded || engineState.kind !== "ready") {
+      throw new QuantaError("no_model_loaded", "No model is loaded. Pick a model and load it first.");
+    }
+    const active: ActiveGeneration = {
+      chatId,
+      requestId: newId(),
+      message: {
+        id: newId(),
+        role: "assistant",
+        text: "",
+        createdAt: new Date().toISOString(),
+        status: "streaming",
+        modelId: loaded.model.modelId,
+        stats: null,
+        error: null,
+        parentId,
+      },
+      checkpoint: Promise.resolve(),
+      checkpointAt: performance.now(),
+    };
+    generation = active;
+    return active;
+  }
+
+  /** Saves the user's message (if any) before the reply starts; a failed save frees the slot. */
+  async function saveThenGenerate(active: ActiveGeneration, userMessage: ChatMessage | null): Promise<void> {
+    try {
+      if (userMessage) await chats.saveMessage(active.chatId, userMessage);
+    } catch (error) {
+      generation = null;
+      throw error;
+    }
+    monitor.generationStarted(active.chatId, active.message.id);
+    void runGeneration(active, promptFor(active.chatId, active.message.parentId ?? null));
   }
 
   const api: CoreApi = {
@@ -242,50 +355,54 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
     listChats: async () => chats.list(),
     createChat: () => chats.create(),
-    getChat: async ({ chatId }) => structuredClone(chats.get(chatId)),
+    getChat: async ({ chatId }) => {
+      const chat = chats.get(chatId);
+      // A reply being written is on disk only as of its last checkpoint: show it as it is now.
+      const live = generation?.chatId === chatId ? generation.message : null;
+      const index = live ? chat.messages.findIndex((message) => message.id === live.id) : -1;
+      if (live && index >= 0) chat.messages[index] = structuredClone(live);
+      return chat;
+    },
     sendMessage: async ({ chatId, text }) => {
-      chats.get(chatId);
-      if (generation) throw new QuantaError("busy", "A reply is still being written. Wait for it or stop it first.");
-      if (!loaded || engineState.kind !== "ready") {
-        throw new QuantaError("no_model_loaded", "No model is loaded. Pick a model and load it first.");
-      }
-      const modelId = loaded.model.modelId;
-      const userMessage: ChatMessage = {
-        id: newId(),
-        role: "user",
-        text,
-        createdAt: new Date().toISOString(),
-        status: "complete",
-        modelId: null,
-        stats: null,
-        error: null,
-      };
-      // Claim the slot before the first await, so two sends at once cannot both start.
-      const active: ActiveGeneration = {
-        chatId,
-        requestId: newId(),
-        message: {
-          id: newId(),
-          role: "assistant",
-          text: "",
-          createdAt: new Date().toISOString(),
-          status: "streaming",
-          modelId,
-          stats: null,
-          error: null,
-        },
-      };
-      generation = active;
-      try {
-        await chats.saveMessage(chatId, userMessage);
-      } catch (error) {
-        generation = null;
-        throw error;
-      }
-      monitor.generationStarted(chatId, active.message.id);
-      void runGeneration(active, promptFor(chatId));
+      const userMessage = userMessageAfter(chats.leaf(chatId), text);
+      const active = startReply(chatId, userMessage.id);
+      await saveThenGenerate(active, userMessage);
       return { userMessage, assistantMessageId: active.message.id };
     },
+    // ---- Conversations: sidebar, settings, versions, links ----
+    renameChat: ({ chatId, title }) => chats.rename(chatId, title),
+    deleteChat: async ({ chatId }) => {
+      if (generation?.chatId === chatId) throw new QuantaError("busy", "Stop the reply before deleting this conversation.");
+      await chats.delete(chatId);
+    },
+    restoreChat: ({ chatId }) => chats.restore(chatId),
+    searchChats: async ({ query }) => chats.search(query),
+    updateChatSettings: ({ chatId, settings }) => chats.updateSettings(chatId, settings),
+    editMessage: async ({ chatId, messageId, text }) => {
+      refuseWhileGenerating();
+      const original = chats.message(chatId, messageId);
+      if (original.role !== "user") throw new QuantaError("invalid_request", "Only your own messages can be edited.");
+      const userMessage = userMessageAfter(original.parentId ?? null, text);
+      const active = startReply(chatId, userMessage.id);
+      await saveThenGenerate(active, userMessage);
+      return { userMessage, assistantMessageId: active.message.id };
+    },
+    regenerateReply: async ({ chatId, messageId }) => {
+      refuseWhileGenerating();
+      const original = chats.message(chatId, messageId);
+      if (original.role !== "assistant" || !original.parentId) {
+        throw new QuantaError("invalid_request", "Only a reply to a message can be regenerated.");
+      }
+      const active = startReply(chatId, original.parentId);
+      await saveThenGenerate(active, null);
+      return { assistantMessageId: active.message.id };
+    },
+    selectVersion: async ({ chatId, messageId }) => {
+      if (generation?.chatId === chatId) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before switching versions.");
+      return chats.select(chatId, messageId);
+    },
+    openExternal: ({ url }) => openExternalLink(url, options.openExternal),
+    listAllMessages: async ({ chatId }) => chats.allMessages(chatId),
     stopGeneration: async ({ chatId }) => {
       if (generation?.chatId !== chatId) return;
       const rpc = await engine.api();

@@ -112,7 +112,7 @@ export async function generateReply(
   messages: readonly PromptMessage[],
   sampling: SamplingSettings,
   control: GenerationControl,
-): Promise<{ text: string; stats: GenerationStats }> {
+): Promise<{ text: string; stats: GenerationStats; droppedMessages: number; chatTemplate: string; contextSize: number }> {
   const { model, sequence } = target;
   const prompt = buildPrompt(target, messages, Math.min(64, Math.floor(target.contextSize / 4)));
 
@@ -175,6 +175,9 @@ export async function generateReply(
   const generationMs = finished - firstTokenAt;
   return {
     text: reply.value,
+    droppedMessages: prompt.droppedMessages,
+    chatTemplate: target.chatWrapper.wrapperName,
+    contextSize: target.contextSize,
     stats: {
       promptTokens: prompt.tokens.length,
       generatedTokens: generated,

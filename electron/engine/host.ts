@@ -44,7 +44,7 @@ const api: EngineApi = {
     activeRequest = state;
     return exclusive(async () => {
       try {
-        const target = session.target;
+        const target = session.targetFor({ contextLimit: request.contextLimit, chatTemplate: request.chatTemplate });
         if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
         return await generateReply(target, request.messages, request.sampling, {
           onText: (text, progress) => core.delta({ requestId: request.requestId, text, ...progress }),

@@ -4,6 +4,8 @@
 import {
   getLlama,
   resolveChatWrapper,
+  specializedChatWrapperTypeNames,
+  type SpecializedChatWrapperTypeName,
   LlamaLogLevel,
   type ChatWrapper,
   type Llama,
@@ -22,6 +24,10 @@ interface Loaded {
   target: GenerationTarget;
   /** llama.cpp's estimate of where weights and KV cache live, computed once at load. */
   placement: { ramBytes: number; vramBytes: number };
+}
+
+function isSpecializedName(name: string): name is SpecializedChatWrapperTypeName {
+  return (specializedChatWrapperTypeNames as readonly string[]).includes(name);
 }
 
 let llamaPromise: Promise<Llama> | null = null;
@@ -48,11 +54,33 @@ export class ModelSession {
     return this.loaded?.target ?? null;
   }
 
+  /**
+   * The loaded target, fitted to a conversation: its own (smaller) context window and, when
+   * asked, a chat template other than the model's.
+   */
+  targetFor(options: { contextLimit?: number; chatTemplate?: string | null }): GenerationTarget | null {
+    const loaded = this.loaded;
+    if (!loaded) return null;
+    const { target } = loaded;
+    const name = options.chatTemplate ?? null;
+    let chatWrapper = target.chatWrapper;
+    if (name !== null) {
+      if (!isSpecializedName(name)) throw new QuantaError("invalid_request", `There is no chat template called "${name}".`);
+      chatWrapper = this.wrappers.get(name) ?? resolveChatWrapper(loaded.model, { type: name });
+      this.wrappers.set(name, chatWrapper);
+    }
+    const contextSize = Math.min(options.contextLimit ?? target.contextSize, target.contextSize);
+    return { ...target, chatWrapper, contextSize };
+  }
+
+  private readonly wrappers = new Map<string, ChatWrapper>();
+
   async load(
     request: LoadRequest,
     onProgress: (progress: number, phase: "loading" | "calibrating") => void,
   ): Promise<EngineLoadResult> {
     await this.unload();
+    this.wrappers.clear();
     const llama = await getBackend();
     let model: LlamaModel;
     try {

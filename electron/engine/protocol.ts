@@ -46,6 +46,10 @@ const generateRequestSchema = z
     requestId: z.string().min(1),
     messages: z.array(promptMessageSchema).min(1),
     sampling: samplingSchema,
+    /** The most context this reply may fill (the conversation's own limit); the loaded size when absent. */
+    contextLimit: z.number().int().min(16).max(1 << 20).optional(),
+    /** A node-llama-cpp chat wrapper name to use instead of the model's own template. */
+    chatTemplate: z.string().min(1).max(64).nullable().optional(),
   })
   .strict();
 
@@ -96,6 +100,12 @@ export interface EngineLoadResult {
 export interface EngineGenerationResult {
   text: string;
   stats: GenerationStats;
+  /** Oldest messages left out so the prompt fit (the system prompt is always kept). */
+  droppedMessages: number;
+  /** The chat template the prompt was built with. */
+  chatTemplate: string;
+  /** The context window the prompt was fitted into. */
+  contextSize: number;
 }
 
 /** What the engine serves to the core. */

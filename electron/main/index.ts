@@ -169,6 +169,8 @@ if (!app.requestSingleInstanceLock()) {
           return result.canceled ? [] : result.filePaths;
         },
         revealPath: (file) => shell.showItemInFolder(file),
+        // The core has checked the URL is https before this is called.
+        openExternal: (url) => shell.openExternal(url),
       });
       openWindow(core);
     })

@@ -19,7 +19,7 @@ export interface CoreHarness {
 
 export async function startCore(
   modelFolders: string[],
-  overrides: Partial<Pick<CoreOptions, "sampling" | "contextSize">> = {},
+  overrides: Partial<Pick<CoreOptions, "sampling" | "contextSize" | "checkpointMs">> = {},
 ): Promise<CoreHarness> {
   const home = await tempDir("home");
   const previous = process.env.QUANTA_MODELS;

@@ -15,8 +15,14 @@ export interface ServedApp {
   stop(): Promise<void>;
 }
 
-export async function serveApp(modelFolders: string[], args: string[] = ["--port", "0"]): Promise<ServedApp> {
+export async function serveApp(
+  modelFolders: string[],
+  args: string[] = ["--port", "0"],
+  /** Writes into the data folder before the app starts (e.g. conversations to open). */
+  seedHome?: (home: string) => Promise<void>,
+): Promise<ServedApp> {
   const home = await tempDir("serve-home");
+  await seedHome?.(home);
   const child = spawn(process.execPath, [CLI_ENTRY, "serve", ...args], {
     env: { ...process.env, QUANTA_HOME: home, QUANTA_MODELS: modelFolders.join(path.delimiter) },
     stdio: ["ignore", "pipe", "pipe"],

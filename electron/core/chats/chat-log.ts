@@ -1,65 +1,133 @@
 // The on-disk format of a conversation: one JSONL file, one event per line, appended and
 // flushed to disk before the UI is told it is saved. A torn or unreadable line is skipped
-// with a warning, never fatal: a conversation is never lost to one bad line.
+// with a warning, never fatal: a conversation is never lost to one bad line. A line with
+// fields this version does not know is kept (those fields are dropped) and counted.
+//
+// Format 1: messages had no parentId (the conversation was one line of messages).
+// Format 2: messages carry parentId and provenance; "settings" and "selected" events.
+// Reading a format 1 file upgrades it in memory (see chat-tree.ts); nothing is rewritten.
 
 import { promises as fs } from "node:fs";
 import { z } from "zod";
 import { ERROR_CODES } from "../../contract/errors.js";
 
-export const CHAT_FORMAT_VERSION = 1;
+export const CHAT_FORMAT_VERSION = 2;
 
-const wireErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+type ObjectFactory = typeof z.object;
 
-const statsSchema = z.object({
-  promptTokens: z.number(),
-  generatedTokens: z.number(),
-  timeToFirstTokenMs: z.number(),
-  tokensPerSecond: z.number(),
-  promptTokensPerSecond: z.number(),
-  stopReason: z.enum(["end", "stopped", "max_tokens", "context_full", "error"]),
-  threads: z.number(),
-});
+function schemas(object: ObjectFactory) {
+  const wireError = object({ code: z.enum(ERROR_CODES), message: z.string() });
+  const stats = object({
+    promptTokens: z.number(),
+    generatedTokens: z.number(),
+    timeToFirstTokenMs: z.number(),
+    tokensPerSecond: z.number(),
+    promptTokensPerSecond: z.number(),
+    stopReason: z.enum(["end", "stopped", "max_tokens", "context_full", "error"]),
+    threads: z.number(),
+  });
+  const sampling = object({
+    temperature: z.number(),
+    topK: z.number(),
+    topP: z.number(),
+    minP: z.number(),
+    repeatPenalty: z.number(),
+    seed: z.number().nullable(),
+    maxTokens: z.number(),
+  });
+  const provenance = object({
+    model: object({
+      fileName: z.string(),
+      quantization: z.string().nullable(),
+      sizeBytes: z.number(),
+      mtimeMs: z.number(),
+    }),
+    sampling,
+    systemPrompt: z.string(),
+    contextSize: z.number(),
+    chatTemplate: z.string(),
+    droppedMessages: z.number(),
+  });
+  const message = object({
+    id: z.string(),
+    role: z.enum(["user", "assistant"]),
+    text: z.string(),
+    createdAt: z.string(),
+    status: z.enum(["complete", "streaming", "stopped", "failed"]),
+    modelId: z.string().nullable(),
+    stats: stats.nullable(),
+    error: wireError.nullable(),
+    parentId: z.string().nullable().optional(),
+    provenance: provenance.nullable().optional(),
+  });
+  const settings = object({
+    systemPrompt: z.string(),
+    preset: z.enum(["precise", "balanced", "creative"]),
+    overrides: sampling.partial(),
+    contextSize: z.number().nullable(),
+    chatTemplate: z.string().nullable(),
+  });
+  const event = z.discriminatedUnion("type", [
+    object({ type: z.literal("created"), v: z.number().int(), id: z.string(), title: z.string(), at: z.string() }),
+    object({ type: z.literal("message"), message, at: z.string() }),
+    object({ type: z.literal("titled"), title: z.string(), at: z.string() }),
+    object({ type: z.literal("settings"), settings, at: z.string() }),
+    /** The user chose another version of a message: the branch through it is shown. */
+    object({ type: z.literal("selected"), messageId: z.string(), at: z.string() }),
+  ]);
+  return { message, settings, event };
+}
 
-export const messageSchema = z.object({
-  id: z.string(),
-  role: z.enum(["user", "assistant"]),
-  text: z.string(),
-  createdAt: z.string(),
-  status: z.enum(["complete", "streaming", "stopped", "failed"]),
-  modelId: z.string().nullable(),
-  stats: statsSchema.nullable(),
-  error: wireErrorSchema.nullable(),
-});
+const strict = schemas(z.strictObject as ObjectFactory);
+const lenient = schemas(z.object);
 
-export const chatEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("created"), v: z.number().int(), id: z.string(), title: z.string(), at: z.string() }),
-  z.object({ type: z.literal("message"), message: messageSchema, at: z.string() }),
-  z.object({ type: z.literal("titled"), title: z.string(), at: z.string() }),
-]);
+export const messageSchema = lenient.message;
+export const chatSettingsSchema = lenient.settings;
+export const chatEventSchema = lenient.event;
 
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 
 export interface ChatLogRead {
   events: ChatEvent[];
-  /** Lines that could not be read (a torn last line after a crash, a damaged line). */
+  /** Lines that could not be read (a torn last line after a crash, a damaged line, an unknown event). */
   skipped: number;
+  /** Lines kept without the fields this version does not know (written by a newer Quanta). */
+  unknownFields: number;
+  /** The format version the file says it was written in (1 when it does not say). */
+  version: number;
 }
 
-export async function readChatLog(file: string): Promise<ChatLogRead> {
-  const text = await fs.readFile(file, "utf8");
+export function parseChatLog(text: string): ChatLogRead {
   const events: ChatEvent[] = [];
   let skipped = 0;
+  let unknownFields = 0;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
+    let value: unknown;
     try {
-      const parsed = chatEventSchema.safeParse(JSON.parse(line));
-      if (parsed.success) events.push(parsed.data);
-      else skipped += 1;
+      value = JSON.parse(line);
     } catch {
+      skipped += 1;
+      continue;
+    }
+    if (strict.event.safeParse(value).success) {
+      events.push(lenient.event.parse(value));
+      continue;
+    }
+    const parsed = lenient.event.safeParse(value);
+    if (parsed.success) {
+      events.push(parsed.data);
+      unknownFields += 1;
+    } else {
       skipped += 1;
     }
   }
-  return { events, skipped };
+  const created = events.find((event) => event.type === "created");
+  return { events, skipped, unknownFields, version: created?.type === "created" ? created.v : 1 };
+}
+
+export async function readChatLog(file: string): Promise<ChatLogRead> {
+  return parseChatLog(await fs.readFile(file, "utf8"));
 }
 
 /** Appends one event and waits until it is on disk. */

@@ -1,14 +1,19 @@
 // Conversations: kept in memory once read, every change appended to the chat's log first.
+// Deleting moves the log into a "deleted" folder (so it can be restored); nothing is erased.
 
 import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { DEFAULT_CHAT_SETTINGS } from "../../contract/chat-settings.js";
 import { QuantaError } from "../../contract/errors.js";
-import type { Chat, ChatMessage, ChatSummary } from "../../contract/types.js";
+import type { Chat, ChatMessage, ChatSearchHit, ChatSettings, ChatSummary } from "../../contract/types.js";
 import { appendChatEvent, CHAT_FORMAT_VERSION, readChatLog, type ChatEvent } from "./chat-log.js";
+import { ChatTree } from "./chat-tree.js";
 
 const CHAT_FILE = /^([A-Za-z0-9_-]+)\.jsonl$/;
 const DEFAULT_TITLE = "New chat";
+const DELETED_FOLDER = "deleted";
+const SNIPPET_CHARS = 80;
 
 export function newId(): string {
   return randomUUID().replaceAll("-", "");
@@ -32,28 +37,58 @@ function storageError(error: unknown, what: string): QuantaError {
   return new QuantaError("storage_failed", `Could not save ${what}: ${reason}. Nothing was lost; try again once that is fixed.`);
 }
 
-function applyEvent(chat: Chat, event: ChatEvent): void {
+/** One conversation in memory: what its log says, replayed. */
+interface ChatRecord {
+  id: string;
+  title: string;
+  /** The user named it: the first message no longer names it. */
+  titled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  settings: ChatSettings;
+  tree: ChatTree;
+}
+
+function applyEvent(chat: ChatRecord, event: ChatEvent): void {
   switch (event.type) {
     case "created":
       break;
     case "titled":
       chat.title = event.title;
       break;
-    case "message": {
-      // A later line for the same message id replaces the earlier one (a reply that was finished later).
-      const index = chat.messages.findIndex((message) => message.id === event.message.id);
-      if (index === -1) chat.messages.push(event.message);
-      else chat.messages[index] = event.message;
+    case "message":
+      chat.tree.put(event.message);
       break;
-    }
+    case "settings":
+      chat.settings = event.settings;
+      break;
+    case "selected":
+      chat.tree.select(event.messageId);
+      break;
     default:
       event satisfies never;
   }
   chat.updatedAt = event.at;
 }
 
+function snapshot(chat: ChatRecord): Chat {
+  return structuredClone({
+    id: chat.id,
+    title: chat.title,
+    createdAt: chat.createdAt,
+    updatedAt: chat.updatedAt,
+    messages: chat.tree.path(),
+    settings: chat.settings,
+    versions: chat.tree.versions(),
+  });
+}
+
+function summary(chat: ChatRecord): ChatSummary {
+  return { id: chat.id, title: chat.title, updatedAt: chat.updatedAt, messageCount: chat.tree.path().length };
+}
+
 export class ChatStore {
-  private readonly chats = new Map<string, Chat>();
+  private readonly chats = new Map<string, ChatRecord>();
   private loaded = false;
 
   constructor(
@@ -65,6 +100,10 @@ export class ChatStore {
     return path.join(this.folder, `${chatId}.jsonl`);
   }
 
+  private deletedFile(chatId: string): string {
+    return path.join(this.folder, DELETED_FOLDER, `${chatId}.jsonl`);
+  }
+
   async load(): Promise<void> {
     if (this.loaded) return;
     await fs.mkdir(this.folder, { recursive: true });
@@ -72,13 +111,7 @@ export class ChatStore {
       const id = CHAT_FILE.exec(name)?.[1];
       if (!id) continue;
       try {
-        const { events, skipped } = await readChatLog(this.file(id));
-        if (skipped > 0) this.warn(`Chat ${id}: skipped ${skipped} unreadable line(s); the rest is intact.`);
-        const created = events.find((event) => event.type === "created");
-        const at = created?.at ?? events[0]?.at ?? new Date(0).toISOString();
-        const chat: Chat = { id, title: created?.title ?? DEFAULT_TITLE, createdAt: at, updatedAt: at, messages: [] };
-        for (const event of events) applyEvent(chat, event);
-        this.chats.set(id, chat);
+        this.chats.set(id, await this.readRecord(id, this.file(id)));
       } catch (error) {
         this.warn(`Chat ${id} could not be read: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -86,16 +119,76 @@ export class ChatStore {
     this.loaded = true;
   }
 
-  list(): ChatSummary[] {
-    return [...this.chats.values()]
-      .map((chat) => ({ id: chat.id, title: chat.title, updatedAt: chat.updatedAt, messageCount: chat.messages.length }))
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  private async readRecord(id: string, file: string): Promise<ChatRecord> {
+    const { events, skipped, unknownFields, version } = await readChatLog(file);
+    if (skipped > 0) this.warn(`Chat ${id}: skipped ${skipped} unreadable line(s); the rest is intact.`);
+    if (unknownFields > 0) this.warn(`Chat ${id}: ignored unknown fields on ${unknownFields} line(s).`);
+    if (version > CHAT_FORMAT_VERSION) {
+      this.warn(`Chat ${id} was written in format ${version}, newer than this Quanta's ${CHAT_FORMAT_VERSION}; read what is understood.`);
+    }
+    const created = events.find((event) => event.type === "created");
+    const at = created?.at ?? events[0]?.at ?? new Date(0).toISOString();
+    const chat: ChatRecord = {
+      id,
+      title: created?.title ?? DEFAULT_TITLE,
+      titled: events.some((event) => event.type === "titled"),
+      createdAt: at,
+      updatedAt: at,
+      settings: structuredClone(DEFAULT_CHAT_SETTINGS),
+      tree: new ChatTree(),
+    };
+    for (const event of events) applyEvent(chat, event);
+    // A reply last saved mid-way (a checkpoint) was cut short when Quanta stopped: keep its
+    // text and say so.
+    for (const message of chat.tree.all()) {
+      if (message.status !== "streaming") continue;
+      chat.tree.put({
+        ...message,
+        status: "failed",
+        error: { code: "generation_failed", message: "Quanta stopped while this reply was being written; the text so far is kept." },
+      });
+    }
+    return chat;
   }
 
-  get(chatId: string): Chat {
+  /** Newest first. */
+  list(): ChatSummary[] {
+    return [...this.chats.values()].map(summary).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  private record(chatId: string): ChatRecord {
     const chat = this.chats.get(chatId);
     if (!chat) throw new QuantaError("not_found", "That conversation does not exist (it may have been deleted).");
     return chat;
+  }
+
+  get(chatId: string): Chat {
+    return snapshot(this.record(chatId));
+  }
+
+  settings(chatId: string): ChatSettings {
+    return structuredClone(this.record(chatId).settings);
+  }
+
+  message(chatId: string, messageId: string): ChatMessage {
+    const message = this.record(chatId).tree.find(messageId);
+    if (!message) throw new QuantaError("not_found", "That message does not exist in this conversation.");
+    return structuredClone(message);
+  }
+
+  /** Every message of every version, in the order first written. */
+  allMessages(chatId: string): ChatMessage[] {
+    return structuredClone(this.record(chatId).tree.all());
+  }
+
+  /** The messages from the conversation's start down to this one (inclusive); [] for null. */
+  branchTo(chatId: string, messageId: string | null): ChatMessage[] {
+    return messageId === null ? [] : structuredClone(this.record(chatId).tree.path(messageId));
+  }
+
+  /** The last message of the branch on show. */
+  leaf(chatId: string): string | null {
+    return this.record(chatId).tree.leafId;
   }
 
   async create(): Promise<Chat> {
@@ -105,23 +198,103 @@ export class ChatStore {
       throw storageError(error, "the new conversation");
     });
     await this.append(id, { type: "created", v: CHAT_FORMAT_VERSION, id, title: DEFAULT_TITLE, at }, "the new conversation");
-    const chat: Chat = { id, title: DEFAULT_TITLE, createdAt: at, updatedAt: at, messages: [] };
+    const chat: ChatRecord = {
+      id,
+      title: DEFAULT_TITLE,
+      titled: false,
+      createdAt: at,
+      updatedAt: at,
+      settings: structuredClone(DEFAULT_CHAT_SETTINGS),
+      tree: new ChatTree(),
+    };
     this.chats.set(id, chat);
-    return chat;
+    return snapshot(chat);
   }
 
   /** Writes a message (new, or a newer state of one already there) and then updates memory. */
   async saveMessage(chatId: string, message: ChatMessage): Promise<void> {
-    const chat = this.get(chatId);
+    const chat = this.record(chatId);
     const at = new Date().toISOString();
-    const event: ChatEvent = { type: "message", message, at };
-    await this.append(chatId, event, "the message");
-    applyEvent(chat, event);
-    if (chat.title === DEFAULT_TITLE && message.role === "user") {
-      const titled: ChatEvent = { type: "titled", title: titleFrom(message.text), at };
-      await this.append(chatId, titled, "the conversation's title").catch((error: unknown) => this.warn(String(error)));
-      applyEvent(chat, titled);
+    await this.commit(chat, { type: "message", message, at }, "the message");
+    if (!chat.titled && chat.title === DEFAULT_TITLE && message.role === "user") {
+      await this.commit(chat, { type: "titled", title: titleFrom(message.text), at }, "the conversation's title").catch(
+        (error: unknown) => this.warn(String(error)),
+      );
     }
+  }
+
+  async rename(chatId: string, title: string): Promise<Chat> {
+    const chat = this.record(chatId);
+    await this.commit(chat, { type: "titled", title: title.trim(), at: new Date().toISOString() }, "the new name");
+    chat.titled = true;
+    return snapshot(chat);
+  }
+
+  async updateSettings(chatId: string, settings: ChatSettings): Promise<Chat> {
+    const chat = this.record(chatId);
+    await this.commit(chat, { type: "settings", settings, at: new Date().toISOString() }, "the conversation's settings");
+    return snapshot(chat);
+  }
+
+  /** Shows the branch through this version of a message. */
+  async select(chatId: string, messageId: string): Promise<Chat> {
+    const chat = this.record(chatId);
+    if (!chat.tree.has(messageId)) throw new QuantaError("not_found", "That message does not exist in this conversation.");
+    await this.commit(chat, { type: "selected", messageId, at: new Date().toISOString() }, "the version chosen");
+    return snapshot(chat);
+  }
+
+  /** Moves the conversation's log aside, where restore() finds it again. */
+  async delete(chatId: string): Promise<void> {
+    this.record(chatId);
+    try {
+      await fs.mkdir(path.dirname(this.deletedFile(chatId)), { recursive: true });
+      await fs.rename(this.file(chatId), this.deletedFile(chatId));
+    } catch (error) {
+      throw storageError(error, "the deletion");
+    }
+    this.chats.delete(chatId);
+  }
+
+  async restore(chatId: string): Promise<Chat> {
+    if (this.chats.has(chatId)) return this.get(chatId);
+    try {
+      await fs.rename(this.deletedFile(chatId), this.file(chatId));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new QuantaError("not_found", "That conversation is no longer among the deleted ones.");
+      }
+      throw storageError(error, "the restored conversation");
+    }
+    const chat = await this.readRecord(chatId, this.file(chatId));
+    this.chats.set(chatId, chat);
+    return snapshot(chat);
+  }
+
+  /** Conversations whose title or any message (any version) contains the query, newest first. */
+  search(query: string): ChatSearchHit[] {
+    const needle = query.trim().toLocaleLowerCase();
+    if (needle === "") return this.list().map((chat) => ({ ...chat, snippet: null }));
+    const hits: ChatSearchHit[] = [];
+    for (const chat of this.chats.values()) {
+      let snippet: string | null = null;
+      for (const message of chat.tree.all()) {
+        const index = message.text.toLocaleLowerCase().indexOf(needle);
+        if (index === -1) continue;
+        const start = Math.max(0, index - SNIPPET_CHARS / 2);
+        const text = message.text.slice(start, start + SNIPPET_CHARS).replace(/\s+/g, " ").trim();
+        snippet = `${start > 0 ? "…" : ""}${text}${start + SNIPPET_CHARS < message.text.length ? "…" : ""}`;
+        break;
+      }
+      if (snippet !== null || chat.title.toLocaleLowerCase().includes(needle)) hits.push({ ...summary(chat), snippet });
+    }
+    return hits.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  /** On disk first, then in memory: what the UI shows as saved is saved. */
+  private async commit(chat: ChatRecord, event: ChatEvent, what: string): Promise<void> {
+    await this.append(chat.id, event, what);
+    applyEvent(chat, event);
   }
 
   private async append(chatId: string, event: ChatEvent, what: string): Promise<void> {

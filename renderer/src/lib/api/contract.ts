@@ -7,7 +7,14 @@ export type {
   CatalogEntry,
   Chat,
   ChatMessage,
+  ChatSearchHit,
+  ChatSettings,
   ChatSummary,
+  ModelFileRef,
+  OpenExternalResult,
+  ReplyProvenance,
+  SamplingPresetName,
+  SamplingValues,
   ComputeCost,
   CoreEvent,
   DownloadJob,
@@ -50,6 +57,14 @@ export type {
   MIN_SAMPLE_INTERVAL_MS,
   MONITOR_WINDOW_MS,
 } from "../../../../electron/contract/api.js";
+// Pure values (no zod): the presets and templates the chat settings offer.
+export {
+  DEFAULT_CHAT_SETTINGS,
+  KNOWN_CHAT_TEMPLATES,
+  resolveSampling,
+  SAMPLING_PRESET_NAMES,
+  SAMPLING_PRESETS,
+} from "../../../../electron/contract/chat-settings.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";
 export { QuantaError } from "../../../../electron/contract/errors.js";
 export {

@@ -1,34 +1,55 @@
-// Owns the open conversation: its messages, the reply being streamed, and the composer's
-// draft (kept here so a failed send never loses what was typed). Talks to lib/api
-// (listChats, getChat, createChat, sendMessage, stopGeneration) and to the core's
-// "generation.delta" / "generation.done" events; reads the engine store to refuse a send
-// when no model is loaded.
+// Owns the open conversation: the branch of messages on show and which of them have other
+// versions, its settings, the reply being streamed, and the composer's draft (kept here so a
+// failed send never loses what was typed). Talks to lib/api (getChat, createChat,
+// sendMessage, editMessage, regenerateReply, selectVersion, updateChatSettings, stopGeneration,
+// openExternal) and to the core's "generation.delta" / "generation.done" events; reads the
+// engine store to refuse a send when no model is loaded.
 //
 // The message list is $state.raw and replaced whole; stream deltas only append to
 // `streamingText`, so a token does not re-render the list. The core batches deltas about
-// once per animation frame, so no further batching happens here.
+// once per animation frame, so no further batching happens here. `revision` counts changes
+// the conversation list should pick up (titles, order).
 
-import { api, onCoreEvent, QuantaError, type Chat, type ChatMessage, type CoreEvent } from "../api/index.js";
+import {
+  api,
+  DEFAULT_CHAT_SETTINGS,
+  onCoreEvent,
+  QuantaError,
+  type Chat,
+  type ChatMessage,
+  type ChatSettings,
+  type CoreEvent,
+} from "../api/index.js";
 import { engine } from "./engine.svelte.js";
 import { notices } from "./notices.svelte.js";
+
+interface ReplyStart {
+  userMessage?: ChatMessage;
+  assistantMessageId: string;
+}
 
 class ChatStore {
   chatId = $state<string | null>(null);
   title = $state("");
   messages = $state.raw<ChatMessage[]>([]);
+  settings = $state.raw<ChatSettings>(DEFAULT_CHAT_SETTINGS);
+  /** For messages on show with other versions: all the versions' ids, oldest first. */
+  versions = $state.raw<Record<string, string[]>>({});
   /** The assistant message currently streaming in, if any. */
   streamingId = $state<string | null>(null);
   streamingText = $state("");
   draft = $state("");
-  /** A sendMessage call is on its way (the user's message is not stored yet). */
+  /** A send (or edit, or regenerate) is on its way to the core. */
   sending = $state(false);
   /** True while a newChat or a chat switch is under way. */
   switching = $state(false);
+  /** Bumped whenever the conversation list may have changed (a title, the order). */
+  revision = $state(0);
 
   generating = $derived(this.streamingId !== null);
 
-  // The core may report a reply's first deltas, or even its end, before sendMessage's
-  // answer tells us the reply's id; they wait here until it does.
+  // The core may report a reply's first deltas, or even its end, before the call's answer
+  // tells us the reply's id; they wait here until it does.
   #earlyText = new Map<string, string>();
   #earlyDone = new Map<string, ChatMessage>();
 
@@ -39,6 +60,8 @@ class ChatStore {
   /** On (re)connect: reopens the current chat, or the most recent one, or a new one. */
   async restore(): Promise<void> {
     const current = this.chatId;
+    // The conversation list refetches too: it may have changed while the connection was down.
+    this.revision += 1;
     if (current !== null) {
       try {
         this.#show(await api.getChat({ chatId: current }));
@@ -53,12 +76,30 @@ class ChatStore {
   }
 
   async newChat(): Promise<void> {
+    await this.#switchTo(() => api.createChat());
+  }
+
+  async open(chatId: string): Promise<void> {
+    if (chatId === this.chatId) return;
+    await this.#switchTo(() => api.getChat({ chatId }));
+  }
+
+  /** After the open chat was deleted elsewhere (the sidebar): the newest other, or a new one. */
+  async openNewestOrNew(): Promise<void> {
+    await this.#switchTo(async () => {
+      const latest = (await api.listChats())[0];
+      return latest ? api.getChat({ chatId: latest.id }) : api.createChat();
+    });
+  }
+
+  async #switchTo(load: () => Promise<Chat>): Promise<void> {
     if (this.switching) return;
     this.switching = true;
     try {
       if (this.generating) await this.stop();
-      this.#show(await api.createChat());
+      this.#show(await load());
       notices.dismiss();
+      this.revision += 1;
     } catch (error) {
       notices.report(error);
     } finally {
@@ -66,23 +107,65 @@ class ChatStore {
     }
   }
 
+  #canStart(): boolean {
+    if (this.chatId === null || this.sending || this.generating) return false;
+    if (engine.state.kind !== "ready") {
+      notices.hint(engine.state.kind === "loading" ? "chat.waitForModel" : "chat.loadModelFirst");
+      return false;
+    }
+    return true;
+  }
+
   /** Sends the draft. On failure the text goes back into the composer. */
   async send(): Promise<void> {
     const text = this.draft;
     const chatId = this.chatId;
-    if (text.trim() === "" || chatId === null || this.sending || this.generating) return;
-    if (engine.state.kind !== "ready") {
-      notices.hint(engine.state.kind === "loading" ? "chat.waitForModel" : "chat.loadModelFirst");
+    if (chatId === null) return;
+    if (text.trim() === "") {
+      notices.hint("chats.emptyMessage");
       return;
     }
+    if (!this.#canStart()) return;
     this.draft = "";
+    const parentId = this.messages.at(-1)?.id ?? null;
+    const ok = await this.#startReply(chatId, parentId, () => api.sendMessage({ chatId, text }));
+    // Whatever was typed since goes after the restored text, so nothing is lost.
+    if (!ok) this.draft = this.draft === "" ? text : `${text}\n${this.draft}`;
+  }
+
+  /** A new version of one of the user's messages, answered afresh. */
+  async edit(messageId: string, text: string): Promise<boolean> {
+    const chatId = this.chatId;
+    const original = this.messages.find((message) => message.id === messageId);
+    if (chatId === null || !original) return false;
+    if (text.trim() === "") {
+      notices.hint("chats.emptyMessage");
+      return false;
+    }
+    if (!this.#canStart()) return false;
+    return this.#startReply(chatId, original.parentId ?? null, () => api.editMessage({ chatId, messageId, text }));
+  }
+
+  /** A new version of a reply, from the conversation before it. */
+  async regenerate(messageId: string): Promise<void> {
+    const chatId = this.chatId;
+    const original = this.messages.find((message) => message.id === messageId);
+    if (chatId === null || !original || !this.#canStart()) return;
+    await this.#startReply(chatId, original.parentId ?? null, () => api.regenerateReply({ chatId, messageId }));
+  }
+
+  /**
+   * Runs a call that starts a reply; on success shows the branch down to `parentId`, the
+   * user's new message (if any) and the reply streaming in. False if the call failed.
+   */
+  async #startReply(chatId: string, parentId: string | null, call: () => Promise<ReplyStart>): Promise<boolean> {
     this.sending = true;
     this.#earlyText.clear();
     this.#earlyDone.clear();
     notices.dismiss();
     try {
-      const { userMessage, assistantMessageId } = await api.sendMessage({ chatId, text });
-      if (this.chatId !== chatId) return;
+      const { userMessage, assistantMessageId } = await call();
+      if (this.chatId !== chatId) return true;
       const done = this.#earlyDone.get(assistantMessageId);
       const reply: ChatMessage = done ?? {
         id: assistantMessageId,
@@ -93,20 +176,83 @@ class ChatStore {
         modelId: engine.loadedModel?.modelId ?? null,
         stats: null,
         error: null,
+        parentId: userMessage?.id ?? parentId,
       };
-      this.messages = [...this.messages, userMessage, reply];
+      const keep = parentId === null ? 0 : this.messages.findIndex((message) => message.id === parentId) + 1;
+      this.messages = [...this.messages.slice(0, keep), ...(userMessage ? [userMessage] : []), reply];
       if (!done) {
         this.streamingId = assistantMessageId;
         this.streamingText = this.#earlyText.get(assistantMessageId) ?? "";
       }
+      this.revision += 1;
+      return true;
     } catch (error) {
-      // Whatever was typed since goes after the restored text, so nothing is lost.
-      this.draft = this.draft === "" ? text : `${text}\n${this.draft}`;
       notices.report(error);
+      return false;
     } finally {
       this.sending = false;
       this.#earlyText.clear();
       this.#earlyDone.clear();
+    }
+  }
+
+  /** Shows another version of a message (and the branch below it). */
+  async selectVersion(messageId: string): Promise<void> {
+    const chatId = this.chatId;
+    if (chatId === null || this.generating) return;
+    try {
+      this.#show(await api.selectVersion({ chatId, messageId }));
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  async saveSettings(settings: ChatSettings): Promise<boolean> {
+    const chatId = this.chatId;
+    if (chatId === null) return false;
+    try {
+      const chat = await api.updateChatSettings({ chatId, settings });
+      if (this.chatId === chatId) this.settings = chat.settings;
+      return true;
+    } catch (error) {
+      notices.report(error);
+      return false;
+    }
+  }
+
+  /** The chat as shown, for exports. */
+  snapshot(): Chat | null {
+    if (this.chatId === null) return null;
+    return {
+      id: this.chatId,
+      title: this.title,
+      createdAt: "",
+      updatedAt: new Date().toISOString(),
+      messages: $state.snapshot(this.messages),
+      settings: $state.snapshot(this.settings),
+      versions: $state.snapshot(this.versions),
+    };
+  }
+
+  /** Every version of every message of the open chat, for the JSON export. */
+  async allMessages(): Promise<ChatMessage[] | null> {
+    const chatId = this.chatId;
+    if (chatId === null) return null;
+    try {
+      return await api.listAllMessages({ chatId });
+    } catch (error) {
+      notices.report(error);
+      return null;
+    }
+  }
+
+  /** Links in replies: the core accepts https only; in a browser the page opens the tab itself. */
+  async openLink(href: string): Promise<void> {
+    try {
+      const result = await api.openExternal({ url: href });
+      if (!result.opened) window.open(result.url, "_blank", "noopener,noreferrer");
+    } catch (error) {
+      notices.report(error);
     }
   }
 
@@ -124,6 +270,8 @@ class ChatStore {
     this.chatId = chat.id;
     this.title = chat.title;
     this.messages = chat.messages;
+    this.settings = chat.settings;
+    this.versions = chat.versions;
     // After a reconnect the reply may still be streaming: pick it up where the core is.
     const streaming = chat.messages.findLast((message) => message.status === "streaming");
     this.streamingId = streaming?.id ?? null;
@@ -139,21 +287,23 @@ class ChatStore {
         this.#earlyText.set(event.messageId, (this.#earlyText.get(event.messageId) ?? "") + event.text);
       }
     } else if (event.type === "generation.done") {
-      if (event.chatId !== this.chatId) return;
+      if (event.chatId !== this.chatId) {
+        this.revision += 1;
+        return;
+      }
       const { message } = event;
       const index = this.messages.findIndex((existing) => existing.id === message.id);
       if (index >= 0) {
         this.messages = this.messages.with(index, message);
       } else if (this.sending) {
         this.#earlyDone.set(message.id, message);
-      } else {
-        // A reply started elsewhere (another window on the same chat): reload to show it whole.
-        void this.#reload();
       }
       if (this.streamingId === message.id) {
         this.streamingId = null;
         this.streamingText = "";
       }
+      // The saved reply may be a new version: fetch the versions (and the title) afresh.
+      if (!this.sending) void this.#reload();
     }
   }
 
@@ -162,7 +312,8 @@ class ChatStore {
     if (chatId === null) return;
     try {
       const chat = await api.getChat({ chatId });
-      if (this.chatId === chatId) this.#show(chat);
+      if (this.chatId === chatId && !this.generating) this.#show(chat);
+      this.revision += 1;
     } catch (error) {
       notices.report(error);
     }

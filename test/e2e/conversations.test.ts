@@ -1,0 +1,232 @@
+// End to end, as a person keeps using the chat: two conversations that survive a reload,
+// renaming and searching them, editing a message and regenerating replies (with the version
+// switcher), exporting Markdown, and the interface in Simplified Chinese.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+beforeAll(async () => {
+  models = await tempDir("e2e-conversations");
+  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") console.error("page console:", message.text());
+  });
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await app?.stop();
+  await fs.rm(models, { recursive: true, force: true });
+});
+
+const sidebar = () => page.getByRole("navigation", { name: "Conversations" });
+const log = () => page.getByRole("log", { name: "Messages" });
+const replies = () => log().getByRole("article", { name: "Assistant" });
+/** The words of the last reply, without its buttons and figures. */
+const lastReplyText = () => replies().last().locator(".body").textContent();
+
+async function loadStories(): Promise<void> {
+  const picker = page.getByRole("combobox", { name: "Model" });
+  const option = picker.getByRole("option", { name: /^stories260K / });
+  await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
+  await page.getByRole("button", { name: "Load model" }).click();
+  const status = page.getByRole("status", { name: "Engine status" });
+  await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
+}
+
+/** Waits until a reply has its figures, i.e. it is complete and saved. */
+async function finished(reply: Locator): Promise<void> {
+  await reply.getByText(/tok\/s · [\d.,]+ ms to first token/).waitFor({ timeout: 60_000 });
+}
+
+async function send(text: string): Promise<void> {
+  const count = await replies().count();
+  await page.getByRole("textbox", { name: "Message" }).fill(text);
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect.poll(() => replies().count()).toBe(count + 1);
+  await finished(replies().last());
+}
+
+describe("conversations in the browser", () => {
+  it("keeps two conversations with their messages across a reload", async () => {
+    await page.goto(app.url);
+    await loadStories();
+    await send("Once upon a time there was a cat.");
+    const catReply = (await replies().last().textContent()) ?? "";
+
+    await page.getByRole("button", { name: "New chat" }).click();
+    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await send("The dog ran home.");
+
+    await page.reload();
+    await sidebar().getByRole("button", { name: /^Once upon a time there was a cat\./ }).waitFor();
+    // Newest first.
+    const titles = await sidebar().locator("button[aria-current], button.open").allTextContents();
+    expect(titles[0]).toContain("The dog ran home.");
+    expect(titles[1]).toContain("Once upon a time there was a cat.");
+    await log().getByText("The dog ran home.").waitFor();
+
+    await sidebar().getByRole("button", { name: /^Once upon a time there was a cat\./ }).click();
+    await log().getByText("Once upon a time there was a cat.").waitFor();
+    await expect.poll(() => replies().last().textContent()).toBe(catReply);
+    await expect.poll(() => log().getByText("The dog ran home.").count()).toBe(0);
+  });
+
+  it("renames a conversation and finds conversations by title and by content", async () => {
+    await sidebar().getByRole("button", { name: "Rename “Once upon a time there was a cat.”" }).click();
+    await sidebar().getByRole("textbox", { name: "New name" }).fill("Cat story");
+    await sidebar().getByRole("button", { name: "Save name" }).click();
+    await sidebar().getByRole("button", { name: /^Cat story/ }).waitFor();
+    await page.getByRole("heading", { name: "Cat story" }).waitFor();
+
+    const search = sidebar().getByRole("searchbox", { name: "Search conversations" });
+    await search.fill("dog ran");
+    await expect.poll(() => sidebar().getByRole("button", { name: /^Cat story/ }).count()).toBe(0);
+    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+    await search.fill("cat story");
+    await expect.poll(() => sidebar().getByRole("button", { name: /^The dog ran home\./ }).count()).toBe(0);
+    await sidebar().getByRole("button", { name: /^Cat story/ }).waitFor();
+    await search.fill("");
+    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+  });
+
+  it("deletes a conversation with Undo at hand, starts one with Ctrl+Shift+O, and refuses an empty message", async () => {
+    await sidebar().getByRole("button", { name: "Delete “The dog ran home.”" }).click();
+    await sidebar().getByRole("status").getByText("Deleted “The dog ran home.”.").waitFor();
+    await expect.poll(() => sidebar().getByRole("button", { name: /^The dog ran home\./ }).count()).toBe(0);
+    await sidebar().getByRole("button", { name: "Undo" }).click();
+    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+    await log().getByText("The dog ran home.").waitFor();
+
+    await page.keyboard.press("Control+Shift+O");
+    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await expect.poll(() => sidebar().getByRole("listitem").count()).toBe(3);
+    const composer = page.getByRole("textbox", { name: "Message" });
+    await composer.fill("   ");
+    expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await composer.press("Enter");
+    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await composer.fill("");
+
+    await sidebar().getByRole("button", { name: /^Cat story/ }).click();
+    await log().getByText("Once upon a time there was a cat.").waitFor();
+  });
+
+  it("edits a message and regenerates replies, keeping every version reachable", async () => {
+    const firstReply = (await lastReplyText()) ?? "";
+    await log().getByRole("article", { name: "You" }).getByRole("button", { name: "Edit message" }).click();
+    await log().getByRole("textbox", { name: "Edited message" }).fill("Once upon a time there was a big cat.");
+    await log().getByRole("button", { name: "Save and regenerate" }).click();
+    await log().getByText("Once upon a time there was a big cat.").waitFor();
+    await finished(replies().last());
+    const you = log().getByRole("article", { name: "You" });
+    await you.getByText("2 / 2").waitFor();
+    await expect.poll(() => you.getByLabel("Version 2 of 2").count()).toBe(1);
+
+    await you.getByRole("button", { name: "Previous version" }).click();
+    await log().getByText("Once upon a time there was a cat.").waitFor();
+    await you.getByText("1 / 2").waitFor();
+    await expect.poll(lastReplyText).toBe(firstReply);
+
+    await replies().last().getByRole("button", { name: "Regenerate reply" }).click();
+    await replies().last().getByText("2 / 2").waitFor({ timeout: 60_000 });
+    await finished(replies().last());
+    await replies().last().getByRole("button", { name: "Previous version" }).click();
+    await replies().last().getByText("1 / 2").waitFor();
+    await expect.poll(lastReplyText).toBe(firstReply);
+
+    // The choice of version survives a reload.
+    await page.reload();
+    await log().getByText("Once upon a time there was a cat.").waitFor();
+    await log().getByRole("article", { name: "You" }).getByText("1 / 2").waitFor();
+    await replies().last().getByText("1 / 2").waitFor();
+  });
+
+  it("exports the conversation as Markdown", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export as Markdown" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("Cat-story.md");
+    const text = await fs.readFile(await download.path(), "utf8");
+    const reply = (await replies().last().locator(".body").textContent())?.trim() ?? "";
+    expect(text.startsWith("# Cat story\n\n## You\n\nOnce upon a time there was a cat.\n\n## Assistant\n\n")).toBe(true);
+    expect(reply.length).toBeGreaterThan(10);
+    expect(text.replace(/\s+/g, " ")).toContain(reply.replace(/\s+/g, " ").slice(0, 20));
+
+    // JSON keeps every version: both wordings of the message and all three replies.
+    const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as JSON" }).click()]);
+    expect(json.suggestedFilename()).toBe("Cat-story.json");
+    const exported = JSON.parse(await fs.readFile(await json.path(), "utf8")) as {
+      format: string;
+      chat: { title: string; messages: { text: string }[] };
+      allMessages: { role: string; text: string; provenance?: { model: { fileName: string } } }[];
+    };
+    expect(exported.format).toBe("quanta-chat");
+    expect(exported.chat.title).toBe("Cat story");
+    expect(exported.chat.messages[0]?.text).toBe("Once upon a time there was a cat.");
+    expect(exported.allMessages.filter((m) => m.role === "user").map((m) => m.text)).toEqual([
+      "Once upon a time there was a cat.",
+      "Once upon a time there was a big cat.",
+    ]);
+    const allReplies = exported.allMessages.filter((m) => m.role === "assistant");
+    expect(allReplies).toHaveLength(3);
+    expect(allReplies.every((m) => m.provenance?.model.fileName === "stories260K.gguf")).toBe(true);
+  });
+
+  it("applies a conversation's settings, keeps them, and shows what was left out to fit the context", async () => {
+    await page.getByRole("button", { name: "Show chat settings" }).click();
+    const form = page.getByRole("form", { name: "Chat settings" });
+    await form.getByRole("textbox", { name: "System prompt" }).fill("You tell stories about cats.");
+    await form.getByRole("combobox", { name: "Sampling preset" }).selectOption({ label: "Precise" });
+    await form.getByRole("spinbutton", { name: /^Max tokens/ }).fill("64");
+    await form.getByRole("button", { name: "Apply settings" }).click();
+    await page.getByText("Settings saved for this conversation.").waitFor();
+
+    // The reply before filled the 2,048-token context: the oldest turns make room.
+    await send("The cat sat on the mat.");
+    const last = replies().last();
+    await last.getByText(/^stories260K\.gguf \(F32\) · temperature 0\.2 · /).waitFor();
+    await last.getByText(/earlier messages? (was|were) left out to fit the context/).waitFor();
+    expect(await page.getByRole("meter", { name: "Context used" }).getAttribute("aria-valuenow")).not.toBeNull();
+
+    await page.reload();
+    await log().getByText("The cat sat on the mat.").waitFor();
+    await page.getByRole("button", { name: "Show chat settings" }).click();
+    await expect.poll(() => form.getByRole("textbox", { name: "System prompt" }).inputValue()).toBe("You tell stories about cats.");
+    expect(await form.getByRole("spinbutton", { name: /^Max tokens/ }).inputValue()).toBe("64");
+    expect(await form.getByRole("combobox", { name: "Sampling preset" }).inputValue()).toBe("precise");
+  });
+
+  it("speaks Simplified Chinese when chosen, and a screenshot shows the finished chat", async () => {
+    await page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
+    await page.getByRole("navigation", { name: "对话" }).waitFor();
+    await page.getByRole("searchbox", { name: "搜索对话" }).waitFor();
+    await page.getByRole("button", { name: "导出为 Markdown" }).waitFor();
+    await page.getByRole("button", { name: "重新生成回复" }).first().waitFor();
+    await page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
+    await page.getByRole("navigation", { name: "Conversations" }).waitFor();
+
+    await page.getByRole("form", { name: "Chat settings" }).waitFor();
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations.png") });
+    // The theme follows the system: the same page with a dark preference.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+});
