@@ -14,6 +14,11 @@ import type {
   LoadedModel,
   ModelSummary,
   MonitorHistory,
+  EvalText,
+  LabRun,
+  LabRunSummary,
+  QuantizeJob,
+  QuantizePlan,
 } from "./types.js";
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
@@ -26,6 +31,11 @@ export const MAX_SAMPLE_INTERVAL_MS = 5000;
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 /** The monitor keeps the last 10 minutes. */
 export const MONITOR_WINDOW_MS = 10 * 60 * 1000;
+
+/** Quantization lab: bounds of a comparison and of a user's evaluation text. */
+export const LAB_MAX_VARIANTS = 12;
+export const LAB_MAX_TEXT_CHARS = 2_000_000;
+export const LAB_CONTEXT_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
 
 export const requestSchemas = {
   getAppInfo: z.tuple([]),
@@ -55,6 +65,32 @@ export const requestSchemas = {
   unwatchHardware: z.tuple([]),
   getComputeCost: z.tuple([]),
   probeMemoryBandwidth: z.tuple([]),
+  // Quantization lab
+  getQuantizePlan: z.tuple([z.object({ modelId: id }).strict()]),
+  startQuantize: z.tuple([z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20) }).strict()]),
+  cancelQuantize: z.tuple([z.object({ jobId: id }).strict()]),
+  listQuantizeJobs: z.tuple([]),
+  listEvalTexts: z.tuple([]),
+  addEvalText: z.tuple([
+    z
+      .object({
+        title: z.string().trim().min(1).max(120),
+        text: z.string().max(LAB_MAX_TEXT_CHARS, `an evaluation text is at most ${LAB_MAX_TEXT_CHARS} characters`),
+      })
+      .strict(),
+  ]),
+  startComparison: z.tuple([
+    z
+      .object({
+        modelIds: z.array(id).min(2, "choose at least two variants").max(LAB_MAX_VARIANTS),
+        textId: id,
+        contextSize: z.number().int().min(16).max(1 << 16),
+      })
+      .strict(),
+  ]),
+  cancelComparison: z.tuple([z.object({ runId: id }).strict()]),
+  listLabRuns: z.tuple([]),
+  getLabRun: z.tuple([z.object({ runId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -85,6 +121,20 @@ export interface CoreApi {
   getComputeCost(): Promise<ComputeCost | null>;
   /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
   probeMemoryBandwidth(): Promise<BandwidthProbe>;
+  // Quantization lab
+  /** The types the model can be quantized to, with predicted sizes (or why it cannot be). */
+  getQuantizePlan(request: { modelId: string }): Promise<QuantizePlan>;
+  /** Queues one job per type; jobs run one at a time in an engine process of their own ("lab.quantize" events). */
+  startQuantize(request: { modelId: string; types: string[] }): Promise<QuantizeJob[]>;
+  cancelQuantize(request: { jobId: string }): Promise<void>;
+  listQuantizeJobs(): Promise<QuantizeJob[]>;
+  listEvalTexts(): Promise<EvalText[]>;
+  addEvalText(request: { title: string; text: string }): Promise<EvalText>;
+  /** Measures the variants ("lab.progress" events, then "lab.run") and saves the run. */
+  startComparison(request: { modelIds: string[]; textId: string; contextSize: number }): Promise<{ runId: string }>;
+  cancelComparison(request: { runId: string }): Promise<void>;
+  listLabRuns(): Promise<LabRunSummary[]>;
+  getLabRun(request: { runId: string }): Promise<LabRun>;
 }
 
 export type CoreMethod = keyof CoreApi;

@@ -16,6 +16,7 @@ import type { SpawnEngine } from "./engine-client/engine-process.js";
 import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
 import { ModelLibrary, type LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
+import { createLabApi } from "./lab/lab-api.js";
 import type { RpcChannel } from "./rpc-channel.js";
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_SAMPLING } from "./settings/defaults.js";
 import { dataPaths, modelFolders } from "./settings/paths.js";
@@ -203,7 +204,19 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     emit({ type: "generation.done", chatId: active.chatId, message: { ...message } });
   }
 
+  // Quantization lab: its own engine processes, the library for ids, the chat's model for memory.
+  const labApi = createLabApi({
+    home: paths.home,
+    spawnEngine: options.spawnEngine,
+    threadMemory,
+    emit,
+    library,
+    onVariantWritten: async () => void (await api.rescanModels()),
+    chatModelBytes: () => loaded?.entry.summary.sizeBytes ?? 0,
+  });
+
   const api: CoreApi = {
+    ...labApi,
     getAppInfo: async () => ({
       version: options.version,
       shell: options.shell,

@@ -88,7 +88,7 @@ export function isQuantType(value: string): value is QuantType {
 }
 
 /** Sources worth quantizing from: anything lower would stack one quantization's error on another's. */
-const SOURCE_TYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", "Q8_0"]);
+export const SOURCE_TYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", "Q8_0"]);
 
 /**
  * The output's size predicted from the source's header: tensors llama.cpp quantizes (named

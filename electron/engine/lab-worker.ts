@@ -1,0 +1,123 @@
+// The lab's work inside an engine process: quantizing a file, and measuring one variant
+// (load time, memory, prompt and generation speed, quality on the evaluation text). One
+// variant is loaded at a time and disposed before the call returns.
+
+import type { LlamaModel, Token } from "node-llama-cpp";
+import { QuantaError } from "../contract/errors.js";
+import type { ThreadCalibration } from "../contract/types.js";
+import { evaluateAgainstReference, evaluateReference, evaluationTokens } from "./evaluation.js";
+import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
+import { getBackend } from "./model-session.js";
+import { quantizeModel, type QuantType } from "./quantize.js";
+import { calibrateThreads } from "./threads.js";
+
+/** Prompt processing and generation speed in a fresh context, as llama-bench measures pp and tg. */
+async function measureSpeed(model: LlamaModel, threads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
+  const contextSize = Math.min(model.trainContextSize, Math.max(request.promptTokens, request.generateTokens + 1));
+  const promptTokens = Math.min(request.promptTokens, contextSize);
+  const generateTokens = Math.min(request.generateTokens, contextSize - 1);
+  const context = await model.createContext({ contextSize, threads, batchSize: promptTokens });
+  try {
+    const sequence = context.getSequence();
+    const { tokens: textTokens, bos } = evaluationTokens(model, text);
+    const first = textTokens[0];
+    if (first === undefined) throw new QuantaError("invalid_request", "The evaluation text is empty.");
+    const prompt: Token[] = Array.from({ length: promptTokens }, (_, index) => textTokens[index % textTokens.length] ?? first);
+    const started = performance.now();
+    await sequence.evaluateWithoutGeneratingNewTokens(prompt);
+    const promptMs = performance.now() - started;
+    await sequence.clearHistory();
+
+    let generated = 0;
+    let generationStarted = 0;
+    const start: Token[] = [bos ?? first];
+    for await (const token of sequence.evaluate(start, { temperature: 0, yieldEogToken: true })) {
+      void token;
+      generated += 1;
+      if (generated === 1) generationStarted = performance.now();
+      if (generated > generateTokens) break;
+    }
+    const generationMs = performance.now() - generationStarted;
+    return {
+      promptTokens,
+      promptTokensPerSecond: promptMs > 0 ? (promptTokens * 1000) / promptMs : 0,
+      generatedTokens: generated - 1,
+      generationTokensPerSecond: generationMs > 0 ? ((generated - 1) * 1000) / generationMs : 0,
+    };
+  } finally {
+    await context.dispose();
+  }
+}
+
+export function createLabWorker(emit: (progress: LabEngineProgress) => void): LabEngineApi {
+  return {
+    async labQuantize(request) {
+      const result = await quantizeModel({
+        input: request.input,
+        output: request.output,
+        // quantizeModel checks the name again and words the refusal (importance-matrix types, unknown names).
+        type: request.type as QuantType,
+        threads: request.threads,
+        onProgress: ({ fraction, bytesWritten, bytesExpected }) => emit({ phase: "quantizing", fraction, bytesWritten, bytesExpected }),
+      });
+      return { bytes: result.bytes };
+    },
+
+    async labMeasure(request): Promise<LabMeasurement> {
+      const llama = await getBackend();
+      const rssBefore = process.memoryUsage.rss();
+      const started = performance.now();
+      let model: LlamaModel;
+      try {
+        model = await llama.loadModel({
+          modelPath: request.path,
+          gpuLayers: "auto",
+          onLoadProgress: (fraction) => emit({ phase: "loading", fraction }),
+        });
+      } catch (error) {
+        throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const loadMs = performance.now() - started;
+      try {
+        const calibration: ThreadCalibration | null =
+          request.threads === null
+            ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
+            : null;
+        const threads = calibration?.chosen ?? request.threads ?? 1;
+        emit({ phase: "speed", fraction: 0 });
+        const speed = await measureSpeed(model, threads, request.text, request);
+        emit({ phase: "speed", fraction: 1 });
+
+        const contextSize = Math.min(request.contextSize, model.trainContextSize);
+        if (contextSize < request.contextSize) {
+          throw new QuantaError("invalid_request", `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`);
+        }
+        const context = await model.createContext({ contextSize, threads, batchSize: contextSize });
+        try {
+          const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
+          const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
+          const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) => emit({ phase: "evaluating", fraction: chunk / chunks });
+          const quality =
+            request.role === "reference"
+              ? await evaluateReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress)
+              : await evaluateAgainstReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress);
+          return {
+            loadMs: Math.round(loadMs),
+            ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
+            vramBytes: estimate.gpuVram + cache.gpuVram,
+            gpuLayers: model.gpuLayers,
+            gpu: llama.gpu === false ? null : llama.gpu,
+            threads,
+            calibration,
+            speed,
+            quality,
+          };
+        } finally {
+          await context.dispose();
+        }
+      } finally {
+        await model.dispose();
+      }
+    },
+  };
+}
