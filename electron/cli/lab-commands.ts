@@ -15,18 +15,20 @@ import { ENGINE_ENTRY } from "./install-paths.js";
 
 export class LabUsageError extends Error {}
 
-/** One line on stderr, redrawn in place on a terminal, a new line per phase elsewhere. */
+/** One line on stderr, redrawn in place on a terminal; elsewhere a line per phase and per tenth. */
 function progressBar(): { show(fraction: number, label: string): void; done(): void } {
   const tty = process.stderr.isTTY === true;
   let lastLabel = "";
+  let lastTenth = -1;
   return {
     show(fraction, label) {
       const width = 30;
       const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
       const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${label}`;
       if (tty) process.stderr.write(`\r${line}\x1b[K`);
-      else if (label !== lastLabel) process.stderr.write(`${line}\n`);
+      else if (label !== lastLabel || Math.floor(fraction * 10) !== lastTenth) process.stderr.write(`${line}\n`);
       lastLabel = label;
+      lastTenth = Math.floor(fraction * 10);
     },
     done() {
       if (tty) process.stderr.write("\n");

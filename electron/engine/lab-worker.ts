@@ -52,6 +52,9 @@ async function measureSpeed(model: LlamaModel, threads: number, text: string, re
 export function createLabWorker(emit: (progress: LabEngineProgress) => void): LabEngineApi {
   return {
     async labQuantize(request) {
+      // node-llama-cpp's backend routes llama.cpp's log through its level filter; without it
+      // the quantizer prints every tensor it writes.
+      await getBackend().catch(() => undefined);
       const result = await quantizeModel({
         input: request.input,
         output: request.output,
