@@ -24,7 +24,7 @@ export function builtinTextsDir(): string {
 
 /** Built-in texts in the order offered; the first is the default. */
 const BUILTIN: ReadonlyArray<{ id: string; title: string }> = [
-  { id: "mixed", title: "All of the below" },
+  { id: "mixed", title: "All texts together" },
   { id: "english-prose", title: "English prose" },
   { id: "chinese-prose", title: "Chinese prose" },
   { id: "code", title: "Code" },
