@@ -112,13 +112,23 @@ export interface KldSummary {
   max: number;
 }
 
-/** llama-perplexity's percentiles: the value at index round(p × (n − 1)) of the sorted list. */
+/**
+ * As llama-perplexity reports them: the median is the middle value (the mean of the two
+ * middle ones for an even count); percentiles interpolate linearly at p × (n − 1).
+ */
 export function summarizeKld(values: ArrayLike<number>): KldSummary {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
   if (n === 0) return { mean: 0, median: 0, p99: 0, max: 0 };
-  const at = (p: number): number => sorted[Math.round(p * (n - 1))] ?? 0;
+  const value = (index: number): number => sorted[Math.min(index, n - 1)] ?? 0;
+  const percentile = (fraction: number): number => {
+    const position = fraction * (n - 1);
+    const index = Math.floor(position);
+    const part = position - index;
+    return (1 - part) * value(index) + part * value(index + 1);
+  };
+  const median = n % 2 === 0 ? 0.5 * (value(n / 2) + value(n / 2 - 1)) : value((n - 1) / 2);
   let sum = 0;
-  for (const value of sorted) sum += value;
-  return { mean: sum / n, median: at(0.5), p99: at(0.99), max: sorted[n - 1] ?? 0 };
+  for (const item of sorted) sum += item;
+  return { mean: sum / n, median, p99: percentile(0.99), max: value(n - 1) };
 }

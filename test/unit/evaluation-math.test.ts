@@ -77,5 +77,9 @@ describe("the KL divergence summary", () => {
     const values = Array.from({ length: 101 }, (_, i) => i / 100);
     expect(summarizeKld(values)).toEqual({ mean: 0.5, median: 0.5, p99: 0.99, max: 1 });
     expect(summarizeKld([])).toEqual({ mean: 0, median: 0, p99: 0, max: 0 });
+    // An even count: the median is the mean of the middle two; p99 interpolates.
+    const even = summarizeKld([4, 1, 3, 2]);
+    expect(even.median).toBe(2.5);
+    expect(even.p99).toBeCloseTo(3.97, 10);
   });
 });
