@@ -89,6 +89,15 @@ export const requestSchemas = {
       .strict(),
   ]),
   cancelComparison: z.tuple([z.object({ runId: id }).strict()]),
+  startSideBySide: z.tuple([
+    z
+      .object({
+        modelIds: z.array(id).min(2, "choose at least two variants").max(LAB_MAX_VARIANTS),
+        prompt: z.string().max(20_000).refine((text) => text.trim() !== "", "the prompt is empty"),
+        maxTokens: z.number().int().min(1).max(512),
+      })
+      .strict(),
+  ]),
   listLabRuns: z.tuple([]),
   getLabRun: z.tuple([z.object({ runId: id }).strict()]),
 } as const;
@@ -133,6 +142,8 @@ export interface CoreApi {
   /** Measures the variants ("lab.progress" events, then "lab.run") and saves the run. */
   startComparison(request: { modelIds: string[]; textId: string; contextSize: number }): Promise<{ runId: string }>;
   cancelComparison(request: { runId: string }): Promise<void>;
+  /** One prompt through each variant, reference first ("lab.stream" events, then "lab.sideBySide"). */
+  startSideBySide(request: { modelIds: string[]; prompt: string; maxTokens: number }): Promise<{ id: string }>;
   listLabRuns(): Promise<LabRunSummary[]>;
   getLabRun(request: { runId: string }): Promise<LabRun>;
 }

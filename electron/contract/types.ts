@@ -328,11 +328,38 @@ export interface LabRunProgress {
   fraction: number;
 }
 
+/** One variant's continuation of a prompt, beside the reference's. */
+export interface SideBySideColumn {
+  modelId: string | null;
+  fileName: string;
+  fileType: string;
+  isReference: boolean;
+  /** Each generated token's text (greedy decoding). */
+  pieces: string[];
+  /** Index of the first token where this variant leaves the reference's path; null if it never does. */
+  divergesAt: number | null;
+  /** Teacher-forced: this variant's probability of each of the reference's tokens. */
+  referenceProbabilities: number[];
+  error: WireError | null;
+}
+
+export interface SideBySide {
+  id: string;
+  prompt: string;
+  maxTokens: number;
+  status: LabRunStatus;
+  /** Reference first. */
+  columns: SideBySideColumn[];
+  error: WireError | null;
+}
+
 /** The lab's events (part of CoreEvent). */
 export type LabEvent =
   | { type: "lab.quantize"; job: QuantizeJob }
   | { type: "lab.progress"; progress: LabRunProgress }
-  | { type: "lab.run"; run: LabRun };
+  | { type: "lab.run"; run: LabRun }
+  | { type: "lab.sideBySide"; result: SideBySide }
+  | { type: "lab.stream"; id: string; column: number; text: string };
 
 /** Events the core pushes to every connected renderer (monitor events only to those watching). */
 export type CoreEvent =

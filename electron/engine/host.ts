@@ -62,7 +62,10 @@ const api: EngineApi & LabEngineApi = {
   usage: () => session.usage(),
 
   // The lab's calls: made on an engine process of the lab's own, never the chat's.
-  ...createLabWorker((progress) => core.labProgress(progress)),
+  ...createLabWorker(
+    (progress) => core.labProgress(progress),
+    (text) => core.labPiece({ text }),
+  ),
 };
 
 const core = createBirpc<EngineEvents & LabEngineEvents, EngineApi & LabEngineApi>(api, {

@@ -37,9 +37,23 @@ const measureRequestSchema = z
 
 export type LabMeasureRequest = z.infer<typeof measureRequestSchema>;
 
+const continueRequestSchema = z
+  .object({
+    path: z.string().min(1),
+    prompt: z.string().min(1).max(20_000),
+    maxTokens: z.number().int().min(1).max(1024),
+    threads: z.number().int().min(1).max(512).nullable(),
+    /** The reference's continuation, for teacher-forced probabilities; null for the reference itself. */
+    referenceTokens: z.array(z.number().int().min(0)).max(1024).nullable(),
+  })
+  .strict();
+
+export type LabContinueRequest = z.infer<typeof continueRequestSchema>;
+
 export const labEngineRequestSchemas = {
   labQuantize: z.tuple([quantizeRequestSchema]),
   labMeasure: z.tuple([measureRequestSchema]),
+  labContinue: z.tuple([continueRequestSchema]),
 } as const;
 
 export interface LabSpeed {
@@ -66,9 +80,17 @@ export interface LabMeasurement {
 
 export type { KldSummary, EvaluationQuality };
 
+export interface LabContinuation {
+  tokens: number[];
+  pieces: string[];
+  /** Teacher-forced probabilities of the reference's tokens (of its own tokens, for the reference). */
+  referenceProbabilities: number[];
+}
+
 export interface LabEngineApi {
   labQuantize(request: LabQuantizeRequest): Promise<{ bytes: number }>;
   labMeasure(request: LabMeasureRequest): Promise<LabMeasurement>;
+  labContinue(request: LabContinueRequest): Promise<LabContinuation>;
 }
 
 const progressSchema = z
@@ -84,10 +106,13 @@ export type LabEngineProgress = z.infer<typeof progressSchema>;
 
 export const labEngineEventSchemas = {
   labProgress: z.tuple([progressSchema]),
+  labPiece: z.tuple([z.object({ text: z.string() }).strict()]),
 } as const;
 
 export interface LabEngineEvents {
   labProgress(event: LabEngineProgress): void;
+  /** Text of the continuation being generated, as it comes. */
+  labPiece(event: { text: string }): void;
 }
 
-export const LAB_ENGINE_EVENT_NAMES = ["labProgress"] as const satisfies readonly (keyof LabEngineEvents)[];
+export const LAB_ENGINE_EVENT_NAMES = ["labProgress", "labPiece"] as const satisfies readonly (keyof LabEngineEvents)[];

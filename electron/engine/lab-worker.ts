@@ -9,6 +9,7 @@ import { evaluateAgainstReference, evaluateReference, evaluationTokens } from ".
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
 import { getBackend } from "./model-session.js";
 import { quantizeModel, type QuantType } from "./quantize.js";
+import { continuePrompt } from "./side-by-side.js";
 import { calibrateThreads } from "./threads.js";
 
 /** Prompt processing and generation speed in a fresh context, as llama-bench measures pp and tg. */
@@ -49,7 +50,7 @@ async function measureSpeed(model: LlamaModel, threads: number, text: string, re
   }
 }
 
-export function createLabWorker(emit: (progress: LabEngineProgress) => void): LabEngineApi {
+export function createLabWorker(emit: (progress: LabEngineProgress) => void, emitPiece: (text: string) => void): LabEngineApi {
   return {
     async labQuantize(request) {
       // node-llama-cpp's backend routes llama.cpp's log through its level filter; without it
@@ -64,6 +65,26 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void): La
         onProgress: ({ fraction, bytesWritten, bytesExpected }) => emit({ phase: "quantizing", fraction, bytesWritten, bytesExpected }),
       });
       return { bytes: result.bytes };
+    },
+
+    async labContinue(request) {
+      const llama = await getBackend();
+      const model = await llama.loadModel({ modelPath: request.path, gpuLayers: "auto" }).catch((error: unknown) => {
+        throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      try {
+        const threads = request.threads ?? 1;
+        const contextSize = Math.min(model.trainContextSize, 2048);
+        const context = await model.createContext({ contextSize, threads });
+        try {
+          const sequence = context.getSequence();
+          return await continuePrompt(model, sequence, request.prompt, request.maxTokens, request.referenceTokens, emitPiece);
+        } finally {
+          await context.dispose();
+        }
+      } finally {
+        await model.dispose();
+      }
     },
 
     async labMeasure(request): Promise<LabMeasurement> {

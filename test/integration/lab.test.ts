@@ -267,6 +267,53 @@ describe("comparing variants", () => {
   });
 });
 
+describe("one prompt side by side", () => {
+  it("streams each variant's continuation, marks where it leaves the reference, and scores the reference's tokens", async () => {
+    const copy = path.join(folder, "synthetic-copy-F32.gguf");
+    const { id } = await harness.core.api.startSideBySide({
+      modelIds: [modelIdFor(path.join(folder, "synthetic-Q2_K.gguf")), modelIdFor(source), modelIdFor(copy)],
+      prompt: "Once upon a time",
+      maxTokens: 24,
+    });
+    const result = (
+      await harness.waitFor(
+        (event): event is Extract<CoreEvent, { type: "lab.sideBySide" }> =>
+          event.type === "lab.sideBySide" && event.result.id === id && event.result.status !== "running",
+        120_000,
+      )
+    ).result;
+    expect(result.error).toBeNull();
+    expect(result.status).toBe("complete");
+    const [reference, q2, same] = result.columns;
+    // The most precise variant leads, whatever the order chosen.
+    expect(reference?.fileType).toBe("F32");
+    expect(reference?.isReference).toBe(true);
+    expect(q2?.fileType).toBe("Q2_K");
+    const tokens = reference?.pieces.length ?? 0;
+    expect(tokens).toBeGreaterThan(0);
+    expect(tokens).toBeLessThanOrEqual(24);
+    // Streamed text is the continuation's text.
+    const streamed = harness.events
+      .filter((event): event is Extract<CoreEvent, { type: "lab.stream" }> => event.type === "lab.stream" && event.id === id && event.column === 0)
+      .map((event) => event.text)
+      .join("");
+    expect(streamed).toBe(reference?.pieces.join(""));
+    // A byte-identical copy never leaves the path and gives the same probabilities.
+    expect(same?.divergesAt).toBeNull();
+    for (const [index, p] of (reference?.referenceProbabilities ?? []).entries()) {
+      // Greedy decoding takes the most likely token, which has at least a uniform share (vocabulary 512).
+      expect(p).toBeGreaterThanOrEqual(1 / 512);
+      expect(p).toBeLessThanOrEqual(1);
+      expect(same?.referenceProbabilities[index]).toBeCloseTo(p, 5);
+    }
+    expect(q2?.referenceProbabilities).toHaveLength(tokens);
+    if (q2?.divergesAt !== null && q2?.divergesAt !== undefined) {
+      expect(q2.pieces.slice(0, q2.divergesAt)).toEqual(reference?.pieces.slice(0, q2.divergesAt));
+      expect(q2.pieces[q2.divergesAt]).not.toBe(reference?.pieces[q2.divergesAt]);
+    }
+  });
+});
+
 function argmax(values: Float64Array): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;

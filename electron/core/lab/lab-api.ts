@@ -16,6 +16,7 @@ export type LabApi = Pick<
   | "addEvalText"
   | "startComparison"
   | "cancelComparison"
+  | "startSideBySide"
   | "listLabRuns"
   | "getLabRun"
 >;
@@ -43,6 +44,17 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
       return { runId };
     },
     cancelComparison: ({ runId }) => lab.cancelComparison(runId),
+    startSideBySide: async ({ modelIds, prompt, maxTokens }) => {
+      if (new Set(modelIds).size !== modelIds.length) throw new QuantaError("invalid_request", "A variant is chosen twice.");
+      const entries = await Promise.all(modelIds.map((modelId) => library.resolve(modelId)));
+      const { id, done } = await lab.startSideBySide(
+        entries.map((entry) => ({ path: entry.path, modelId: entry.summary.id })),
+        prompt,
+        maxTokens,
+      );
+      done.catch(() => undefined);
+      return { id };
+    },
     listLabRuns: () => lab.listRuns(),
     getLabRun: ({ runId }) => lab.runs.get(runId),
   };

@@ -18,7 +18,11 @@ export interface LabEngine {
   stop(reason?: QuantaError): void;
 }
 
-export function startLabEngine(spawn: SpawnEngine, onProgress: (progress: LabEngineProgress) => void): Promise<LabEngine> {
+export function startLabEngine(
+  spawn: SpawnEngine,
+  onProgress: (progress: LabEngineProgress) => void,
+  onPiece: (text: string) => void = () => undefined,
+): Promise<LabEngine> {
   return new Promise((resolve, reject) => {
     const child = spawn();
     let stopped: QuantaError | null = null;
@@ -43,6 +47,7 @@ export function startLabEngine(spawn: SpawnEngine, onProgress: (progress: LabEng
       loadProgress: () => undefined,
       delta: () => undefined,
       labProgress: (progress) => onProgress(progress),
+      labPiece: ({ text }) => onPiece(text),
     };
     const api = createBirpc<LabEngineApi, EngineEvents & LabEngineEvents>(handlers, {
       post: (message) => child.send(encodeRpcMessage(message)),
