@@ -116,6 +116,27 @@ describe("the Lab", () => {
     expect(markdown.split("\n").filter((line) => line.startsWith("| toy-"))).toHaveLength(3);
   });
 
+  it("runs one prompt side by side, marks where each variant leaves the reference, and colours the reference's tokens", async () => {
+    const side = page.getByRole("region", { name: "One prompt, side by side" });
+    await side.getByRole("textbox", { name: "Prompt" }).fill("Once upon a time there was");
+    await side.getByRole("spinbutton", { name: "Tokens" }).fill("32");
+    await side.getByRole("spinbutton", { name: "Tokens" }).dispatchEvent("change");
+    await side.getByRole("button", { name: "Run side by side" }).click();
+    for (const name of ["toy-Q8_0.gguf", "toy-Q4_K_M.gguf"]) {
+      const where = side.getByRole("status", { name: `Where ${name} leaves the reference` });
+      await expect.poll(() => where.count(), { timeout: 120_000 }).toBe(1);
+      expect(await where.textContent()).toMatch(/Leaves the reference's path at token \d+|Follows the reference all the way/);
+    }
+    const reference = side.getByRole("region", { name: "Continuation by toy-F32.gguf" });
+    expect(((await reference.textContent()) ?? "").length).toBeGreaterThan("toy-F32.gguf".length + "Once upon a time there was".length);
+    for (const type of ["F32", "Q8_0", "Q4_K_M"]) {
+      const row = side.getByRole("group", { name: `Probabilities under toy-${type}.gguf` });
+      expect(await row.locator("span[title]").count()).toBeGreaterThan(0);
+    }
+    await side.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-side-by-side.png") });
+  });
+
   it("lists the run as saved and reopens it after a reload", async () => {
     await page.reload();
     await page.getByRole("tab", { name: "Lab" }).click();

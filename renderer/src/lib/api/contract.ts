@@ -41,6 +41,8 @@ export type {
   QuantizeOption,
   QuantizePlan,
   QuantVariantResult,
+  SideBySide,
+  SideBySideColumn,
 } from "../../../../electron/contract/types.js";
 export { runToCsv, runToMarkdown } from "../../../../electron/contract/lab-report.js";
 // Type-only on purpose: importing these values would bundle api.ts's zod schemas (about 90 kB)

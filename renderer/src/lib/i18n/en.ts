@@ -341,6 +341,18 @@ export const en = {
   "lab.saved.meta": "{count} variants, context {context}",
   "lab.saved.open": "Open",
   "lab.saved.openOf": "Open the run of {name} from {date}",
+  "lab.side.title": "One prompt, side by side",
+  "lab.side.prompt": "Prompt",
+  "lab.side.tokens": "Tokens",
+  "lab.side.start": "Run side by side",
+  "lab.side.hint": "The variants chosen above continue the prompt with greedy decoding, so any difference comes from the weights.",
+  "lab.side.columnOf": "Continuation by {name}",
+  "lab.side.divergenceOf": "Where {name} leaves the reference",
+  "lab.side.leavesAt": "Leaves the reference's path at token {index}",
+  "lab.side.same": "Follows the reference all the way",
+  "lab.heat.title": "Token heatmap",
+  "lab.heat.hint": "The reference's reply, coloured by each variant's probability of the same token: green likely, red unlikely. Hover for the figure.",
+  "lab.heat.rowOf": "Probabilities under {name}",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

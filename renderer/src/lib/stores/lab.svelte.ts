@@ -12,6 +12,7 @@ import {
   type LabRunSummary,
   type QuantizeJob,
   type QuantizePlan,
+  type SideBySide,
 } from "../api/index.js";
 import type { QualityMetric, SortKey } from "../utils/lab-analysis.js";
 import { notices } from "./notices.svelte.js";
@@ -37,6 +38,13 @@ class LabStore {
   progress = $state.raw<LabRunProgress | null>(null);
   starting = $state(false);
 
+  /** One prompt side by side: the latest result, and the text streamed so far per column. */
+  prompt = $state("Once upon a time");
+  promptTokens = $state(48);
+  sideBySide = $state.raw<SideBySide | null>(null);
+  streamed = $state.raw<string[]>([]);
+  sideBySideRunning = $derived(this.sideBySide?.status === "running");
+
   metric = $state<QualityMetric>("kld");
   /** Mean KLD, or perplexity ratio − 1, that a recommended variant may not exceed. */
   budget = $state(0.05);
@@ -54,6 +62,19 @@ class LabStore {
         }
         case "lab.progress":
           if (event.progress.runId === this.runningId) this.progress = event.progress;
+          break;
+        case "lab.sideBySide":
+          if (this.sideBySide === null || event.result.id === this.sideBySide.id || this.#awaitingSideBySide) {
+            this.#awaitingSideBySide = false;
+            if (event.result.id !== this.sideBySide?.id) this.streamed = event.result.columns.map(() => "");
+            this.sideBySide = event.result;
+            if (event.result.error) notices.report(event.result.error);
+          }
+          break;
+        case "lab.stream":
+          if (event.id === this.sideBySide?.id) {
+            this.streamed = this.streamed.map((text, index) => (index === event.column ? text + event.text : text));
+          }
           break;
         case "lab.run":
           if (event.run.id === this.runningId) {
@@ -156,6 +177,18 @@ class LabStore {
       notices.report(error);
     } finally {
       this.starting = false;
+    }
+  }
+
+  #awaitingSideBySide = false;
+
+  async runSideBySide(): Promise<void> {
+    this.#awaitingSideBySide = true;
+    try {
+      await api.startSideBySide({ modelIds: [...this.chosenVariants], prompt: this.prompt, maxTokens: this.promptTokens });
+    } catch (error) {
+      this.#awaitingSideBySide = false;
+      notices.report(error);
     }
   }
 
