@@ -9,9 +9,9 @@
 // checked field by field, so a layout that no longer matches fails loudly instead of
 // corrupting memory.
 //
-// Cancellation (a later issue): llama_model_quantize has no abort hook. The way to cancel
-// is to run the quantizer in a child process and kill it; the .part file is then deleted by
-// the parent. Until then a quantization runs to its end once started.
+// Cancellation: llama_model_quantize has no abort hook, so the lab runs the quantizer in an
+// engine process of its own and ends that process to cancel; the core then deletes the .part
+// file (core/lab/lab-service.ts).
 
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -19,7 +19,8 @@ import type {
   SideBySide,
 } from "../../contract/types.js";
 import type { LabContinuation, LabEngineProgress, LabMeasurement } from "../../engine/lab-protocol.js";
-import { estimateQuantizedBytes, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../engine/quantize.js";
+// Pure tables and the size prediction only: the quantizer's native code loads in the engine.
+import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../engine/quantize.js";
 import { newId } from "../chats/chat-store.js";
 import type { SpawnEngine } from "../engine-client/engine-process.js";
 import { modelFileKey, type ThreadMemory } from "../engine-client/thread-memory.js";
@@ -128,8 +129,7 @@ export class LabService {
     for (const type of new Set(types)) {
       const option = plan.options.find((candidate) => candidate.type === type);
       if (!option) {
-        // The engine's quantizer words the refusal (importance-matrix types, unknown names) when it runs.
-        if (!Object.hasOwn(QUANT_TYPES, type)) await this.refuseType(type);
+        if (!Object.hasOwn(QUANT_TYPES, type)) this.refuseType(type);
         throw new QuantaError("invalid_request", `${type} is the source's own type; choose a smaller one.`);
       }
       if (option.exists) throw new QuantaError("invalid_request", `${option.fileName} already exists next to the source. Compare it, or remove it first.`);
@@ -199,9 +199,8 @@ export class LabService {
     }
   }
 
-  private async refuseType(type: string): Promise<never> {
-    // Same words as the engine's quantizer, without starting an engine for them.
-    const { IMATRIX_TYPES } = await import("../../engine/quantize.js");
+  /** Same words as the engine's quantizer, without starting an engine for them. */
+  private refuseType(type: string): never {
     if (Object.hasOwn(IMATRIX_TYPES, type)) {
       throw new QuantaError("invalid_request", `${type} needs an importance matrix, which Quanta does not make yet. Choose Q2_K or a larger type.`);
     }
