@@ -205,7 +205,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   }
 
   // Quantization lab: its own engine processes, the library for ids, the chat's model for memory.
-  const labApi = createLabApi({
+  const lab = createLabApi({
     home: paths.home,
     spawnEngine: options.spawnEngine,
     threadMemory,
@@ -216,7 +216,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   });
 
   const api: CoreApi = {
-    ...labApi,
+    ...lab.api,
     getAppInfo: async () => ({
       version: options.version,
       shell: options.shell,
@@ -333,6 +333,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       });
     },
     async dispose() {
+      lab.dispose();
       monitor.dispose();
       listeners.clear();
       connections.clear();

@@ -21,10 +21,10 @@ export type LabApi = Pick<
   | "getLabRun"
 >;
 
-export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): LabApi {
+export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): { api: LabApi; dispose(): void } {
   const lab = new LabService(options);
   const { library } = options;
-  return {
+  const api: LabApi = {
     getQuantizePlan: async ({ modelId }) => lab.plan(modelId, (await library.resolve(modelId)).path),
     startQuantize: async ({ modelId, types }) => lab.enqueueQuantize(modelId, (await library.resolve(modelId)).path, types),
     cancelQuantize: ({ jobId }) => lab.cancelJob(jobId),
@@ -58,4 +58,5 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     listLabRuns: () => lab.listRuns(),
     getLabRun: ({ runId }) => lab.runs.get(runId),
   };
+  return { api, dispose: () => lab.dispose() };
 }

@@ -87,6 +87,8 @@ export class LabService {
   private readonly jobs: RunningJob[] = [];
   private queue: Promise<void> = Promise.resolve();
   private activeRun: { id: string; engine: LabEngine | null; cancelled: boolean } | null = null;
+  /** Every lab engine running now, so that shutting down ends them all. */
+  private readonly engines = new Set<LabEngine>();
   private readonly tempDir: string;
 
   constructor(private readonly options: LabServiceOptions) {
@@ -94,6 +96,25 @@ export class LabService {
     this.texts = new EvalTexts(path.join(lab, "texts"));
     this.runs = new LabRunStore(path.join(lab, "runs"));
     this.tempDir = path.join(lab, "tmp");
+  }
+
+  /** Ends every lab engine (jobs and runs then fail or are saved as they stand). */
+  dispose(): void {
+    for (const engine of this.engines) engine.stop();
+    this.engines.clear();
+  }
+
+  /** A lab engine, tracked until it stops. */
+  private async engine(onProgress: (progress: LabEngineProgress) => void, onPiece?: (text: string) => void): Promise<LabEngine> {
+    const engine = await startLabEngine(this.options.spawnEngine, onProgress, onPiece);
+    this.engines.add(engine);
+    return {
+      api: engine.api,
+      stop: (reason) => {
+        this.engines.delete(engine);
+        engine.stop(reason);
+      },
+    };
   }
 
   // ---- Making variants ------------------------------------------------------------------
@@ -183,7 +204,7 @@ export class LabService {
     onProgress: (progress: LabEngineProgress) => void,
     onEngine: (engine: LabEngine) => void = () => undefined,
   ): Promise<{ bytes: number }> {
-    const engine = await startLabEngine(this.options.spawnEngine, onProgress);
+    const engine = await this.engine(onProgress);
     onEngine(engine);
     try {
       return await engine.api.labQuantize({
@@ -324,8 +345,9 @@ export class LabService {
     const done = (async (): Promise<SideBySide> => {
       let column = 0;
       try {
-        const engine = await startLabEngine(this.options.spawnEngine, () => undefined, (text) =>
-          this.options.emit({ type: "lab.stream", id: result.id, column, text }),
+        const engine = await this.engine(
+          () => undefined,
+          (text) => this.options.emit({ type: "lab.stream", id: result.id, column, text }),
         );
         try {
           let referenceTokens: number[] | null = null;
@@ -395,7 +417,7 @@ export class LabService {
       });
     };
     try {
-      const engine = await startLabEngine(this.options.spawnEngine, progress);
+      const engine = await this.engine(progress);
       active.engine = engine;
       if (active.cancelled) engine.stop();
       try {
