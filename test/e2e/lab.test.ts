@@ -96,7 +96,7 @@ describe("the Lab", () => {
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-results.png") });
   });
 
-  it("sorts the table, follows the budget, and exports the report as Markdown", async () => {
+  it("sorts the table, follows the budget, and exports the report as Markdown, JSON, CSV and PNG", async () => {
     const table = page.getByRole("table", { name: "Variants compared" });
     await table.getByRole("button", { name: /Mean KLD/ }).click();
     const first = async () => (await table.getByRole("row").nth(1).getByRole("rowheader").textContent())?.trim() ?? "";
@@ -114,6 +114,19 @@ describe("the Lab", () => {
     const markdown = await fs.readFile(await download.path(), "utf8");
     expect(markdown).toMatch(/^# Quantization comparison: toy/);
     expect(markdown.split("\n").filter((line) => line.startsWith("| toy-"))).toHaveLength(3);
+
+    const saved = async (button: string): Promise<Buffer> => {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button, exact: true }).click()]);
+      return fs.readFile(await file.path());
+    };
+    const json = JSON.parse((await saved("JSON")).toString("utf8")) as { variants: Array<{ fileType: string }> };
+    expect(json.variants.map((variant) => variant.fileType)).toEqual(["F32", "Q8_0", "Q4_K_M"]);
+    const csv = (await saved("CSV")).toString("utf8").trim().split("\n");
+    expect(csv[0]).toMatch(/^variant,type,size MiB,bits\/weight,PPL,PPL ratio,mean KLD/);
+    expect(csv).toHaveLength(4);
+    const png = await saved("PNG");
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    await fs.writeFile(path.join(REPO_ROOT, "test-results", "lab-export.png"), png);
   });
 
   it("runs one prompt side by side, marks where each variant leaves the reference, and colours the reference's tokens", async () => {
