@@ -87,9 +87,28 @@ describe("making variants", () => {
   it("refuses an importance-matrix type, an existing file, and a source that is already low-bit", async () => {
     const sourceId = modelIdFor(source);
     await expect(harness.core.api.startQuantize({ modelId: sourceId, types: ["IQ2_XS"] })).rejects.toThrow(/importance matrix/);
+    // One refused type queues none of the others.
+    const before = (await harness.core.api.listQuantizeJobs()).length;
+    await expect(harness.core.api.startQuantize({ modelId: sourceId, types: ["Q3_K_S", "IQ1_S"] })).rejects.toThrow(/importance matrix/);
+    expect(await harness.core.api.listQuantizeJobs()).toHaveLength(before);
     await expect(harness.core.api.startQuantize({ modelId: sourceId, types: ["Q4_K_M"] })).rejects.toThrow(/already exists/);
     const plan = await harness.core.api.getQuantizePlan({ modelId: modelIdFor(path.join(folder, "synthetic-Q2_K.gguf")) });
     expect(plan.refusal).toMatch(/already quantized \(Q2_K\)/);
+  });
+
+  it("cancels a running job: its engine is ended and nothing is left that looks like a model", async () => {
+    const sourceId = modelIdFor(source);
+    const running = harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
+        event.type === "lab.quantize" && event.job.type === "Q3_K_L" && event.job.state === "running",
+      60_000,
+    );
+    await harness.core.api.startQuantize({ modelId: sourceId, types: ["Q3_K_L"] });
+    const { job } = await running;
+    await harness.core.api.cancelQuantize({ jobId: job.jobId });
+    expect((await jobEnd("Q3_K_L", 60_000)).state).toBe("cancelled");
+    expect(existsSync(path.join(folder, "synthetic-Q3_K_L.gguf"))).toBe(false);
+    expect(existsSync(path.join(folder, "synthetic-Q3_K_L.gguf.part"))).toBe(false);
   });
 
   it("cancels a queued job without leaving a file", async () => {

@@ -146,8 +146,8 @@ export class LabService {
   async enqueueQuantize(modelId: string, sourcePath: string, types: readonly string[]): Promise<QuantizeJob[]> {
     const plan = await this.plan(modelId, sourcePath);
     if (plan.refusal) throw new QuantaError("invalid_request", plan.refusal);
-    const created: QuantizeJob[] = [];
-    for (const type of new Set(types)) {
+    // Every type is checked before any job is queued: a refusal queues nothing.
+    const chosen = [...new Set(types)].map((type) => {
       const option = plan.options.find((candidate) => candidate.type === type);
       if (!option) {
         if (!Object.hasOwn(QUANT_TYPES, type)) this.refuseType(type);
@@ -158,6 +158,10 @@ export class LabService {
       if (this.jobs.some((job) => job.output === output && (job.job.state === "queued" || job.job.state === "running"))) {
         throw new QuantaError("busy", `${option.fileName} is already being made.`);
       }
+      return { type, option, output };
+    });
+    const created: QuantizeJob[] = [];
+    for (const { type, option, output } of chosen) {
       const job: QuantizeJob = {
         jobId: newId(),
         modelId,
