@@ -12,7 +12,7 @@ import { describeGguf, readGgufHeader } from "../../electron/core/library/gguf-r
 import { modelIdFor } from "../../electron/core/library/model-library.js";
 import { builtinTextsDir } from "../../electron/core/lab/eval-texts.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { startCore, type CoreHarness } from "../support/core-harness.js";
+import { isDone, startCore, type CoreHarness } from "../support/core-harness.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 
 const CONTEXT = 128;
@@ -283,6 +283,31 @@ describe("comparing variants", () => {
     expect(cancelled.status).toBe("cancelled");
     expect((await harness.core.api.getLabRun({ runId })).status).toBe("cancelled");
     expect(await fs.readdir(path.join(harness.home, "lab", "tmp"))).toEqual([]);
+  });
+});
+
+describe("the chat while the lab works", () => {
+  it("answers a message while a comparison runs, since the lab has an engine of its own", async () => {
+    const stories = path.join(folder, "stories260K.gguf");
+    if (!existsSync(stories)) await fs.copyFile(STORIES_MODEL, stories);
+    await harness.core.api.rescanModels();
+    await harness.core.api.loadModel({ modelId: modelIdFor(stories) });
+    const { runId } = await harness.core.api.startComparison({
+      modelIds: [modelIdFor(source), modelIdFor(path.join(folder, "synthetic-Q2_K.gguf")), modelIdFor(path.join(folder, "synthetic-Q8_0.gguf"))],
+      textId: "mixed",
+      contextSize: CONTEXT,
+    });
+    const runEnded = harness.waitFor(isRunEnd(runId), 170_000);
+    let runEndedFirst = false;
+    void runEnded.then(() => (runEndedFirst = true));
+    const chatId = (await harness.core.api.createChat()).id;
+    const done = harness.waitFor(isDone(chatId), 60_000);
+    await harness.core.api.sendMessage({ chatId, text: "Once upon a time" });
+    const reply = (await done).message;
+    expect(reply.status).toBe("complete");
+    expect(reply.text.length).toBeGreaterThan(0);
+    expect(runEndedFirst).toBe(false);
+    expect((await runEnded).run.status).toBe("complete");
   });
 });
 
