@@ -75,14 +75,20 @@ export class LabRunStore {
   }
 
   async get(runId: string): Promise<LabRun> {
+    const file = this.file(runId);
     let text: string;
     try {
-      text = await fs.readFile(this.file(runId), "utf8");
+      text = await fs.readFile(file, "utf8");
     } catch {
       throw new QuantaError("not_found", "That saved run is not there any more.");
     }
-    const parsed = labRunSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new QuantaError("storage_failed", "That saved run is damaged and cannot be opened.");
+    let parsed: ReturnType<typeof labRunSchema.safeParse> | null = null;
+    try {
+      parsed = labRunSchema.safeParse(JSON.parse(text));
+    } catch {
+      // not JSON: damaged, below
+    }
+    if (!parsed?.success) throw new QuantaError("storage_failed", "That saved run is damaged and cannot be opened.");
     return parsed.data;
   }
 
