@@ -432,17 +432,23 @@ export class LabService {
           const stat = statSync(variant.path);
           const key = modelFileKey(stat.size, stat.mtimeMs, path.basename(variant.path));
           const remembered = await this.options.threadMemory.recall(key).catch(() => null);
-          const measured: LabMeasurement = await engine.api.labMeasure({
-            path: variant.path,
-            vocabSize: variant.description.vocabSize ?? 0,
-            contextSize: input.contextSize,
-            threads: remembered?.chosen ?? null,
-            text: input.text.text,
-            role: position === 0 ? "reference" : "compare",
-            referenceFile,
-            promptTokens: PROMPT_TOKENS,
-            generateTokens: GENERATE_TOKENS,
-          });
+          const measured: LabMeasurement = await engine.api
+            .labMeasure({
+              path: variant.path,
+              vocabSize: variant.description.vocabSize ?? 0,
+              contextSize: input.contextSize,
+              threads: remembered?.chosen ?? null,
+              text: input.text.text,
+              role: position === 0 ? "reference" : "compare",
+              referenceFile,
+              promptTokens: PROMPT_TOKENS,
+              generateTokens: GENERATE_TOKENS,
+            })
+            .catch((error: unknown) => {
+              // Say which file it was: the engine's message speaks of "this model".
+              const wire = toWireError(error, "internal");
+              throw active.cancelled ? error : new QuantaError(wire.code, `${path.basename(variant.path)}: ${wire.message}`);
+            });
           if (measured.calibration) await this.options.threadMemory.remember(key, measured.calibration).catch(() => undefined);
           if (position === 0) referencePerplexity = measured.quality.perplexity;
           run.machine.gpu ??= measured.gpu;
