@@ -214,6 +214,8 @@ export interface QuantizeOption {
   type: string;
   bitsPerWeight: number;
   predictedBytes: number;
+  /** "llama.cpp": its quantizer's dry run chose every tensor's type; "estimate": the type's typical bits per weight. */
+  predictedBy: "llama.cpp" | "estimate";
   /** The file name the variant gets next to its source. */
   fileName: string;
   /** A file of that name is already there (it is kept; choose it in a comparison instead). */

@@ -50,7 +50,12 @@ const continueRequestSchema = z
 
 export type LabContinueRequest = z.infer<typeof continueRequestSchema>;
 
+const predictRequestSchema = z
+  .object({ input: z.string().min(1), types: z.array(z.string().min(1).max(32)).min(1).max(32) })
+  .strict();
+
 export const labEngineRequestSchemas = {
+  labPredict: z.tuple([predictRequestSchema]),
   labQuantize: z.tuple([quantizeRequestSchema]),
   labMeasure: z.tuple([measureRequestSchema]),
   labContinue: z.tuple([continueRequestSchema]),
@@ -88,6 +93,8 @@ export interface LabContinuation {
 }
 
 export interface LabEngineApi {
+  /** llama.cpp's dry run per type: the tensor data's size in bytes (to 0.01 MiB, as llama.cpp logs it), null where it failed. */
+  labPredict(request: { input: string; types: string[] }): Promise<Record<string, number | null>>;
   labQuantize(request: LabQuantizeRequest): Promise<{ bytes: number }>;
   labMeasure(request: LabMeasureRequest): Promise<LabMeasurement>;
   labContinue(request: LabContinueRequest): Promise<LabContinuation>;

@@ -2,13 +2,16 @@
 // (load time, memory, prompt and generation speed, quality on the evaluation text). One
 // variant is loaded at a time and disposed before the call returns.
 
-import type { LlamaModel, Token } from "node-llama-cpp";
+import { LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
 import { evaluateAgainstReference, evaluateReference, evaluationTokens } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
 import { getBackend } from "./model-session.js";
-import { quantizeModel, type QuantType } from "./quantize.js";
+import { isQuantType, quantizeDryRun, quantizeModel, type QuantType } from "./quantize.js";
+
+/** llama.cpp's closing line of a (dry) quantization: "quant size  =     0.94 MiB (4.95 BPW)". */
+const QUANT_SIZE_LINE = /quant size\s*=\s*([\d.]+)\s*MiB/;
 import { continuePrompt } from "./side-by-side.js";
 import { calibrateThreads } from "./threads.js";
 
@@ -52,6 +55,41 @@ async function measureSpeed(model: LlamaModel, threads: number, text: string, re
 
 export function createLabWorker(emit: (progress: LabEngineProgress) => void, emitPiece: (text: string) => void): LabEngineApi {
   return {
+    async labPredict({ input, types }) {
+      const llama = await getBackend();
+      const previous = { level: llama.logLevel, logger: llama.logger };
+      let reported: number | null = null;
+      // The total is only in llama.cpp's log: read it there, passing on what would be shown anyway.
+      llama.logLevel = LlamaLogLevel.info;
+      llama.logger = (level, message) => {
+        const match = QUANT_SIZE_LINE.exec(message);
+        if (match?.[1]) reported = Math.round(Number(match[1]) * 1024 * 1024);
+        else if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) previous.logger(level, message);
+      };
+      const sizes: Record<string, number | null> = {};
+      try {
+        for (const type of types) {
+          reported = null;
+          if (!isQuantType(type)) {
+            sizes[type] = null;
+            continue;
+          }
+          try {
+            await quantizeDryRun(input, type);
+            // The log arrives through node-llama-cpp's thread-safe callback: give it a moment.
+            for (let wait = 0; reported === null && wait < 50; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+            sizes[type] = reported;
+          } catch {
+            sizes[type] = null;
+          }
+        }
+      } finally {
+        llama.logLevel = previous.level;
+        llama.logger = previous.logger;
+      }
+      return sizes;
+    },
+
     async labQuantize(request) {
       // node-llama-cpp's backend routes llama.cpp's log through its level filter; without it
       // the quantizer prints every tensor it writes.

@@ -494,6 +494,30 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
   }
 }
 
+/**
+ * llama.cpp's dry run (llama-quantize --dry-run): the quantizer chooses every tensor's type
+ * and adds up the sizes without writing anything. llama.cpp reports the total only in its log
+ * ("quant size = … MiB"), so the caller reads it there. Resolves once the run has ended.
+ */
+export async function quantizeDryRun(input: string, type: QuantType): Promise<void> {
+  const header = await readGgufHeader(input);
+  const source = describeGguf(header, input);
+  if (!SOURCE_TYPES.has(source.fileType)) {
+    throw new QuantaError("invalid_request", `${path.basename(input)} is already quantized (${source.fileType}).`);
+  }
+  const native = await loadQuantizer();
+  const params: QuantizeParams = {
+    ...native.defaultParams(),
+    ftype: QUANT_TYPES[type].ftype,
+    nthread: 1,
+    dry_run: true,
+    allow_requantize: header.tensors.some((tensor) => tensor.type === "Q8_0"),
+  };
+  // No file is written in a dry run; the name only has to be one nobody uses.
+  const status = await native.quantize(input, `${input}.dry-run-${process.pid}`, params);
+  if (status !== 0) throw new QuantaError("internal", `llama.cpp's dry run for ${type} failed.`);
+}
+
 /** Refuses an output that exists (unless overwriting a file) or whose folder does not. */
 function checkOutput(output: string, overwrite: boolean): void {
   const name = path.basename(output);

@@ -63,6 +63,8 @@ describe("making variants", () => {
     expect(q4).toMatchObject({ fileName: "synthetic-Q4_K_M.gguf", exists: false });
     expect(q4?.predictedBytes).toBeLessThan((await fs.stat(source)).size);
 
+    expect(q4?.predictedBy).toBe("llama.cpp");
+
     const jobs = await harness.core.api.startQuantize({ modelId: sourceId, types: ["Q8_0", "Q4_K_M", "Q2_K"] });
     expect(jobs.map((job) => job.state)).toEqual(["queued", "queued", "queued"]);
     const ends = await Promise.all(["Q8_0", "Q4_K_M", "Q2_K"].map((type) => jobEnd(type, 120_000)));
@@ -73,6 +75,9 @@ describe("making variants", () => {
       expect(existsSync(`${file}.part`)).toBe(false);
       expect(describeGguf(await readGgufHeader(file), file).fileType).toBe(job.type);
       expect(job.resultModelId).toBe(modelIdFor(file));
+      // llama.cpp's dry run predicted the size to within 1 % (it reports MiB to two decimals).
+      const predicted = plan.options.find((option) => option.type === job.type)?.predictedBytes ?? 0;
+      expect(Math.abs(predicted - (await fs.stat(file)).size) / (await fs.stat(file)).size).toBeLessThan(0.01);
     }
     // The variants join the library.
     const names = (await harness.core.api.listModels()).map((model) => model.fileName);

@@ -25,7 +25,7 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
   const lab = new LabService(options);
   const { library } = options;
   const api: LabApi = {
-    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, (await library.resolve(modelId)).path),
+    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, (await library.resolve(modelId)).path, true),
     startQuantize: async ({ modelId, types }) => lab.enqueueQuantize(modelId, (await library.resolve(modelId)).path, types),
     cancelQuantize: ({ jobId }) => lab.cancelJob(jobId),
     listQuantizeJobs: async () => lab.listJobs(),

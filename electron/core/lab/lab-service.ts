@@ -119,22 +119,45 @@ export class LabService {
 
   // ---- Making variants ------------------------------------------------------------------
 
-  async plan(modelId: string, sourcePath: string): Promise<QuantizePlan> {
+  /**
+   * The types the source can become, each with its predicted size: from llama.cpp's dry run
+   * when `dryRun` (an engine process is started for it; a second or so), else, or where the
+   * dry run fails, from the type's typical bits per weight.
+   */
+  async plan(modelId: string, sourcePath: string, dryRun = false): Promise<QuantizePlan> {
     const header = await readGgufHeader(sourcePath);
     const source = describeGguf(header, sourcePath);
     const refusal = SOURCE_TYPES.has(source.fileType)
       ? null
       : `${path.basename(sourcePath)} is already quantized (${source.fileType}). Quantize from an F32, F16, BF16 or Q8_0 file, so one quantization's error does not pile onto another's.`;
+    const types = LAB_TARGET_TYPES.filter((type) => type !== source.fileType);
+    let dryRunBytes: Record<string, number | null> = {};
+    if (dryRun && refusal === null) {
+      try {
+        const engine = await this.engine(() => undefined);
+        try {
+          dryRunBytes = await engine.api.labPredict({ input: sourcePath, types: [...types] });
+        } finally {
+          engine.stop();
+        }
+      } catch {
+        // keep the estimates
+      }
+    }
+    // llama.cpp's total is tensor data only: add the header and each tensor's alignment padding (half on average).
+    const overhead = header.dataOffset + Math.round((header.tensors.length * header.alignment) / 2);
     return {
       modelId,
       sourceType: source.fileType,
       refusal,
-      options: LAB_TARGET_TYPES.filter((type) => type !== source.fileType).map((type) => {
+      options: types.map((type) => {
         const fileName = variantFileName(sourcePath, type);
+        const fromDryRun = dryRunBytes[type];
         return {
           type,
           bitsPerWeight: QUANT_TYPES[type].bitsPerWeight,
-          predictedBytes: estimateQuantizedBytes(header, type),
+          predictedBytes: typeof fromDryRun === "number" ? fromDryRun + overhead : estimateQuantizedBytes(header, type),
+          predictedBy: typeof fromDryRun === "number" ? "llama.cpp" : "estimate",
           fileName,
           exists: exists(path.join(path.dirname(sourcePath), fileName)),
         };

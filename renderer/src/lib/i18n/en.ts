@@ -353,6 +353,8 @@ export const en = {
   "lab.heat.title": "Token heatmap",
   "lab.heat.hint": "The reference's reply, coloured by each variant's probability of the same token: green likely, red unlikely. Hover for the figure.",
   "lab.heat.rowOf": "Probabilities under {name}",
+  "lab.make.byDryRun": "Sizes from llama.cpp's dry run: the types it would choose for every tensor.",
+  "lab.make.byEstimate": "Sizes estimated from each type's typical bits per weight.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -352,4 +352,6 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.heat.title": "词元热图",
   "lab.heat.hint": "基准的回复，按各版本对同一词元给出的概率着色：绿色为可能，红色为不太可能。悬停查看数值。",
   "lab.heat.rowOf": "{name} 给出的概率",
+  "lab.make.byDryRun": "大小来自 llama.cpp 的试运行：即它为每个张量选择的类型。",
+  "lab.make.byEstimate": "大小按各类型的典型每权重位数估算。",
 };
