@@ -25,6 +25,8 @@ beforeAll(async () => {
     seed: 5,
     name: "toy",
   });
+  // A model of another kind, for the refusal.
+  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
   app = await serveApp([models]);
   chromium = await launchChromium();
   page = await chromium.context.newPage();
@@ -55,6 +57,17 @@ describe("the Lab", () => {
     await make.getByRole("button", { name: "Make variants" }).click();
     const jobs = make.getByRole("list", { name: "Quantization jobs" });
     await expect.poll(() => jobs.getByText("Done: in the model list").count(), { timeout: 120_000 }).toBe(2);
+  });
+
+  it("says clearly that files of different models cannot be compared", async () => {
+    const compare = page.getByRole("region", { name: "Compare variants" });
+    await compare.getByRole("checkbox", { name: /^toy-F32\.gguf/ }).check();
+    await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).check();
+    await compare.getByRole("button", { name: "Run comparison" }).click();
+    const alert = page.getByRole("alert");
+    await expect.poll(() => alert.textContent(), { timeout: 20_000 }).toMatch(/are not variants of one model/);
+    await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).uncheck();
+    await page.getByRole("button", { name: "Dismiss" }).click();
   });
 
   it("compares the variants and shows every figure, the charts and a recommendation", async () => {
