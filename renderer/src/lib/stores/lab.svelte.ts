@@ -55,8 +55,9 @@ class LabStore {
     onCoreEvent((event) => {
       switch (event.type) {
         case "lab.quantize": {
-          const others = this.jobs.filter((job) => job.jobId !== event.job.jobId);
-          this.jobs = [...others, event.job].sort((a, b) => this.#order(a) - this.#order(b));
+          // A job keeps its place in the list; a new one joins at the end.
+          const index = this.jobs.findIndex((job) => job.jobId === event.job.jobId);
+          this.jobs = index < 0 ? [...this.jobs, event.job] : this.jobs.map((job, at) => (at === index ? event.job : job));
           if (event.job.state === "done" && this.sourceId) void this.choose(this.sourceId);
           break;
         }
@@ -89,12 +90,6 @@ class LabStore {
           break;
       }
     });
-  }
-
-  #jobOrder: string[] = [];
-  #order(job: QuantizeJob): number {
-    if (!this.#jobOrder.includes(job.jobId)) this.#jobOrder.push(job.jobId);
-    return this.#jobOrder.indexOf(job.jobId);
   }
 
   /** Fetches everything afresh (on every (re)connect, and when the view opens). */
