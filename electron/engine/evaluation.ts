@@ -64,31 +64,34 @@ async function windowLogits(
   vocabSize: number,
   onPosition: (position: number, logits: Float64Array) => void,
 ): Promise<void> {
-  {
-    await sequence.clearHistory();
-    const input = window.map((token, index) =>
-      index >= first && index < window.length - 1 ? ([token, { generateNext: { logits: true } }] as const) : token,
-    );
-    const logits = new Float64Array(vocabSize);
-    // node-llama-cpp swallows errors thrown in onTokenResult: remember and throw after.
-    let mismatch: number | null = null;
-    await sequence.controlledEvaluate(input as Parameters<typeof sequence.controlledEvaluate>[0], {
-      onTokenResult(index, result) {
-        const values = result.next.logits;
-        if (!values) return;
-        if (values.size !== vocabSize) {
-          mismatch = values.size;
-          return;
-        }
-        logits.fill(-Infinity);
-        for (const [token, value] of values) logits[token] = value;
+  await sequence.clearHistory();
+  const input = window.map((token, index) =>
+    index >= first && index < window.length - 1 ? ([token, { generateNext: { logits: true } }] as const) : token,
+  );
+  const logits = new Float64Array(vocabSize);
+  // node-llama-cpp swallows errors thrown in onTokenResult: keep the first and throw it after.
+  let failure: unknown = null;
+  await sequence.controlledEvaluate(input as Parameters<typeof sequence.controlledEvaluate>[0], {
+    onTokenResult(index, result) {
+      const values = result.next.logits;
+      if (!values || failure !== null) return;
+      if (values.size !== vocabSize) {
+        failure = new QuantaError(
+          "model_invalid",
+          `The model gave ${values.size} logits per position; its header says the vocabulary has ${vocabSize} tokens.`,
+        );
+        return;
+      }
+      logits.fill(-Infinity);
+      for (const [token, value] of values) logits[token] = value;
+      try {
         onPosition(index, logits);
-      },
-    });
-    if (mismatch !== null) {
-      throw new QuantaError("model_invalid", `The model gave ${mismatch} logits per position; its header says the vocabulary has ${vocabSize} tokens.`);
-    }
-  }
+      } catch (error) {
+        failure = error;
+      }
+    },
+  });
+  if (failure !== null) throw failure;
 }
 
 function windowAt(tokens: readonly Token[], plan: ChunkPlan, chunk: number, bos: Token | null): Token[] {

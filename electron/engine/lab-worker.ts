@@ -154,7 +154,8 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
         if (contextSize < request.contextSize) {
           throw new QuantaError("invalid_request", `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`);
         }
-        const context = await model.createContext({ contextSize, threads, batchSize: contextSize });
+        // Batches of at most 512, as llama-perplexity evaluates by default (n_ubatch): bounded compute buffers.
+        const context = await model.createContext({ contextSize, threads, batchSize: Math.min(contextSize, 512) });
         try {
           const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
           const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
