@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startHeadless } from "../headless/server.js";
 import { findElectronRuntime } from "../main/electron-runtime.js";
+import { compareCommand, LabUsageError, quantizeCommand } from "./lab-commands.js";
 import { resolveHome } from "../core/settings/paths.js";
 import { DESKTOP_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion } from "./install-paths.js";
 
@@ -13,6 +14,10 @@ const USAGE = `Usage:
   quanta start                 open the desktop app (headless mode where Electron is missing)
   quanta serve [--port N] [--host ADDRESS]
                                serve the app to a browser; prints the URL to open (port 0 picks one)
+  quanta quantize IN --type TYPE [--out FILE]
+                               quantize a GGUF (F32, F16, BF16 or Q8_0) with llama.cpp's quantizer
+  quanta compare FILE FILE... [--text FILE] [--ctx N] [--json|--md]
+                               measure variants of one model: size, speed, perplexity, KL divergence
 Environment: QUANTA_HOME (data folder), QUANTA_MODELS (extra model folders)`;
 
 class UsageError extends Error {}
@@ -62,6 +67,10 @@ export async function main(argv: string[]): Promise<void> {
         return await serve(rest);
       case "start":
         return await start(rest);
+      case "quantize":
+        return await quantizeCommand(rest);
+      case "compare":
+        return await compareCommand(rest);
       case undefined:
       case "help":
       case "--help":
@@ -72,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const usage = error instanceof UsageError || error instanceof LabUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     console.error(error instanceof Error ? error.message : String(error));
     if (usage) console.error(USAGE);
     process.exitCode = usage ? 2 : 1;

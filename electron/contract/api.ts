@@ -25,6 +25,11 @@ import type {
   ModelSummary,
   MonitorHistory,
   OpenExternalResult,
+  EvalText,
+  LabRun,
+  LabRunSummary,
+  QuantizeJob,
+  QuantizePlan,
 } from "./types.js";
 import { KNOWN_CHAT_TEMPLATES, SAMPLING_PRESET_NAMES } from "./chat-settings.js";
 
@@ -113,6 +118,11 @@ export interface ChatCoreApi {
   listAllMessages(request: { chatId: string }): Promise<ChatMessage[]>;
 }
 
+/** Quantization lab: bounds of a comparison and of a user's evaluation text. */
+export const LAB_MAX_VARIANTS = 12;
+export const LAB_MAX_TEXT_CHARS = 2_000_000;
+export const LAB_CONTEXT_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
+
 export const requestSchemas = {
   ...chatRequestSchemas,
   getAppInfo: z.tuple([]),
@@ -164,6 +174,41 @@ export const requestSchemas = {
   unwatchHardware: z.tuple([]),
   getComputeCost: z.tuple([]),
   probeMemoryBandwidth: z.tuple([]),
+  // Quantization lab
+  getQuantizePlan: z.tuple([z.object({ modelId: id }).strict()]),
+  startQuantize: z.tuple([z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20) }).strict()]),
+  cancelQuantize: z.tuple([z.object({ jobId: id }).strict()]),
+  listQuantizeJobs: z.tuple([]),
+  listEvalTexts: z.tuple([]),
+  addEvalText: z.tuple([
+    z
+      .object({
+        title: z.string().trim().min(1).max(120),
+        text: z.string().max(LAB_MAX_TEXT_CHARS, `an evaluation text is at most ${LAB_MAX_TEXT_CHARS} characters`),
+      })
+      .strict(),
+  ]),
+  startComparison: z.tuple([
+    z
+      .object({
+        modelIds: z.array(id).min(2, "choose at least two variants").max(LAB_MAX_VARIANTS),
+        textId: id,
+        contextSize: z.number().int().min(16).max(1 << 16),
+      })
+      .strict(),
+  ]),
+  cancelComparison: z.tuple([z.object({ runId: id }).strict()]),
+  startSideBySide: z.tuple([
+    z
+      .object({
+        modelIds: z.array(id).min(2, "choose at least two variants").max(LAB_MAX_VARIANTS),
+        prompt: z.string().max(20_000).refine((text) => text.trim() !== "", "the prompt is empty"),
+        maxTokens: z.number().int().min(1).max(512),
+      })
+      .strict(),
+  ]),
+  listLabRuns: z.tuple([]),
+  getLabRun: z.tuple([z.object({ runId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -225,6 +270,22 @@ export interface CoreApi extends ChatCoreApi {
   getComputeCost(): Promise<ComputeCost | null>;
   /** Measures memory bandwidth (a second or two) and remembers it for this machine. */
   probeMemoryBandwidth(): Promise<BandwidthProbe>;
+  // Quantization lab
+  /** The types the model can be quantized to, with predicted sizes (or why it cannot be). */
+  getQuantizePlan(request: { modelId: string }): Promise<QuantizePlan>;
+  /** Queues one job per type; jobs run one at a time in an engine process of their own ("lab.quantize" events). */
+  startQuantize(request: { modelId: string; types: string[] }): Promise<QuantizeJob[]>;
+  cancelQuantize(request: { jobId: string }): Promise<void>;
+  listQuantizeJobs(): Promise<QuantizeJob[]>;
+  listEvalTexts(): Promise<EvalText[]>;
+  addEvalText(request: { title: string; text: string }): Promise<EvalText>;
+  /** Measures the variants ("lab.progress" events, then "lab.run") and saves the run. */
+  startComparison(request: { modelIds: string[]; textId: string; contextSize: number }): Promise<{ runId: string }>;
+  cancelComparison(request: { runId: string }): Promise<void>;
+  /** One prompt through each variant, reference first ("lab.stream" events, then "lab.sideBySide"). */
+  startSideBySide(request: { modelIds: string[]; prompt: string; maxTokens: number }): Promise<{ id: string }>;
+  listLabRuns(): Promise<LabRunSummary[]>;
+  getLabRun(request: { runId: string }): Promise<LabRun>;
 }
 
 

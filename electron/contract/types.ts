@@ -278,6 +278,162 @@ export interface ComputeCost {
   fractionOfBandwidth: number | null;
 }
 
+// ---- Quantization lab ---------------------------------------------------------------------
+
+/** One type a model can be quantized to, with the size the quantizer's table predicts. */
+export interface QuantizeOption {
+  type: string;
+  bitsPerWeight: number;
+  predictedBytes: number;
+  /** "llama.cpp": its quantizer's dry run chose every tensor's type; "estimate": the type's typical bits per weight. */
+  predictedBy: "llama.cpp" | "estimate";
+  /** The file name the variant gets next to its source. */
+  fileName: string;
+  /** A file of that name is already there (it is kept; choose it in a comparison instead). */
+  exists: boolean;
+}
+
+export interface QuantizePlan {
+  modelId: string;
+  sourceType: string;
+  /** Null when the source can be quantized; else why not (already low-bit, unreadable). */
+  refusal: string | null;
+  options: QuantizeOption[];
+}
+
+export type LabJobState = "queued" | "running" | "done" | "failed" | "cancelled";
+
+export interface QuantizeJob {
+  jobId: string;
+  modelId: string;
+  sourceName: string;
+  type: string;
+  fileName: string;
+  state: LabJobState;
+  fraction: number;
+  bytesWritten: number;
+  bytesExpected: number;
+  /** The new variant's id in the library, once done. */
+  resultModelId: string | null;
+  error: WireError | null;
+}
+
+export interface EvalText {
+  id: string;
+  title: string;
+  source: "builtin" | "user";
+  chars: number;
+}
+
+export interface KlDivergence {
+  mean: number;
+  median: number;
+  p99: number;
+  max: number;
+}
+
+/** Everything measured for one variant in a comparison. */
+export interface QuantVariantResult {
+  modelId: string | null;
+  name: string;
+  fileName: string;
+  fileType: string;
+  sizeBytes: number;
+  parameterCount: number;
+  /** 8 × tensor bytes ÷ parameters. */
+  bitsPerWeight: number;
+  isReference: boolean;
+  loadMs: number;
+  ramBytes: number;
+  vramBytes: number;
+  threads: number;
+  promptTokens: number;
+  promptTokensPerSecond: number;
+  generatedTokens: number;
+  generationTokensPerSecond: number;
+  perplexity: number;
+  /** perplexity ÷ the reference's. */
+  perplexityRatio: number;
+  /** Null for the reference. */
+  kld: KlDivergence | null;
+  sameTopRate: number | null;
+  scoredTokens: number;
+}
+
+export type LabRunStatus = "running" | "complete" | "failed" | "cancelled";
+
+export interface LabRun {
+  id: string;
+  createdAt: string;
+  finishedAt: string | null;
+  status: LabRunStatus;
+  modelName: string;
+  architecture: string;
+  textId: string;
+  textTitle: string;
+  contextSize: number;
+  /** Reference first, then the others in the order measured. */
+  variants: QuantVariantResult[];
+  machine: { cpu: string; cores: number; memoryBytes: number; gpu: string | null };
+  error: WireError | null;
+}
+
+export interface LabRunSummary {
+  id: string;
+  createdAt: string;
+  status: LabRunStatus;
+  modelName: string;
+  textTitle: string;
+  contextSize: number;
+  variantCount: number;
+}
+
+export type LabPhase = "quantizing" | "loading" | "calibrating" | "speed" | "evaluating";
+
+export interface LabRunProgress {
+  runId: string;
+  /** 0-based index of the variant being measured, and how many there are. */
+  variant: number;
+  variants: number;
+  variantName: string;
+  phase: LabPhase;
+  /** The whole run's progress, 0..1. */
+  fraction: number;
+}
+
+/** One variant's continuation of a prompt, beside the reference's. */
+export interface SideBySideColumn {
+  modelId: string | null;
+  fileName: string;
+  fileType: string;
+  isReference: boolean;
+  /** Each generated token's text (greedy decoding). */
+  pieces: string[];
+  /** Index of the first token where this variant leaves the reference's path; null if it never does. */
+  divergesAt: number | null;
+  /** Teacher-forced: this variant's probability of each of the reference's tokens. */
+  referenceProbabilities: number[];
+  error: WireError | null;
+}
+
+export interface SideBySide {
+  id: string;
+  prompt: string;
+  maxTokens: number;
+  status: LabRunStatus;
+  /** Reference first. */
+  columns: SideBySideColumn[];
+  error: WireError | null;
+}
+
+/** The lab's events (part of CoreEvent). */
+export type LabEvent =
+  | { type: "lab.quantize"; job: QuantizeJob }
+  | { type: "lab.progress"; progress: LabRunProgress }
+  | { type: "lab.run"; run: LabRun }
+  | { type: "lab.sideBySide"; result: SideBySide }
+  | { type: "lab.stream"; id: string; column: number; text: string };
+
 /** Events the core pushes to every connected renderer (monitor events only to those watching). */
 export type CoreEvent =
   | { type: "engine"; state: EngineState }
@@ -286,7 +442,8 @@ export type CoreEvent =
   | { type: "generation.delta"; chatId: string; messageId: string; text: string }
   | { type: "generation.done"; chatId: string; message: ChatMessage }
   | { type: "monitor.sample"; sample: HardwareSample }
-  | { type: "monitor.marker"; marker: MonitorMarker };
+  | { type: "monitor.marker"; marker: MonitorMarker }
+  | LabEvent;
 
 // ---- Model library: inspector, families, hub downloads -----------------------------------
 

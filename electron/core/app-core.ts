@@ -19,6 +19,7 @@ import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
 import { createLibraryService } from "./library/library-service.js";
 import type { LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
+import { createLabApi } from "./lab/lab-api.js";
 import type { RpcChannel } from "./rpc-channel.js";
 import { DEFAULT_CONTEXT_SIZE } from "./settings/defaults.js";
 import { dataPaths } from "./settings/paths.js";
@@ -329,7 +330,19 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     void runGeneration(active, promptFor(active.chatId, active.message.parentId ?? null));
   }
 
+  // Quantization lab: its own engine processes, the library for ids, the chat's model for memory.
+  const lab = createLabApi({
+    home: paths.home,
+    spawnEngine: options.spawnEngine,
+    threadMemory,
+    emit,
+    library,
+    onVariantWritten: async () => void (await api.rescanModels()),
+    chatModelBytes: () => loaded?.entry.summary.sizeBytes ?? 0,
+  });
+
   const api: CoreApi = {
+    ...lab.api,
     getAppInfo: async () => ({
       version: options.version,
       shell: options.shell,
@@ -451,6 +464,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       });
     },
     async dispose() {
+      lab.dispose();
       monitor.dispose();
       listeners.clear();
       connections.clear();

@@ -8,6 +8,8 @@ import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import { estimateFit } from "./fit-estimate.js";
 import { generateReply } from "./generation.js";
+import { LAB_ENGINE_EVENT_NAMES, labEngineRequestSchemas, type LabEngineApi, type LabEngineEvents } from "./lab-protocol.js";
+import { createLabWorker } from "./lab-worker.js";
 import { ModelSession } from "./model-session.js";
 import { connectToParent } from "./parent-channel.js";
 import {
@@ -29,7 +31,7 @@ function exclusive<T>(task: () => Promise<T>): Promise<T> {
   return run;
 }
 
-const api: EngineApi = {
+const api: EngineApi & LabEngineApi = {
   loadModel: (request) =>
     exclusive(() => session.load(request, (progress, phase) => core.loadProgress({ progress, phase }))),
 
@@ -62,13 +64,19 @@ const api: EngineApi = {
 
   // Not queued behind a generation: the monitor reads it while a reply runs.
   usage: () => session.usage(),
+
+  // The lab's calls: made on an engine process of the lab's own, never the chat's.
+  ...createLabWorker(
+    (progress) => core.labProgress(progress),
+    (text) => core.labPiece({ text }),
+  ),
 };
 
-const core = createBirpc<EngineEvents, EngineApi>(api, {
+const core = createBirpc<EngineEvents & LabEngineEvents, EngineApi & LabEngineApi>(api, {
   post: (message) => parent.post(encodeRpcMessage(message)),
   on: (listener) => parent.on((message) => listener(decodeRpcMessage(message))),
-  eventNames: [...ENGINE_EVENT_NAMES],
-  resolver: validatingResolver(engineRequestSchemas),
+  eventNames: [...ENGINE_EVENT_NAMES, ...LAB_ENGINE_EVENT_NAMES],
+  resolver: validatingResolver({ ...engineRequestSchemas, ...labEngineRequestSchemas }),
   timeout: -1,
 });
 

@@ -9,9 +9,9 @@
 // checked field by field, so a layout that no longer matches fails loudly instead of
 // corrupting memory.
 //
-// Cancellation (a later issue): llama_model_quantize has no abort hook. The way to cancel
-// is to run the quantizer in a child process and kill it; the .part file is then deleted by
-// the parent. Until then a quantization runs to its end once started.
+// Cancellation: llama_model_quantize has no abort hook, so the lab runs the quantizer in an
+// engine process of its own and ends that process to cancel; the core then deletes the .part
+// file (core/lab/lab-service.ts).
 
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -88,7 +88,7 @@ export function isQuantType(value: string): value is QuantType {
 }
 
 /** Sources worth quantizing from: anything lower would stack one quantization's error on another's. */
-const SOURCE_TYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", "Q8_0"]);
+export const SOURCE_TYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", "Q8_0"]);
 
 /**
  * The output's size predicted from the source's header: tensors llama.cpp quantizes (named
@@ -492,6 +492,30 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
   } finally {
     inProgress.delete(output);
   }
+}
+
+/**
+ * llama.cpp's dry run (llama-quantize --dry-run): the quantizer chooses every tensor's type
+ * and adds up the sizes without writing anything. llama.cpp reports the total only in its log
+ * ("quant size = … MiB"), so the caller reads it there. Resolves once the run has ended.
+ */
+export async function quantizeDryRun(input: string, type: QuantType): Promise<void> {
+  const header = await readGgufHeader(input);
+  const source = describeGguf(header, input);
+  if (!SOURCE_TYPES.has(source.fileType)) {
+    throw new QuantaError("invalid_request", `${path.basename(input)} is already quantized (${source.fileType}).`);
+  }
+  const native = await loadQuantizer();
+  const params: QuantizeParams = {
+    ...native.defaultParams(),
+    ftype: QUANT_TYPES[type].ftype,
+    nthread: 1,
+    dry_run: true,
+    allow_requantize: header.tensors.some((tensor) => tensor.type === "Q8_0"),
+  };
+  // No file is written in a dry run; the name only has to be one nobody uses.
+  const status = await native.quantize(input, `${input}.dry-run-${process.pid}`, params);
+  if (status !== 0) throw new QuantaError("internal", `llama.cpp's dry run for ${type} failed.`);
 }
 
 /** Refuses an output that exists (unless overwriting a file) or whose folder does not. */

@@ -49,6 +49,23 @@ export type {
   ThreadTrial,
 } from "../../../../electron/contract/types.js";
 export type { CoreApi, RendererApi, SendMessageResult } from "../../../../electron/contract/api.js";
+// Quantization lab: its types, and its report formats (pure functions, shared with the CLI).
+export type {
+  EvalText,
+  KlDivergence,
+  LabJobState,
+  LabPhase,
+  LabRun,
+  LabRunProgress,
+  LabRunSummary,
+  QuantizeJob,
+  QuantizeOption,
+  QuantizePlan,
+  QuantVariantResult,
+  SideBySide,
+  SideBySideColumn,
+} from "../../../../electron/contract/types.js";
+export { runToCsv, runToMarkdown } from "../../../../electron/contract/lab-report.js";
 // Type-only on purpose: importing these values would bundle api.ts's zod schemas (about 90 kB)
 // into the renderer. The renderer restates them and `typeof` ties each copy to the contract.
 export type {

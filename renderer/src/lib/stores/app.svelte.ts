@@ -15,11 +15,12 @@ import {
 } from "../api/index.js";
 import { chat } from "./chat.svelte.js";
 import { engine } from "./engine.svelte.js";
+import { lab } from "./lab.svelte.js";
 import { models } from "./models.svelte.js";
 import { monitor } from "./monitor.svelte.js";
 import { notices } from "./notices.svelte.js";
 
-export const VIEWS = ["chat", "models", "hardware"] as const;
+export const VIEWS = ["chat", "models", "lab", "hardware"] as const;
 export type View = (typeof VIEWS)[number];
 
 class AppStore {
@@ -55,6 +56,7 @@ class AppStore {
   async #sync(): Promise<void> {
     // The hardware monitor resyncs on its own: a core without it must not hold up the chat.
     void monitor.resync();
+    void lab.resync();
     try {
       // Engine first: the model picker preselects the engine's model when the list arrives.
       const [info] = await Promise.all([api.getAppInfo(), engine.refresh()]);

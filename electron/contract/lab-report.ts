@@ -1,0 +1,77 @@
+// A comparison run as a report: Markdown and CSV, the same from the CLI and the Lab view.
+// Pure TypeScript (the renderer imports it).
+
+import type { LabRun, QuantVariantResult } from "./types.js";
+
+const MIB = 1024 * 1024;
+
+interface Column {
+  title: string;
+  value: (variant: QuantVariantResult) => string;
+}
+
+const fixed = (digits: number) => (value: number | null | undefined): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits);
+
+/** Every figure of a variant, in the order the table and the files show them. */
+export const REPORT_COLUMNS: readonly Column[] = [
+  { title: "variant", value: (v) => v.fileName },
+  { title: "type", value: (v) => v.fileType },
+  { title: "size MiB", value: (v) => fixed(1)(v.sizeBytes / MIB) },
+  { title: "bits/weight", value: (v) => fixed(2)(v.bitsPerWeight) },
+  { title: "PPL", value: (v) => fixed(4)(v.perplexity) },
+  { title: "PPL ratio", value: (v) => fixed(4)(v.perplexityRatio) },
+  { title: "mean KLD", value: (v) => fixed(6)(v.kld?.mean) },
+  { title: "median KLD", value: (v) => fixed(6)(v.kld?.median) },
+  { title: "p99 KLD", value: (v) => fixed(6)(v.kld?.p99) },
+  { title: "max KLD", value: (v) => fixed(6)(v.kld?.max) },
+  { title: "same top %", value: (v) => (v.sameTopRate === null ? "" : fixed(2)(v.sameTopRate * 100)) },
+  { title: "pp tok/s", value: (v) => fixed(1)(v.promptTokensPerSecond) },
+  { title: "tg tok/s", value: (v) => fixed(1)(v.generationTokensPerSecond) },
+  { title: "load ms", value: (v) => String(Math.round(v.loadMs)) },
+  { title: "RAM MiB", value: (v) => fixed(1)(v.ramBytes / MIB) },
+  { title: "VRAM MiB", value: (v) => fixed(1)(v.vramBytes / MIB) },
+  { title: "threads", value: (v) => String(v.threads) },
+];
+
+function describe(run: LabRun): string {
+  const pp = run.variants[0]?.promptTokens ?? 0;
+  const tg = run.variants[0]?.generatedTokens ?? 0;
+  return (
+    `${run.modelName} (${run.architecture}), text "${run.textTitle}", context ${run.contextSize}, ` +
+    `${run.variants[0]?.scoredTokens ?? 0} tokens scored; speed as pp${pp} and tg${tg}; ` +
+    `KLD against ${run.variants.find((v) => v.isReference)?.fileName ?? "the reference"}. ` +
+    `${run.machine.cpu}, ${run.machine.cores} cores, ${(run.machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB` +
+    (run.machine.gpu ? `, ${run.machine.gpu}` : "") +
+    "."
+  );
+}
+
+export function runToMarkdown(run: LabRun): string {
+  const escape = (text: string): string => text.replaceAll("|", "\\|");
+  const lines = [
+    `# Quantization comparison: ${escape(run.modelName)}`,
+    "",
+    escape(describe(run)),
+    "",
+    `| ${REPORT_COLUMNS.map((column) => column.title).join(" | ")} |`,
+    `|${REPORT_COLUMNS.map((_, index) => (index < 2 ? "---" : "---:")).join("|")}|`,
+    ...run.variants.map((variant) => `| ${REPORT_COLUMNS.map((column) => escape(column.value(variant))).join(" | ")} |`),
+  ];
+  if (run.status !== "complete") lines.push("", `Run ${run.status}${run.error ? `: ${escape(run.error.message)}` : ""}.`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function runToCsv(run: LabRun): string {
+  const cell = (text: string): string => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const rows = [REPORT_COLUMNS.map((column) => cell(column.title)), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => cell(column.value(v))))];
+  return `${rows.map((row) => row.join(",")).join("\n")}\n`;
+}
+
+/** Plain columns for a terminal. */
+export function runToText(run: LabRun): string {
+  const rows = [REPORT_COLUMNS.map((column) => column.title), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => column.value(v)))];
+  const widths = REPORT_COLUMNS.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? "").length)));
+  const table = rows.map((row) => row.map((text, index) => (index < 2 ? text.padEnd(widths[index] ?? 0) : text.padStart(widths[index] ?? 0))).join("  "));
+  return `${describe(run)}\n\n${table.join("\n")}\n`;
+}

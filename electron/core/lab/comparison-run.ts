@@ -1,0 +1,198 @@
+// Comparison runs over N variants of one model: the reference (most bits per weight) first,
+// its distribution kept on disk, one variant loaded at a time in one lab engine; progress
+// events as it goes; the run saved (complete, failed or cancelled) when it ends.
+
+import { promises as fs, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { QuantaError, toWireError } from "../../contract/errors.js";
+import type { LabPhase, LabRun, QuantVariantResult } from "../../contract/types.js";
+import type { LabEngineProgress, LabMeasurement } from "../../engine/lab-protocol.js";
+import { newId } from "../chats/chat-store.js";
+import { modelFileKey } from "../engine-client/thread-memory.js";
+import type { LabEngine } from "./lab-engine.js";
+import type { LabEngines } from "./lab-engines.js";
+import type { LabServiceOptions } from "./lab-service.js";
+import type { LabRunStore } from "./run-store.js";
+import { checkVariantsOfOneModel, readVariant, type VariantFile } from "./variant-check.js";
+
+/** Like llama-bench's pp512 and tg128. */
+export const PROMPT_TOKENS = 512;
+export const GENERATE_TOKENS = 128;
+
+/** Share of one variant's progress each phase takes, roughly as long as each runs. */
+const PHASE_SPAN: Record<LabPhase, [number, number]> = {
+  quantizing: [0, 1],
+  loading: [0, 0.1],
+  calibrating: [0.1, 0.2],
+  speed: [0.2, 0.35],
+  evaluating: [0.35, 1],
+};
+
+export interface ComparisonInput {
+  files: Array<{ path: string; modelId: string | null }>;
+  text: { id: string; title: string; text: string };
+  contextSize: number;
+}
+
+export class Comparisons {
+  private activeRun: { id: string; engine: LabEngine | null; cancelled: boolean } | null = null;
+
+  constructor(
+    private readonly options: LabServiceOptions,
+    private readonly engines: LabEngines,
+    private readonly runs: LabRunStore,
+    private readonly tempDir: string,
+  ) {}
+
+  private engine(onProgress: (progress: LabEngineProgress) => void): Promise<LabEngine> {
+    return this.engines.start(onProgress);
+  }
+
+  /** Checks the variants and starts the run; resolves with its id at once, and `done` when it ends. */
+  async start(input: ComparisonInput): Promise<{ runId: string; done: Promise<LabRun> }> {
+    if (this.activeRun) throw new QuantaError("busy", "A comparison is already running. Wait for it, or cancel it.");
+    const variants = await Promise.all(input.files.map((file) => readVariant(file.path, file.modelId)));
+    const reference = checkVariantsOfOneModel(variants);
+    const largest = Math.max(...variants.map((variant) => variant.sizeBytes));
+    const chatBytes = this.options.chatModelBytes?.() ?? 0;
+    if (chatBytes > 0 && chatBytes + largest > os.totalmem() * 0.8) {
+      throw new QuantaError("busy", "The chat's model and the largest variant do not fit in memory together. Unload the chat's model first.");
+    }
+    const ordered = [reference, ...variants.filter((variant) => variant !== reference)];
+    const runId = newId();
+    const active = { id: runId, engine: null as LabEngine | null, cancelled: false };
+    this.activeRun = active;
+    const run: LabRun = {
+      id: runId,
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+      status: "running",
+      modelName: reference.description.name,
+      architecture: reference.description.architecture ?? "unknown",
+      textId: input.text.id,
+      textTitle: input.text.title,
+      contextSize: input.contextSize,
+      variants: [],
+      machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), memoryBytes: os.totalmem(), gpu: null },
+      error: null,
+    };
+    const done = this.runComparison(run, ordered, input, active).finally(() => {
+      if (this.activeRun === active) this.activeRun = null;
+    });
+    return { runId, done };
+  }
+
+  async cancel(runId: string): Promise<void> {
+    if (this.activeRun?.id !== runId) return;
+    this.activeRun.cancelled = true;
+    this.activeRun.engine?.stop(new QuantaError("invalid_request", "Cancelled."));
+  }
+
+  private async runComparison(
+    run: LabRun,
+    variants: VariantFile[],
+    input: ComparisonInput,
+    active: { engine: LabEngine | null; cancelled: boolean },
+  ): Promise<LabRun> {
+    await fs.mkdir(this.tempDir, { recursive: true });
+    const referenceFile = path.join(this.tempDir, `${run.id}.ref`);
+    let index = 0;
+    let phase: LabPhase = "loading";
+    const progress = (update: LabEngineProgress): void => {
+      phase = update.phase;
+      const [from, to] = PHASE_SPAN[update.phase];
+      const within = from + (to - from) * update.fraction;
+      this.options.emit({
+        type: "lab.progress",
+        progress: {
+          runId: run.id,
+          variant: index,
+          variants: variants.length,
+          variantName: path.basename(variants[index]?.path ?? ""),
+          phase,
+          fraction: Math.min(1, (index + within) / variants.length),
+        },
+      });
+    };
+    try {
+      const engine = await this.engine(progress);
+      active.engine = engine;
+      if (active.cancelled) engine.stop();
+      try {
+        let referencePerplexity = 0;
+        for (const [position, variant] of variants.entries()) {
+          index = position;
+          progress({ phase: "loading", fraction: 0 });
+          const stat = statSync(variant.path);
+          const key = modelFileKey(stat.size, stat.mtimeMs, path.basename(variant.path));
+          const remembered = await this.options.threadMemory.recall(key).catch(() => null);
+          const measured: LabMeasurement = await engine.api
+            .labMeasure({
+              path: variant.path,
+              vocabSize: variant.description.vocabSize ?? 0,
+              contextSize: input.contextSize,
+              threads: remembered?.chosen ?? null,
+              text: input.text.text,
+              role: position === 0 ? "reference" : "compare",
+              referenceFile,
+              promptTokens: PROMPT_TOKENS,
+              generateTokens: GENERATE_TOKENS,
+            })
+            .catch((error: unknown) => {
+              // Say which file it was: the engine's message speaks of "this model".
+              const wire = toWireError(error, "internal");
+              throw active.cancelled ? error : new QuantaError(wire.code, `${path.basename(variant.path)}: ${wire.message}`);
+            });
+          if (measured.calibration) await this.options.threadMemory.remember(key, measured.calibration).catch(() => undefined);
+          if (position === 0) referencePerplexity = measured.quality.perplexity;
+          run.machine.gpu ??= measured.gpu;
+          run.variants.push(variantResult(variant, measured, position === 0, referencePerplexity));
+        }
+        run.status = "complete";
+      } finally {
+        engine.stop();
+      }
+    } catch (error) {
+      run.status = active.cancelled ? "cancelled" : "failed";
+      run.error = active.cancelled ? null : toWireError(error, "internal");
+    } finally {
+      await fs.rm(referenceFile, { force: true });
+    }
+    run.finishedAt = new Date().toISOString();
+    try {
+      await this.runs.save(run);
+    } catch (error) {
+      run.error ??= toWireError(error, "storage_failed");
+    }
+    this.options.emit({ type: "lab.run", run: structuredClone(run) });
+    return run;
+  }
+}
+
+function variantResult(variant: VariantFile, measured: LabMeasurement, isReference: boolean, referencePerplexity: number): QuantVariantResult {
+  const { description } = variant;
+  return {
+    modelId: variant.modelId,
+    name: path.basename(variant.path).replace(/\.gguf$/i, ""),
+    fileName: path.basename(variant.path),
+    fileType: description.fileType,
+    sizeBytes: variant.sizeBytes,
+    parameterCount: description.parameterCount,
+    bitsPerWeight: description.bitsPerWeight,
+    isReference,
+    loadMs: measured.loadMs,
+    ramBytes: measured.ramBytes,
+    vramBytes: measured.vramBytes,
+    threads: measured.threads,
+    promptTokens: measured.speed.promptTokens,
+    promptTokensPerSecond: measured.speed.promptTokensPerSecond,
+    generatedTokens: measured.speed.generatedTokens,
+    generationTokensPerSecond: measured.speed.generationTokensPerSecond,
+    perplexity: measured.quality.perplexity,
+    perplexityRatio: referencePerplexity > 0 ? measured.quality.perplexity / referencePerplexity : 1,
+    kld: measured.quality.kld,
+    sameTopRate: measured.quality.sameTopRate,
+    scoredTokens: measured.quality.scoredTokens,
+  };
+}

@@ -1,0 +1,110 @@
+// The quantization lab in the core: making variants (QuantizeJobs), comparing them
+// (Comparisons), one prompt side by side (SideBySideRuns), the evaluation texts and the
+// saved runs, over engine processes of the lab's own (LabEngines). The core's contract
+// (lab-api.ts) and the CLI use it.
+
+import path from "node:path";
+import type { EvalText, LabEvent, LabRun, LabRunSummary, QuantizeJob, QuantizePlan, SideBySide } from "../../contract/types.js";
+import type { LabEngineProgress } from "../../engine/lab-protocol.js";
+import type { SpawnEngine } from "../engine-client/engine-process.js";
+import type { ThreadMemory } from "../engine-client/thread-memory.js";
+import { Comparisons, type ComparisonInput } from "./comparison-run.js";
+import { EvalTexts } from "./eval-texts.js";
+import type { LabEngine } from "./lab-engine.js";
+import { LabEngines } from "./lab-engines.js";
+import { QuantizeJobs } from "./quantize-jobs.js";
+import { LabRunStore } from "./run-store.js";
+import { SideBySideRuns } from "./side-by-side-run.js";
+
+export { GENERATE_TOKENS, PROMPT_TOKENS, type ComparisonInput } from "./comparison-run.js";
+export { LAB_TARGET_TYPES, variantFileName } from "./quantize-jobs.js";
+export { divergence } from "./side-by-side-run.js";
+
+export interface LabServiceOptions {
+  home: string;
+  spawnEngine: SpawnEngine;
+  threadMemory: ThreadMemory;
+  emit: (event: LabEvent) => void;
+  /** Called after a variant is written, so the library shows it. */
+  onVariantWritten?: () => Promise<void>;
+  /** Bytes the chat's loaded model occupies: two big models are never loaded at once. */
+  chatModelBytes?: () => number;
+  /** Threads llama.cpp quantizes with. Default: every core. */
+  quantizeThreads?: number;
+}
+
+export class LabService {
+  readonly texts: EvalTexts;
+  readonly runs: LabRunStore;
+  private readonly engines: LabEngines;
+  private readonly jobs: QuantizeJobs;
+  private readonly comparisons: Comparisons;
+  private readonly sideBySide: SideBySideRuns;
+
+  constructor(options: LabServiceOptions) {
+    const lab = path.join(options.home, "lab");
+    this.texts = new EvalTexts(path.join(lab, "texts"));
+    this.runs = new LabRunStore(path.join(lab, "runs"));
+    this.engines = new LabEngines(options.spawnEngine);
+    this.jobs = new QuantizeJobs(options, this.engines);
+    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"));
+    this.sideBySide = new SideBySideRuns(options, this.engines);
+  }
+
+  /** Ends every lab engine (jobs and runs then fail or are saved as they stand). */
+  dispose(): void {
+    this.engines.stopAll();
+  }
+
+  plan(modelId: string, sourcePath: string, dryRun = false): Promise<QuantizePlan> {
+    return this.jobs.plan(modelId, sourcePath, dryRun);
+  }
+
+  enqueueQuantize(modelId: string, sourcePath: string, types: readonly string[]): Promise<QuantizeJob[]> {
+    return this.jobs.enqueueQuantize(modelId, sourcePath, types);
+  }
+
+  listJobs(): QuantizeJob[] {
+    return this.jobs.listJobs();
+  }
+
+  cancelJob(jobId: string): Promise<void> {
+    return this.jobs.cancelJob(jobId);
+  }
+
+  /** Quantizes one file in a lab engine of its own (the CLI's path); no .part is left behind. */
+  quantizeFile(
+    input: string,
+    output: string,
+    type: string,
+    onProgress: (progress: LabEngineProgress) => void,
+    onEngine?: (engine: LabEngine) => void,
+  ): Promise<{ bytes: number }> {
+    return this.jobs.quantizeFile(input, output, type, onProgress, onEngine);
+  }
+
+  listTexts(): Promise<EvalText[]> {
+    return this.texts.list();
+  }
+
+  listRuns(): Promise<LabRunSummary[]> {
+    return this.runs.list();
+  }
+
+  /** Checks the variants and starts the run; resolves with its id at once, and `done` when it ends. */
+  startComparison(input: ComparisonInput): Promise<{ runId: string; done: Promise<LabRun> }> {
+    return this.comparisons.start(input);
+  }
+
+  cancelComparison(runId: string): Promise<void> {
+    return this.comparisons.cancel(runId);
+  }
+
+  startSideBySide(
+    files: Array<{ path: string; modelId: string | null }>,
+    prompt: string,
+    maxTokens: number,
+  ): Promise<{ id: string; done: Promise<SideBySide> }> {
+    return this.sideBySide.start(files, prompt, maxTokens);
+  }
+}

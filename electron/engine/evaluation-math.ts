@@ -1,0 +1,134 @@
+// The arithmetic of llama.cpp's llama-perplexity (tools/perplexity/perplexity.cpp), with its
+// definitions: context windows of n_ctx tokens, the first token of each replaced by BOS where
+// the model adds one, only the second half of each window scored; the reference's log-probs
+// kept compactly (llama.cpp's --kl-divergence-base format: per position a scale and a minimum
+// as two float32, then one uint16 per vocabulary entry); KL divergence skips reference
+// log-probs under -16, as llama.cpp does. Pure: no node-llama-cpp, testable on its own.
+
+/** llama-perplexity's windows over a tokenized text. */
+export interface ChunkPlan {
+  contextSize: number;
+  chunks: number;
+  /** Index within a window of the first position whose next-token prediction is scored. */
+  first: number;
+  /** Scored predictions per window: positions first .. contextSize-2 predict tokens first+1 .. contextSize-1. */
+  scoredPerChunk: number;
+}
+
+/** n_chunk = tokens / n_ctx (whole windows only), first = n_ctx / 2. */
+export function planChunks(tokenCount: number, contextSize: number): ChunkPlan {
+  const first = Math.floor(contextSize / 2);
+  return { contextSize, chunks: Math.floor(tokenCount / contextSize), first, scoredPerChunk: contextSize - 1 - first };
+}
+
+/** uint16 slots per scored position in the compact format: two float32 then the vocabulary, padded to even. */
+export function compactSlots(vocabSize: number): number {
+  return 2 * Math.floor((vocabSize + 1) / 2) + 4;
+}
+
+/** The log-sum-exp of logits as llama.cpp computes it: max in float, sum of exp in double. */
+function maxAndLogSumExp(logits: ArrayLike<number>): { max: number; maxIndex: number; logSumExp: number } {
+  let max = logits[0] ?? 0;
+  let maxIndex = 0;
+  for (let i = 1; i < logits.length; i++) {
+    const value = logits[i] ?? -Infinity;
+    if (value > max) {
+      max = value;
+      maxIndex = i;
+    }
+  }
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] ?? -Infinity) - max);
+  return { max, maxIndex, logSumExp: Math.log(sum) };
+}
+
+/** Negative log-likelihood of `token` under the logits. */
+export function negativeLogLikelihood(logits: ArrayLike<number>, token: number): number {
+  const { max, logSumExp } = maxAndLogSumExp(logits);
+  return max + logSumExp - (logits[token] ?? -Infinity);
+}
+
+/**
+ * Writes the reference's log-probs for one position into `out` (compactSlots(vocab) uint16s),
+ * as llama-perplexity --kl-divergence-base does, and returns the NLL of `token`.
+ */
+export function encodeReferencePosition(logits: ArrayLike<number>, token: number, out: Uint16Array): number {
+  const { max, logSumExp } = maxAndLogSumExp(logits);
+  let minLogit = max;
+  for (let i = 0; i < logits.length; i++) minLogit = Math.min(minLogit, logits[i] ?? max);
+  minLogit = Math.max(minLogit, max - 16);
+  const minLogProb = Math.fround(minLogit - max - logSumExp);
+  const scale = Math.fround((max - minLogit) / 65535);
+  const header = new Float32Array(out.buffer, out.byteOffset, 2);
+  header[0] = scale;
+  header[1] = minLogProb;
+  for (let i = 0; i < logits.length; i++) {
+    const logProb = (logits[i] ?? -Infinity) - max - logSumExp;
+    const level = scale > 0 ? Math.round((Math.max(logProb, minLogProb) - minLogProb) / scale) : 0;
+    out[4 + i] = Math.min(65535, Math.max(0, level));
+  }
+  return max + logSumExp - (logits[token] ?? -Infinity);
+}
+
+/** One scored position of a variant against the reference. */
+export interface PositionScore {
+  nll: number;
+  kld: number;
+  sameTop: boolean;
+}
+
+/** Decodes one reference log-prob from the compact format. */
+export function referenceLogProb(reference: Uint16Array, index: number): number {
+  const header = new Float32Array(reference.buffer, reference.byteOffset, 2);
+  return (header[0] ?? 0) * (reference[4 + index] ?? 0) + (header[1] ?? 0);
+}
+
+/** KL(reference ‖ variant) at one position, the NLL of `token` and whether both put the same token on top. */
+export function scoreAgainstReference(logits: ArrayLike<number>, token: number, reference: Uint16Array): PositionScore {
+  const { max, maxIndex, logSumExp } = maxAndLogSumExp(logits);
+  const header = new Float32Array(reference.buffer, reference.byteOffset, 2);
+  const scale = header[0] ?? 0;
+  const minLogProb = header[1] ?? 0;
+  const norm = max + logSumExp;
+  let kld = 0;
+  let topIndex = 0;
+  let topLogProb = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const base = scale * (reference[4 + i] ?? 0) + minLogProb;
+    if (base > topLogProb) {
+      topLogProb = base;
+      topIndex = i;
+    }
+    if (base > -16) kld += Math.exp(base) * (base - ((logits[i] ?? -Infinity) - norm));
+  }
+  return { nll: norm - (logits[token] ?? -Infinity), kld, sameTop: topIndex === maxIndex };
+}
+
+/** Mean, median, 99th percentile and maximum of per-token KL divergences. */
+export interface KldSummary {
+  mean: number;
+  median: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * As llama-perplexity reports them: the median is the middle value (the mean of the two
+ * middle ones for an even count); percentiles interpolate linearly at p × (n − 1).
+ */
+export function summarizeKld(values: ArrayLike<number>): KldSummary {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  if (n === 0) return { mean: 0, median: 0, p99: 0, max: 0 };
+  const value = (index: number): number => sorted[Math.min(index, n - 1)] ?? 0;
+  const percentile = (fraction: number): number => {
+    const position = fraction * (n - 1);
+    const index = Math.floor(position);
+    const part = position - index;
+    return (1 - part) * value(index) + part * value(index + 1);
+  };
+  const median = n % 2 === 0 ? 0.5 * (value(n / 2) + value(n / 2 - 1)) : value((n - 1) / 2);
+  let sum = 0;
+  for (const item of sorted) sum += item;
+  return { mean: sum / n, median, p99: percentile(0.99), max: value(n - 1) };
+}

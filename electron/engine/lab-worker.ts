@@ -1,0 +1,186 @@
+// The lab's work inside an engine process: quantizing a file, and measuring one variant
+// (load time, memory, prompt and generation speed, quality on the evaluation text). One
+// variant is loaded at a time and disposed before the call returns.
+
+import { LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
+import { QuantaError } from "../contract/errors.js";
+import type { ThreadCalibration } from "../contract/types.js";
+import { evaluateAgainstReference, evaluateReference, evaluationTokens } from "./evaluation.js";
+import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
+import { getBackend } from "./model-session.js";
+import { isQuantType, quantizeDryRun, quantizeModel, type QuantType } from "./quantize.js";
+
+/** llama.cpp's closing line of a (dry) quantization: "quant size  =     0.94 MiB (4.95 BPW)". */
+const QUANT_SIZE_LINE = /quant size\s*=\s*([\d.]+)\s*MiB/;
+import { continuePrompt } from "./side-by-side.js";
+import { calibrateThreads } from "./threads.js";
+
+/** Prompt processing and generation speed in a fresh context, as llama-bench measures pp and tg. */
+async function measureSpeed(model: LlamaModel, threads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
+  const contextSize = Math.min(model.trainContextSize, Math.max(request.promptTokens, request.generateTokens + 1));
+  const promptTokens = Math.min(request.promptTokens, contextSize);
+  const generateTokens = Math.min(request.generateTokens, contextSize - 1);
+  const context = await model.createContext({ contextSize, threads, batchSize: promptTokens });
+  try {
+    const sequence = context.getSequence();
+    const { tokens: textTokens, bos } = evaluationTokens(model, text);
+    const first = textTokens[0];
+    if (first === undefined) throw new QuantaError("invalid_request", "The evaluation text is empty.");
+    const prompt: Token[] = Array.from({ length: promptTokens }, (_, index) => textTokens[index % textTokens.length] ?? first);
+    const started = performance.now();
+    await sequence.evaluateWithoutGeneratingNewTokens(prompt);
+    const promptMs = performance.now() - started;
+    await sequence.clearHistory();
+
+    let generated = 0;
+    let generationStarted = 0;
+    const start: Token[] = [bos ?? first];
+    for await (const token of sequence.evaluate(start, { temperature: 0, yieldEogToken: true })) {
+      void token;
+      generated += 1;
+      if (generated === 1) generationStarted = performance.now();
+      if (generated > generateTokens) break;
+    }
+    const generationMs = performance.now() - generationStarted;
+    return {
+      promptTokens,
+      promptTokensPerSecond: promptMs > 0 ? (promptTokens * 1000) / promptMs : 0,
+      generatedTokens: generated - 1,
+      generationTokensPerSecond: generationMs > 0 ? ((generated - 1) * 1000) / generationMs : 0,
+    };
+  } finally {
+    await context.dispose();
+  }
+}
+
+export function createLabWorker(emit: (progress: LabEngineProgress) => void, emitPiece: (text: string) => void): LabEngineApi {
+  return {
+    async labPredict({ input, types }) {
+      const llama = await getBackend();
+      const previous = { level: llama.logLevel, logger: llama.logger };
+      let reported: number | null = null;
+      // The total is only in llama.cpp's log: read it there, passing on what would be shown anyway.
+      llama.logLevel = LlamaLogLevel.info;
+      llama.logger = (level, message) => {
+        const match = QUANT_SIZE_LINE.exec(message);
+        if (match?.[1]) reported = Math.round(Number(match[1]) * 1024 * 1024);
+        else if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) previous.logger(level, message);
+      };
+      const sizes: Record<string, number | null> = {};
+      try {
+        for (const type of types) {
+          reported = null;
+          if (!isQuantType(type)) {
+            sizes[type] = null;
+            continue;
+          }
+          try {
+            await quantizeDryRun(input, type);
+            // The log arrives through node-llama-cpp's thread-safe callback: give it a moment.
+            for (let wait = 0; reported === null && wait < 50; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+            sizes[type] = reported;
+          } catch {
+            sizes[type] = null;
+          }
+        }
+      } finally {
+        llama.logLevel = previous.level;
+        llama.logger = previous.logger;
+      }
+      return sizes;
+    },
+
+    async labQuantize(request) {
+      // node-llama-cpp's backend routes llama.cpp's log through its level filter; without it
+      // the quantizer prints every tensor it writes.
+      await getBackend().catch(() => undefined);
+      const result = await quantizeModel({
+        input: request.input,
+        output: request.output,
+        // quantizeModel checks the name again and words the refusal (importance-matrix types, unknown names).
+        type: request.type as QuantType,
+        threads: request.threads,
+        onProgress: ({ fraction, bytesWritten, bytesExpected }) => emit({ phase: "quantizing", fraction, bytesWritten, bytesExpected }),
+      });
+      return { bytes: result.bytes };
+    },
+
+    async labContinue(request) {
+      const llama = await getBackend();
+      const model = await llama.loadModel({ modelPath: request.path, gpuLayers: "auto" }).catch((error: unknown) => {
+        throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      try {
+        const threads = request.threads ?? 1;
+        const contextSize = Math.min(model.trainContextSize, 2048);
+        const context = await model.createContext({ contextSize, threads });
+        try {
+          const sequence = context.getSequence();
+          return await continuePrompt(model, sequence, request.prompt, request.maxTokens, request.referenceTokens, emitPiece);
+        } finally {
+          await context.dispose();
+        }
+      } finally {
+        await model.dispose();
+      }
+    },
+
+    async labMeasure(request): Promise<LabMeasurement> {
+      const llama = await getBackend();
+      const rssBefore = process.memoryUsage.rss();
+      const started = performance.now();
+      let model: LlamaModel;
+      try {
+        model = await llama.loadModel({
+          modelPath: request.path,
+          gpuLayers: "auto",
+          onLoadProgress: (fraction) => emit({ phase: "loading", fraction }),
+        });
+      } catch (error) {
+        throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const loadMs = performance.now() - started;
+      try {
+        const calibration: ThreadCalibration | null =
+          request.threads === null
+            ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
+            : null;
+        const threads = calibration?.chosen ?? request.threads ?? 1;
+        emit({ phase: "speed", fraction: 0 });
+        const speed = await measureSpeed(model, threads, request.text, request);
+        emit({ phase: "speed", fraction: 1 });
+
+        const contextSize = Math.min(request.contextSize, model.trainContextSize);
+        if (contextSize < request.contextSize) {
+          throw new QuantaError("invalid_request", `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`);
+        }
+        // Batches of at most 512, as llama-perplexity evaluates by default (n_ubatch): bounded compute buffers.
+        const context = await model.createContext({ contextSize, threads, batchSize: Math.min(contextSize, 512) });
+        try {
+          const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
+          const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
+          const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) => emit({ phase: "evaluating", fraction: chunk / chunks });
+          const quality =
+            request.role === "reference"
+              ? await evaluateReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress)
+              : await evaluateAgainstReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress);
+          return {
+            loadMs: Math.round(loadMs),
+            ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
+            vramBytes: estimate.gpuVram + cache.gpuVram,
+            gpuLayers: model.gpuLayers,
+            gpu: llama.gpu === false ? null : llama.gpu,
+            threads,
+            calibration,
+            speed,
+            quality,
+          };
+        } finally {
+          await context.dispose();
+        }
+      } finally {
+        await model.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,216 @@
+// Owns the Lab view's state: the quantize plan for the chosen source and its jobs, the
+// evaluation texts, the comparison being run (its progress) and the run shown, the saved
+// runs, and the user's quality budget. Talks to lib/api (the lab's methods and its
+// "lab.quantize", "lab.progress" and "lab.run" events) and reports failures to notices.
+
+import {
+  api,
+  onCoreEvent,
+  type EvalText,
+  type LabRun,
+  type LabRunProgress,
+  type LabRunSummary,
+  type QuantizeJob,
+  type QuantizePlan,
+  type SideBySide,
+} from "../api/index.js";
+import type { QualityMetric, SortKey } from "../utils/lab-analysis.js";
+import { notices } from "./notices.svelte.js";
+
+/** Context sizes offered for a comparison (the contract's LAB_CONTEXT_SIZES). */
+export const LAB_CONTEXTS = [64, 128, 256, 512, 1024, 2048, 4096] as const;
+
+class LabStore {
+  sourceId = $state<string | null>(null);
+  plan = $state.raw<QuantizePlan | null>(null);
+  chosenTypes = $state.raw<string[]>(["Q8_0", "Q4_K_M"]);
+  jobs = $state.raw<QuantizeJob[]>([]);
+
+  texts = $state.raw<EvalText[]>([]);
+  textId = $state("mixed");
+  contextSize = $state(512);
+  chosenVariants = $state.raw<string[]>([]);
+
+  runs = $state.raw<LabRunSummary[]>([]);
+  /** The run shown: the one just finished or reopened. */
+  run = $state.raw<LabRun | null>(null);
+  runningId = $state<string | null>(null);
+  progress = $state.raw<LabRunProgress | null>(null);
+  starting = $state(false);
+
+  /** One prompt side by side: the latest result, and the text streamed so far per column. */
+  prompt = $state("Once upon a time");
+  promptTokens = $state(48);
+  sideBySide = $state.raw<SideBySide | null>(null);
+  streamed = $state.raw<string[]>([]);
+  sideBySideRunning = $derived(this.sideBySide?.status === "running");
+
+  metric = $state<QualityMetric>("kld");
+  /** Mean KLD, or perplexity ratio − 1, that a recommended variant may not exceed. */
+  budget = $state(0.05);
+  sortKey = $state<SortKey>("sizeBytes");
+  sortDescending = $state(true);
+
+  constructor() {
+    onCoreEvent((event) => {
+      switch (event.type) {
+        case "lab.quantize": {
+          // A job keeps its place in the list; a new one joins at the end.
+          const index = this.jobs.findIndex((job) => job.jobId === event.job.jobId);
+          this.jobs = index < 0 ? [...this.jobs, event.job] : this.jobs.map((job, at) => (at === index ? event.job : job));
+          if (event.job.state === "done" && this.sourceId) void this.choose(this.sourceId);
+          break;
+        }
+        case "lab.progress":
+          if (event.progress.runId === this.runningId) this.progress = event.progress;
+          break;
+        case "lab.sideBySide":
+          if (this.sideBySide === null || event.result.id === this.sideBySide.id || this.#awaitingSideBySide) {
+            this.#awaitingSideBySide = false;
+            if (event.result.id !== this.sideBySide?.id) this.streamed = event.result.columns.map(() => "");
+            this.sideBySide = event.result;
+            if (event.result.error) notices.report(event.result.error);
+          }
+          break;
+        case "lab.stream":
+          if (event.id === this.sideBySide?.id) {
+            this.streamed = this.streamed.map((text, index) => (index === event.column ? text + event.text : text));
+          }
+          break;
+        case "lab.run":
+          if (event.run.id === this.runningId) {
+            this.runningId = null;
+            this.progress = null;
+            this.run = event.run;
+            if (event.run.error) notices.report(event.run.error);
+          }
+          void this.refreshRuns();
+          break;
+        default:
+          break;
+      }
+    });
+  }
+
+  /** Fetches everything afresh (on every (re)connect, and when the view opens). */
+  async resync(): Promise<void> {
+    try {
+      const [texts, jobs] = await Promise.all([api.listEvalTexts(), api.listQuantizeJobs()]);
+      this.texts = texts;
+      this.jobs = jobs;
+      await this.refreshRuns();
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  async refreshRuns(): Promise<void> {
+    this.runs = await api.listLabRuns();
+  }
+
+  async choose(modelId: string | null): Promise<void> {
+    this.sourceId = modelId;
+    this.plan = null;
+    if (!modelId) return;
+    try {
+      const plan = await api.getQuantizePlan({ modelId });
+      if (this.sourceId === modelId) this.plan = plan;
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  toggleType(type: string, on: boolean): void {
+    this.chosenTypes = on ? [...new Set([...this.chosenTypes, type])] : this.chosenTypes.filter((chosen) => chosen !== type);
+  }
+
+  async quantize(): Promise<void> {
+    const modelId = this.sourceId;
+    const available = new Set(this.plan?.options.filter((option) => !option.exists).map((option) => option.type));
+    const types = this.chosenTypes.filter((type) => available.has(type));
+    if (!modelId || types.length === 0) return;
+    try {
+      await api.startQuantize({ modelId, types });
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    try {
+      await api.cancelQuantize({ jobId });
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  toggleVariant(modelId: string, on: boolean): void {
+    this.chosenVariants = on ? [...new Set([...this.chosenVariants, modelId])] : this.chosenVariants.filter((id) => id !== modelId);
+  }
+
+  async addText(file: File): Promise<void> {
+    try {
+      const text = await api.addEvalText({ title: file.name.slice(0, 120) || "text", text: await file.text() });
+      this.texts = await api.listEvalTexts();
+      this.textId = text.id;
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  async compare(): Promise<void> {
+    this.starting = true;
+    try {
+      const { runId } = await api.startComparison({
+        modelIds: [...this.chosenVariants],
+        textId: this.textId,
+        contextSize: this.contextSize,
+      });
+      this.runningId = runId;
+      this.progress = null;
+    } catch (error) {
+      notices.report(error);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  #awaitingSideBySide = false;
+
+  async runSideBySide(): Promise<void> {
+    this.#awaitingSideBySide = true;
+    try {
+      await api.startSideBySide({ modelIds: [...this.chosenVariants], prompt: this.prompt, maxTokens: this.promptTokens });
+    } catch (error) {
+      this.#awaitingSideBySide = false;
+      notices.report(error);
+    }
+  }
+
+  async cancelRun(): Promise<void> {
+    if (!this.runningId) return;
+    try {
+      await api.cancelComparison({ runId: this.runningId });
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  async open(runId: string): Promise<void> {
+    try {
+      this.run = await api.getLabRun({ runId });
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  sortBy(key: SortKey): void {
+    if (this.sortKey === key) this.sortDescending = !this.sortDescending;
+    else {
+      this.sortKey = key;
+      this.sortDescending = false;
+    }
+  }
+}
+
+export const lab = new LabStore();

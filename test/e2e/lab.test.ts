@@ -1,0 +1,175 @@
+// End to end, as a person uses the Lab: `quanta serve`, Chromium, a synthetic F32 model.
+// Make two variants (predicted size, progress, done), compare the three files, read the
+// table, see both charts and the Pareto front, sort, export Markdown, and reopen the run.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+beforeAll(async () => {
+  models = await tempDir("e2e-lab-models");
+  await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
+    tokenizerFrom: STORIES_MODEL,
+    embeddingLength: 256,
+    layers: 2,
+    type: "F32",
+    seed: 5,
+    name: "toy",
+  });
+  // A model of another kind, for the refusal.
+  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await app?.stop();
+  await fs.rm(models, { recursive: true, force: true });
+});
+
+describe("the Lab", () => {
+  it("makes two variants of a model with a predicted size and progress", async () => {
+    await page.goto(app.url);
+    await page.getByRole("tab", { name: "Lab" }).click();
+    const make = page.getByRole("region", { name: "Make variants" });
+    const source = make.getByRole("combobox", { name: "Source model" });
+    await expect.poll(() => source.locator("option").count(), { timeout: 20_000 }).toBeGreaterThan(1);
+    await source.selectOption({ label: (await source.getByRole("option", { name: /^toy-F32\.gguf/ }).textContent())?.trim() ?? "" });
+
+    // Q8_0 and Q4_K_M are chosen by default; the prediction covers both.
+    await expect.poll(() => make.getByRole("checkbox", { name: /Q4_K_M/ }).isChecked(), { timeout: 20_000 }).toBe(true);
+    expect(await make.getByRole("checkbox", { name: /^Q8_0/ }).isChecked()).toBe(true);
+    expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ MB in all/);
+
+    await make.getByRole("button", { name: "Make variants" }).click();
+    const jobs = make.getByRole("list", { name: "Quantization jobs" });
+    await expect.poll(() => jobs.getByText("Done: in the model list").count(), { timeout: 120_000 }).toBe(2);
+  });
+
+  it("says clearly that files of different models cannot be compared", async () => {
+    const compare = page.getByRole("region", { name: "Compare variants" });
+    await compare.getByRole("checkbox", { name: /^toy-F32\.gguf/ }).check();
+    await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).check();
+    await compare.getByRole("button", { name: "Run comparison" }).click();
+    const alert = page.getByRole("alert");
+    await expect.poll(() => alert.textContent(), { timeout: 20_000 }).toMatch(/are not variants of one model/);
+    await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).uncheck();
+    await page.getByRole("button", { name: "Dismiss" }).click();
+  });
+
+  it("compares the variants and shows every figure, the charts and a recommendation", async () => {
+    const compare = page.getByRole("region", { name: "Compare variants" });
+    for (const name of ["toy-F32.gguf", "toy-Q8_0.gguf", "toy-Q4_K_M.gguf"]) {
+      const box = compare.getByRole("checkbox", { name: new RegExp(`^${name.replaceAll(".", "\\.")}`) });
+      await expect.poll(() => box.count(), { timeout: 20_000 }).toBe(1);
+      await box.check();
+    }
+    await compare.getByRole("combobox", { name: "Context" }).selectOption("128");
+    await compare.getByRole("button", { name: "Run comparison" }).click();
+    await expect.poll(() => compare.getByRole("progressbar", { name: "Comparison progress" }).count(), { timeout: 20_000 }).toBe(1);
+
+    const table = page.getByRole("table", { name: "Variants compared" });
+    await expect.poll(() => table.getByRole("row").count(), { timeout: 170_000 }).toBe(4);
+    const cells = async (name: string): Promise<string[]> =>
+      (await table.getByRole("row", { name: new RegExp(name.replaceAll(".", "\\.")) }).getByRole("cell").allTextContents()).map((text) => text.trim());
+    const reference = await cells("toy-F32.gguf");
+    const q8 = await cells("toy-Q8_0.gguf");
+    const q4 = await cells("toy-Q4_K_M.gguf");
+    // Columns after the name: size, bits/weight, PPL, PPL ratio, mean KLD, ...
+    expect(Number(reference[1])).toBeCloseTo(32, 0);
+    expect(reference[4]).toBe("—");
+    const kld = (row: string[]): number => Number((row[4] ?? "").replaceAll(",", ""));
+    expect(kld(q8)).toBeGreaterThan(0);
+    expect(kld(q8)).toBeLessThan(kld(q4));
+    expect(Number(q4[1])).toBeLessThan(Number(q8[1]));
+
+    // Both charts are drawn, and the front is named in text beside the first.
+    for (const name of ["Quality loss against size", "Speed against bits per weight"]) {
+      expect(await page.getByRole("img", { name }).locator("canvas").count()).toBeGreaterThan(0);
+    }
+    expect(await page.getByRole("status", { name: "Pareto front" }).textContent()).toMatch(/Pareto front: Q4_K_M → Q8_0 → F32/);
+    expect(await page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(/use toy-Q4_K_M\.gguf|No variant stays within/);
+
+    await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab.png") });
+    await page.getByRole("img", { name: "Speed against bits per weight" }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-results.png") });
+  });
+
+  it("sorts the table, follows the budget, and exports the report as Markdown, JSON, CSV and PNG", async () => {
+    const table = page.getByRole("table", { name: "Variants compared" });
+    await table.getByRole("button", { name: /Mean KLD/ }).click();
+    const first = async () => (await table.getByRole("row").nth(1).getByRole("rowheader").textContent())?.trim() ?? "";
+    expect(await first()).toMatch(/^toy-F32\.gguf/);
+    await table.getByRole("button", { name: /Mean KLD/ }).click();
+    expect(await first()).toMatch(/^toy-Q4_K_M\.gguf/);
+
+    // A budget of 0 leaves only the reference.
+    const budget = page.getByRole("spinbutton", { name: "Quality budget" });
+    await budget.fill("0");
+    await budget.dispatchEvent("change");
+    expect(await page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(/use toy-F32\.gguf/);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Markdown" }).click()]);
+    const markdown = await fs.readFile(await download.path(), "utf8");
+    expect(markdown).toMatch(/^# Quantization comparison: toy/);
+    expect(markdown.split("\n").filter((line) => line.startsWith("| toy-"))).toHaveLength(3);
+
+    const saved = async (button: string): Promise<Buffer> => {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button, exact: true }).click()]);
+      return fs.readFile(await file.path());
+    };
+    const json = JSON.parse((await saved("JSON")).toString("utf8")) as { variants: Array<{ fileType: string }> };
+    expect(json.variants.map((variant) => variant.fileType)).toEqual(["F32", "Q8_0", "Q4_K_M"]);
+    const csv = (await saved("CSV")).toString("utf8").trim().split("\n");
+    expect(csv[0]).toMatch(/^variant,type,size MiB,bits\/weight,PPL,PPL ratio,mean KLD/);
+    expect(csv).toHaveLength(4);
+    const png = await saved("PNG");
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    await fs.writeFile(path.join(REPO_ROOT, "test-results", "lab-export.png"), png);
+  });
+
+  it("runs one prompt side by side, marks where each variant leaves the reference, and colours the reference's tokens", async () => {
+    const side = page.getByRole("region", { name: "One prompt, side by side" });
+    await side.getByRole("textbox", { name: "Prompt" }).fill("Once upon a time there was");
+    await side.getByRole("spinbutton", { name: "Tokens" }).fill("32");
+    await side.getByRole("spinbutton", { name: "Tokens" }).dispatchEvent("change");
+    await side.getByRole("button", { name: "Run side by side" }).click();
+    for (const name of ["toy-Q8_0.gguf", "toy-Q4_K_M.gguf"]) {
+      const where = side.getByRole("status", { name: `Where ${name} leaves the reference` });
+      await expect.poll(() => where.count(), { timeout: 120_000 }).toBe(1);
+      expect(await where.textContent()).toMatch(/Leaves the reference's path at token \d+|Follows the reference all the way/);
+    }
+    const reference = side.getByRole("region", { name: "Continuation by toy-F32.gguf" });
+    expect(((await reference.textContent()) ?? "").length).toBeGreaterThan("toy-F32.gguf".length + "Once upon a time there was".length);
+    for (const type of ["F32", "Q8_0", "Q4_K_M"]) {
+      const row = side.getByRole("group", { name: `Probabilities under toy-${type}.gguf` });
+      expect(await row.locator("span[title]").count()).toBeGreaterThan(0);
+    }
+    await side.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-side-by-side.png") });
+  });
+
+  it("lists the run as saved and reopens it after a reload", async () => {
+    await page.reload();
+    await page.getByRole("tab", { name: "Lab" }).click();
+    const saved = page.getByRole("list", { name: "Saved runs" });
+    await expect.poll(() => saved.getByRole("listitem").count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByRole("table", { name: "Variants compared" }).count()).toBe(0);
+    await saved.getByRole("button", { name: /^Open the run of toy/ }).click();
+    await expect.poll(() => page.getByRole("table", { name: "Variants compared" }).getByRole("row").count(), { timeout: 10_000 }).toBe(4);
+  });
+});

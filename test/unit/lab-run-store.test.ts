@@ -1,0 +1,66 @@
+// Saved comparison runs: written atomically, listed newest first, a damaged file skipped in the
+// list and refused when opened, ids that are not ids refused.
+
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LabRun } from "../../electron/contract/types.js";
+import { LabRunStore } from "../../electron/core/lab/run-store.js";
+import { divergence, variantFileName } from "../../electron/core/lab/lab-service.js";
+
+let folder: string;
+
+beforeEach(async () => {
+  folder = await fs.mkdtemp(path.join(os.tmpdir(), "quanta-runs-"));
+});
+
+afterEach(async () => {
+  await fs.rm(folder, { recursive: true, force: true });
+});
+
+function run(id: string, createdAt: string): LabRun {
+  return {
+    id,
+    createdAt,
+    finishedAt: createdAt,
+    status: "complete",
+    modelName: "toy",
+    architecture: "llama",
+    textId: "mixed",
+    textTitle: "All texts together",
+    contextSize: 128,
+    variants: [],
+    machine: { cpu: "cpu", cores: 2, memoryBytes: 1024, gpu: null },
+    error: null,
+  };
+}
+
+describe("saved runs", () => {
+  it("are listed newest first and reopened as saved; a damaged file is left out of the list", async () => {
+    const store = new LabRunStore(folder);
+    await store.save(run("old", "2026-01-01T00:00:00.000Z"));
+    await store.save(run("new", "2026-02-01T00:00:00.000Z"));
+    await fs.writeFile(path.join(folder, "broken.json"), '{"id": "broken", "status": "comp');
+    expect((await store.list()).map((summary) => summary.id)).toEqual(["new", "old"]);
+    expect(await store.get("old")).toEqual(run("old", "2026-01-01T00:00:00.000Z"));
+    await expect(store.get("broken")).rejects.toThrow(/damaged/);
+    await expect(store.get("missing")).rejects.toThrow(/not there any more/);
+    await expect(store.get("../etc/passwd")).rejects.toThrow(/not a run id/);
+    expect((await fs.readdir(folder)).filter((file) => file.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("variant file names and divergence", () => {
+  it("replace a trailing float or Q8_0 type in the source's name", () => {
+    expect(variantFileName("/m/llama-7b-F16.gguf", "Q4_K_M")).toBe("llama-7b-Q4_K_M.gguf");
+    expect(variantFileName("model.f32.gguf", "Q8_0")).toBe("model-Q8_0.gguf");
+    expect(variantFileName("stories260K.gguf", "Q2_K")).toBe("stories260K-Q2_K.gguf");
+  });
+
+  it("finds the first token where a continuation leaves the reference", () => {
+    expect(divergence([1, 2, 3], [1, 2, 3])).toBeNull();
+    expect(divergence([1, 2, 3], [1, 5, 3])).toBe(1);
+    expect(divergence([1, 2, 3], [1, 2])).toBe(2);
+  });
+});
