@@ -72,11 +72,14 @@ describe("the Lab", () => {
 
   it("compares the variants and shows every figure, the charts and a recommendation", async () => {
     const compare = page.getByRole("region", { name: "Compare variants" });
+    // The library groups the new variants with their source: one click chooses the family.
+    const family = compare.getByRole("group", { name: "toy" });
+    await expect.poll(() => family.getByRole("checkbox").count(), { timeout: 20_000 }).toBe(3);
+    await family.getByRole("button", { name: "Choose every variant of toy" }).click();
     for (const name of ["toy-F32.gguf", "toy-Q8_0.gguf", "toy-Q4_K_M.gguf"]) {
-      const box = compare.getByRole("checkbox", { name: new RegExp(`^${name.replaceAll(".", "\\.")}`) });
-      await expect.poll(() => box.count(), { timeout: 20_000 }).toBe(1);
-      await box.check();
+      expect(await compare.getByRole("checkbox", { name: new RegExp(`^${name.replaceAll(".", "\\.")}`) }).isChecked()).toBe(true);
     }
+    expect(await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).isChecked()).toBe(false);
     await compare.getByRole("combobox", { name: "Context" }).selectOption("128");
     await compare.getByRole("button", { name: "Run comparison" }).click();
     await expect.poll(() => compare.getByRole("progressbar", { name: "Comparison progress" }).count(), { timeout: 20_000 }).toBe(1);

@@ -1,4 +1,4 @@
-// Comparison runs over N variants of one model: the reference (most bits per weight) first,
+// Comparison runs over N variants of one model: the reference (most bits per weight) first, then falling bits,
 // its distribution kept on disk, one variant loaded at a time in one lab engine; progress
 // events as it goes; the run saved (complete, failed or cancelled) when it ends.
 
@@ -59,7 +59,11 @@ export class Comparisons {
     if (chatBytes > 0 && chatBytes + largest > os.totalmem() * 0.8) {
       throw new QuantaError("busy", "The chat's model and the largest variant do not fit in memory together. Unload the chat's model first.");
     }
-    const ordered = [reference, ...variants.filter((variant) => variant !== reference)];
+    // Reference first, then falling bits per weight: the order of every table and report.
+    const ordered = [
+      reference,
+      ...variants.filter((variant) => variant !== reference).sort((a, b) => b.description.bitsPerWeight - a.description.bitsPerWeight),
+    ];
     const runId = newId();
     const active = { id: runId, engine: null as LabEngine | null, cancelled: false };
     this.activeRun = active;

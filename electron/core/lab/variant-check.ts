@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { QuantaError } from "../../contract/errors.js";
 import { describeGguf, readGgufHeader, type GgufDescription } from "../library/gguf-reader.js";
+import { tensorSignature } from "../library/model-family.js";
 
 export interface VariantFile {
   path: string;
@@ -14,7 +15,7 @@ export interface VariantFile {
   description: GgufDescription;
   /** SHA-256 of the token list. */
   vocabularyHash: string;
-  /** Tensor names and shapes, sorted, one string. */
+  /** The library's tensorSignature: a digest of every tensor's name and shape. */
   shapes: string;
 }
 
@@ -26,10 +27,7 @@ export async function readVariant(file: string, modelId: string | null): Promise
     .update(JSON.stringify(Array.isArray(tokens) ? tokens.map(String) : null))
     .update(String(header.metadata["tokenizer.ggml.model"] ?? ""))
     .digest("hex");
-  const shapes = header.tensors
-    .map((tensor) => `${tensor.name}:${tensor.dims.join("x")}`)
-    .sort()
-    .join(",");
+  const shapes = tensorSignature(header.tensors);
   return { path: file, modelId, sizeBytes: header.fileSize, description, vocabularyHash, shapes };
 }
 

@@ -93,7 +93,8 @@ const catalogSchema = z.object({
 });
 
 export async function createLibraryService(options: LibraryServiceOptions): Promise<LibraryService> {
-  const env = options.env ?? process.env;
+  // The environment is configuration: read once, at start (a later change to it is not a rescan's business).
+  const env = { ...(options.env ?? process.env) };
   const { paths } = options;
   const settingsFile = path.join(paths.home, "library.json");
   let userFolders: string[] = [];

@@ -475,6 +475,8 @@ export const en = {
   "lab.job.failed": "Failed: {message}",
   "lab.compare.title": "Compare variants",
   "lab.compare.variants": "Variants of one model",
+  "lab.compare.chooseFamily": "Choose all {count}",
+  "lab.compare.chooseFamilyLabel": "Choose every variant of {name}",
   "lab.compare.noModels": "No models found. Add GGUF files to a model folder.",
   "lab.compare.text": "Evaluation text",
   "lab.compare.addText": "Add a text file…",

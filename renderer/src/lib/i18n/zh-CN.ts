@@ -474,6 +474,8 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.job.failed": "失败：{message}",
   "lab.compare.title": "比较版本",
   "lab.compare.variants": "同一模型的各个版本",
+  "lab.compare.chooseFamily": "全选 {count} 个",
+  "lab.compare.chooseFamilyLabel": "选择 {name} 的全部版本",
   "lab.compare.noModels": "没有找到模型。请把 GGUF 文件放入模型文件夹。",
   "lab.compare.text": "评测文本",
   "lab.compare.addText": "添加文本文件…",

@@ -144,6 +144,11 @@ class LabStore {
     }
   }
 
+  /** Chooses exactly these variants (a whole model family from the library). */
+  chooseVariants(modelIds: readonly string[]): void {
+    this.chosenVariants = [...modelIds];
+  }
+
   toggleVariant(modelId: string, on: boolean): void {
     this.chosenVariants = on ? [...new Set([...this.chosenVariants, modelId])] : this.chosenVariants.filter((id) => id !== modelId);
   }
