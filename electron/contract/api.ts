@@ -57,7 +57,8 @@ const messageText = z
   .max(MAX_MESSAGE_CHARS, `a message is at most ${MAX_MESSAGE_CHARS} characters`)
   .refine((text) => text.trim() !== "", "the message is empty");
 
-const samplingValuesSchema = z
+/** Sampling values (a conversation's overrides, and what the core sends the engine per reply). */
+export const samplingValuesSchema = z
   .object({
     temperature: z.number().min(0).max(5),
     topK: z.number().int().min(0).max(1000),

@@ -2,19 +2,11 @@
 // events the engine sends back, and the zod schemas each side uses on what it receives.
 
 import { z } from "zod";
+import { samplingValuesSchema } from "../contract/api.js";
 import type { FitEstimate, GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
 
-export const samplingSchema = z
-  .object({
-    temperature: z.number().min(0).max(5),
-    topK: z.number().int().min(0).max(1000),
-    topP: z.number().min(0).max(1),
-    minP: z.number().min(0).max(1),
-    repeatPenalty: z.number().min(0.5).max(3),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
-    maxTokens: z.number().int().min(1).max(1_000_000),
-  })
-  .strict();
+/** The sampling values the core resolved for a reply: the contract's schema, one definition for both boundaries. */
+export const samplingSchema = samplingValuesSchema;
 
 export type SamplingSettings = z.infer<typeof samplingSchema>;
 
