@@ -215,6 +215,9 @@ describe("getting a first model", () => {
       await expect.poll(() => inUse.textContent()).toMatch(/In use: 3 of \d+ layers/);
     }
 
+    await layers.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-gpu-layers.png") });
+
     // After a reload the model's panel shows the number it was loaded with.
     await page.reload();
     await page.getByRole("tab", { name: "Models" }).click();
