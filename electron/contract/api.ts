@@ -22,6 +22,8 @@ import type {
   HubRepositoryFiles,
   LoadedModel,
   ModelInspection,
+  ModelLoadChoice,
+  GpuLayersChoice,
   ModelSummary,
   MonitorHistory,
   OpenExternalResult,
@@ -124,7 +126,36 @@ export const LAB_MAX_VARIANTS = 12;
 export const LAB_MAX_TEXT_CHARS = 2_000_000;
 export const LAB_CONTEXT_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
 
+// ---- Load settings per model: GPU layers and context size ---------------------------------
+
+/** More layers than any GGUF model has; llama.cpp uses at most the model's own count. */
+export const MAX_GPU_LAYERS = 1024;
+export const MIN_LOAD_CONTEXT_SIZE = 256;
+export const MAX_LOAD_CONTEXT_SIZE = 1 << 20;
+
+export const gpuLayersChoiceSchema = z.union(
+  [
+    z.literal("auto"),
+    z.number().int().min(0, "GPU layers cannot be negative").max(MAX_GPU_LAYERS, `GPU layers is at most ${MAX_GPU_LAYERS}`),
+  ],
+  { error: `GPU layers is "auto" or a whole number from 0 to ${MAX_GPU_LAYERS}` },
+);
+
+export const loadContextSizeSchema = z
+  .number()
+  .int("the context size is a whole number of tokens")
+  .min(MIN_LOAD_CONTEXT_SIZE, `the context size is at least ${MIN_LOAD_CONTEXT_SIZE} tokens`)
+  .max(MAX_LOAD_CONTEXT_SIZE, `the context size is at most ${MAX_LOAD_CONTEXT_SIZE} tokens`);
+
+const loadRequestSchemas = {
+  loadModel: z.tuple([
+    z.object({ modelId: id, gpuLayers: gpuLayersChoiceSchema.optional(), contextSize: loadContextSizeSchema.optional() }).strict(),
+  ]),
+  getLoadChoice: z.tuple([z.object({ modelId: id }).strict()]),
+} as const;
+
 export const requestSchemas = {
+  ...loadRequestSchemas,
   ...chatRequestSchemas,
   getAppInfo: z.tuple([]),
   getEngineState: z.tuple([]),
@@ -152,7 +183,6 @@ export const requestSchemas = {
   estimateHubFit: z.tuple([
     z.object({ repo: hubRepo, path: z.string().min(1).max(500), contextSize: z.number().int().min(256).max(1 << 21) }).strict(),
   ]),
-  loadModel: z.tuple([z.object({ modelId: id }).strict()]),
   unloadModel: z.tuple([]),
   listChats: z.tuple([]),
   createChat: z.tuple([]),
@@ -254,7 +284,13 @@ export interface CoreApi extends ChatCoreApi {
   revealModel(request: { modelId: string }): Promise<void>;
   /** Will a model on the hub fit? Its header is read over HTTP (a few MB), not the weights. */
   estimateHubFit(request: { repo: string; path: string; contextSize: number }): Promise<HubFitEstimate>;
-  loadModel(request: { modelId: string }): Promise<LoadedModel>;
+  /**
+   * Loads a model. gpuLayers and contextSize, when given, are remembered for this model;
+   * when left out, the remembered ones are used (else automatic layers, default context).
+   */
+  loadModel(request: { modelId: string; gpuLayers?: GpuLayersChoice; contextSize?: number }): Promise<LoadedModel>;
+  /** What the model's next load will use unless told otherwise. */
+  getLoadChoice(request: { modelId: string }): Promise<ModelLoadChoice>;
   unloadModel(): Promise<void>;
   listChats(): Promise<ChatSummary[]>;
   createChat(): Promise<Chat>;

@@ -60,6 +60,8 @@ export interface LoadedModel {
   gpuLayers: number;
   chatTemplate: string;
   loadMs: number;
+  /** What was asked for (the engine uses fewer layers without a GPU, or when fewer fit). */
+  gpuLayersAsked?: GpuLayersChoice;
 }
 
 export type EngineState =
@@ -439,7 +441,7 @@ export type CoreEvent =
   | { type: "engine"; state: EngineState }
   | { type: "models"; models: ModelSummary[] }
   | LibraryEvent
-  | { type: "generation.delta"; chatId: string; messageId: string; text: string }
+  | { type: "generation.delta"; chatId: string; messageId: string; text: string; contextUsed: number }
   | { type: "generation.done"; chatId: string; message: ChatMessage }
   | { type: "monitor.sample"; sample: HardwareSample }
   | { type: "monitor.marker"; marker: MonitorMarker }
@@ -588,3 +590,15 @@ export interface FitEstimate {
 export type HubFitEstimate = Omit<FitEstimate, "modelId"> & { repo: string; path: string };
 
 export type LibraryEvent = { type: "download"; job: DownloadJob };
+
+// ---- Load settings per model: GPU layers and context size ---------------------------------
+
+/** "auto": llama.cpp offloads as many layers as fit in free VRAM; a number: at most that many. */
+export type GpuLayersChoice = "auto" | number;
+
+/** What a model is loaded with, remembered per model from its last load. */
+export interface ModelLoadChoice {
+  gpuLayers: GpuLayersChoice;
+  /** null: the default context size. */
+  contextSize: number | null;
+}

@@ -6,7 +6,7 @@ import os from "node:os";
 import { createBirpc, type BirpcReturn } from "birpc";
 import { RENDERER_EVENT_NAMES, requestSchemas, type CoreApi, type RendererApi } from "../contract/api.js";
 import { QuantaError, toWireError } from "../contract/errors.js";
-import type { ChatMessage, CoreEvent, EngineState, LoadedModel, ProcessReading } from "../contract/types.js";
+import type { ChatMessage, CoreEvent, EngineState, LoadedModel, ModelLoadChoice, ProcessReading } from "../contract/types.js";
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import type { PromptMessage, SamplingSettings } from "../engine/protocol.js";
@@ -14,6 +14,7 @@ import { resolveSampling } from "../contract/chat-settings.js";
 import { ChatStore, newId } from "./chats/chat-store.js";
 import { openExternalLink } from "./chats/external-link.js";
 import { EngineClient } from "./engine-client/engine-client.js";
+import { LoadChoices } from "./engine-client/load-choices.js";
 import type { SpawnEngine } from "./engine-client/engine-process.js";
 import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
 import { createLibraryService } from "./library/library-service.js";
@@ -89,6 +90,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   const library = libraryService.library;
   const chats = new ChatStore(paths.chats);
   const threadMemory = new ThreadMemory(paths.threadCalibrations);
+  const loadChoices = new LoadChoices(paths.loadChoices);
   /** In-process subscribers (onEvent): tests, the CLI. */
   const listeners = new Set<(event: CoreEvent) => void>();
   /** Connected renderers. */
@@ -121,7 +123,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       generation.message.text += text;
       checkpoint(generation);
       monitor.generationProgress(progress);
-      emit({ type: "generation.delta", chatId: generation.chatId, messageId: generation.message.id, text });
+      emit({ type: "generation.delta", chatId: generation.chatId, messageId: generation.message.id, text, contextUsed: progress.contextUsed });
     },
     crashed: (error) => {
       reloadAfterRestart = engineState.kind === "loading" ? null : (loaded?.entry.summary.id ?? null);
@@ -153,10 +155,11 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   /** The in-process client's watch (core.api.watchHardware): events go to onEvent subscribers. */
   const localWatcher: MonitorWatcher = { send: (event) => listeners.forEach((listener) => listener(event)) };
 
-  async function loadModel(modelId: string): Promise<LoadedModel> {
+  async function loadModel(modelId: string, asked: Partial<ModelLoadChoice> = {}): Promise<LoadedModel> {
     if (generation) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before loading another model.");
     if (engineState.kind === "loading") throw new QuantaError("busy", "A model is already loading.");
     const entry = await library.resolve(modelId);
+    const choice = await loadChoices.resolve(modelId, asked);
     const started = performance.now();
     monitor.modelUnloaded();
     setEngineState({ kind: "loading", modelId, progress: 0, phase: "loading" });
@@ -166,10 +169,12 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       const rpc = await engine.api();
       const result = await rpc.loadModel({
         path: entry.path,
-        contextSize: options.contextSize ?? DEFAULT_CONTEXT_SIZE,
+        contextSize: choice.contextSize ?? options.contextSize ?? DEFAULT_CONTEXT_SIZE,
         threads: remembered?.chosen ?? null,
-        gpuLayers: "auto",
+        gpuLayers: choice.gpuLayers,
       });
+      // Remembered only once it loaded: a choice that fails must not fail every later load.
+      await loadChoices.remember(modelId, choice).catch(() => undefined);
       if (result.calibration) await threadMemory.remember(fileKey, result.calibration).catch(() => undefined);
       const model: LoadedModel = {
         modelId,
@@ -180,6 +185,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
         calibration: result.calibration ?? remembered,
         gpu: result.gpu,
         gpuLayers: result.gpuLayers,
+        gpuLayersAsked: result.gpuLayersAsked,
         chatTemplate: result.chatTemplate,
         loadMs: Math.round(performance.now() - started),
       };
@@ -357,7 +363,11 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       emit({ type: "models", models });
       return models;
     },
-    loadModel: ({ modelId }) => loadModel(modelId),
+    loadModel: ({ modelId, ...asked }) => loadModel(modelId, asked),
+    getLoadChoice: async ({ modelId }) => {
+      await library.resolve(modelId);
+      return loadChoices.recall(modelId);
+    },
     unloadModel: async () => {
       if (generation) throw new QuantaError("busy", "Stop the reply before unloading the model.");
       const rpc = await engine.api();

@@ -121,6 +121,7 @@ export class ModelSession {
         calibration,
         gpu: llama.gpu === false ? null : llama.gpu,
         gpuLayers: model.gpuLayers,
+        gpuLayersAsked: request.gpuLayers,
         chatTemplate: chatWrapper.wrapperName,
       };
     } catch (error) {

@@ -86,6 +86,8 @@ export interface EngineLoadResult {
   calibration: ThreadCalibration | null;
   gpu: string | null;
   gpuLayers: number;
+  /** The request's gpuLayers, as the engine received it. */
+  gpuLayersAsked: "auto" | number;
   chatTemplate: string;
 }
 

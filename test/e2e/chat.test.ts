@@ -106,10 +106,21 @@ describe("chatting in the browser", () => {
 
   it("stops a reply that would otherwise run on; the chat survives a reload; a new chat starts empty", async () => {
     await loadModel("synthetic-talker");
+    // The context meter follows the reply while it streams, not only once it is done.
+    const meter = page.getByRole("meter", { name: "Context used" });
+    const tokensUsed = async () => Number(/^([\d,]+) of/.exec((await meter.getAttribute("aria-valuetext")) ?? "")?.[1]?.replaceAll(",", "") ?? NaN);
+    const before = (await meter.count()) === 1 ? await tokensUsed() : 0;
     await page.getByRole("textbox", { name: "Message" }).fill("Talk forever.");
     await page.getByRole("button", { name: "Send" }).click();
     const stop = page.getByRole("button", { name: "Stop" });
     await stop.waitFor({ state: "visible" });
+    // The first figures come from the reply on its way (this model's prompt, not the last reply's count).
+    await expect.poll(tokensUsed, { timeout: 30_000 }).not.toBe(before);
+    const early = await tokensUsed();
+    expect(early).toBeGreaterThan(0);
+    await expect.poll(tokensUsed, { timeout: 30_000 }).toBeGreaterThan(early);
+    // Still streaming: the rise came from the reply on its way, not from its end.
+    expect(await stop.isVisible()).toBe(true);
     await stop.click();
     await page.getByRole("article", { name: "Assistant" }).last().getByText(/stopped/i).waitFor({ timeout: 30_000 });
     await expect.poll(() => stop.count()).toBe(0);

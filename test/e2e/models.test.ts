@@ -178,6 +178,54 @@ describe("getting a first model", () => {
     }
   });
 
+  it("loads a model with the GPU layers a person sets, and remembers them for the next time", async () => {
+    // A folder of the user's with its own copy, so the downloaded file stays free to delete below.
+    const folder = path.join(models, "..", `${path.basename(models)}-layers`);
+    await fs.mkdir(folder, { recursive: true });
+    await fs.copyFile(STORIES_MODEL, path.join(folder, "stories-layers.gguf"));
+    await page.getByRole("textbox", { name: "Add a folder of models" }).fill(folder);
+    await page.getByRole("button", { name: "Add folder" }).click();
+    const inspect = page.getByRole("button", { name: "Inspect stories-layers.gguf" });
+    await expect.poll(() => inspect.count(), { timeout: 20_000 }).toBe(1);
+    await inspect.click();
+    await expect.poll(() => page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Fits");
+    const layers = page.getByRole("group", { name: "GPU layers" });
+    const automatic = layers.getByRole("checkbox", { name: "Automatic" });
+    const count = layers.getByRole("spinbutton", { name: "GPU layers" });
+    const load = layers.getByRole("button", { name: "Load with these layers" });
+    // Automatic by default; the panel gives the model's layer count.
+    await expect.poll(() => automatic.isChecked()).toBe(true);
+    expect(await count.isDisabled()).toBe(true);
+    expect(await layers.textContent()).toMatch(/\d+ layers/);
+
+    await automatic.uncheck();
+    // A number that is not a count of layers is refused before anything is sent.
+    await count.fill("-2");
+    await expect.poll(() => layers.getByText("GPU layers is a whole number, 0 or more.").count()).toBe(1);
+    expect(await load.isDisabled()).toBe(true);
+    await count.fill("3");
+    await load.click();
+    const status = page.getByRole("status", { name: "Engine status" });
+    await expect.poll(async () => `${await status.getAttribute("data-state")} ${await status.textContent()}`, { timeout: 120_000 }).toMatch(/^ready .*stories-layers/);
+    const inUse = layers.getByRole("status", { name: "GPU layers in use" });
+    // Without a GPU llama.cpp runs every layer on the CPU, whatever was asked, and the panel says so.
+    if ((await layers.textContent())?.includes("CPU only: no GPU")) {
+      await expect.poll(() => inUse.textContent()).toMatch(/^\s*In use: CPU only\s*$/);
+    } else {
+      await expect.poll(() => inUse.textContent()).toMatch(/In use: 3 of \d+ layers/);
+    }
+
+    await layers.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-gpu-layers.png") });
+
+    // After a reload the model's panel shows the number it was loaded with.
+    await page.reload();
+    await page.getByRole("tab", { name: "Models" }).click();
+    await page.getByRole("button", { name: "Inspect stories-layers.gguf" }).click();
+    await expect.poll(() => page.getByRole("group", { name: "GPU layers" }).getByRole("spinbutton", { name: "GPU layers" }).inputValue(), { timeout: 30_000 }).toBe("3");
+    expect(await page.getByRole("group", { name: "GPU layers" }).getByRole("checkbox", { name: "Automatic" }).isChecked()).toBe(false);
+  });
+
   it("deletes a downloaded model after asking", async () => {
     const mine = path.join(app.home, "models", "test-org", "Stories-GGUF", "stories260K-F32.gguf");
     await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).click();

@@ -31,6 +31,8 @@ export interface DataPaths {
   settings: string;
   threadCalibrations: string;
   memoryBandwidth: string;
+  /** GPU layers and context size per model, from its last load. */
+  loadChoices: string;
 }
 
 export function dataPaths(home: string): DataPaths {
@@ -41,6 +43,7 @@ export function dataPaths(home: string): DataPaths {
     settings: path.join(home, "settings.json"),
     threadCalibrations: path.join(home, "thread-calibrations.json"),
     memoryBandwidth: path.join(home, "memory-bandwidth.json"),
+    loadChoices: path.join(home, "load-choices.json"),
   };
 }
 

@@ -47,6 +47,8 @@ export type {
   TensorRow,
   ThreadCalibration,
   ThreadTrial,
+  GpuLayersChoice,
+  ModelLoadChoice,
 } from "../../../../electron/contract/types.js";
 export type { CoreApi, RendererApi, SendMessageResult } from "../../../../electron/contract/api.js";
 // Quantization lab: its types, and its report formats (pure functions, shared with the CLI).

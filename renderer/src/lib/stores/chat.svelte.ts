@@ -38,6 +38,8 @@ class ChatStore {
   /** The assistant message currently streaming in, if any. */
   streamingId = $state<string | null>(null);
   streamingText = $state("");
+  /** The context in use as the reply streams (the core sends it with each batch of text); 0 when none. */
+  streamingContextUsed = $state(0);
   draft = $state("");
   /** A send (or edit, or regenerate) is on its way to the core. */
   sending = $state(false);
@@ -276,11 +278,13 @@ class ChatStore {
     const streaming = chat.messages.findLast((message) => message.status === "streaming");
     this.streamingId = streaming?.id ?? null;
     this.streamingText = streaming?.text ?? "";
+    this.streamingContextUsed = 0;
   }
 
   #onEvent(event: CoreEvent): void {
     if (event.type === "generation.delta") {
       if (event.chatId !== this.chatId) return;
+      this.streamingContextUsed = event.contextUsed;
       if (event.messageId === this.streamingId) {
         this.streamingText += event.text;
       } else if (this.sending) {
@@ -301,6 +305,7 @@ class ChatStore {
       if (this.streamingId === message.id) {
         this.streamingId = null;
         this.streamingText = "";
+        this.streamingContextUsed = 0;
       }
       // The saved reply may be a new version: fetch the versions (and the title) afresh.
       if (!this.sending) void this.#reload();

@@ -2,7 +2,7 @@
 // ready with the loaded model, failed). Talks to lib/api: getEngineState on (re)connect,
 // loadModel on request, and the core's "engine" events, which are the source of truth.
 
-import { api, onCoreEvent, type EngineState, type LoadedModel } from "../api/index.js";
+import { api, onCoreEvent, type EngineState, type LoadedModel, type ModelLoadChoice } from "../api/index.js";
 import { notices } from "./notices.svelte.js";
 
 class EngineStore {
@@ -29,9 +29,9 @@ class EngineStore {
   }
 
   /** Starts loading a model; progress and the result arrive as engine events. */
-  async loadModel(modelId: string): Promise<void> {
+  async loadModel(modelId: string, asked: Partial<ModelLoadChoice> = {}): Promise<void> {
     try {
-      const model = await api.loadModel({ modelId });
+      const model = await api.loadModel({ modelId, ...(asked.gpuLayers === undefined ? {} : { gpuLayers: asked.gpuLayers }) });
       // The "engine" event normally got here first; this covers a missed one, and never
       // overwrites a state that has moved on to another model.
       if (this.state.kind === "loading" && this.state.modelId === model.modelId) {

@@ -1,8 +1,9 @@
 // Owns "will it fit?": the estimate for the inspected model at a chosen context size, and the
 // question asked before loading a model that is estimated not to fit. Talks to lib/api
-// (estimateFit) and hands confirmed loads to the engine store.
+// (estimateFit) and hands confirmed loads to the engine store. Also the GPU layers chosen for
+// the inspected model (getLoadChoice): automatic, or a number the next load asks for.
 
-import { api, type FitEstimate } from "../api/index.js";
+import { api, type FitEstimate, type GpuLayersChoice } from "../api/index.js";
 import { engine } from "./engine.svelte.js";
 
 /** The context the core loads models with (DEFAULT_CONTEXT_SIZE in electron/core/settings/defaults.ts). */
@@ -16,9 +17,33 @@ class FitStore {
   estimating = $state(false);
   failure = $state<string | null>(null);
   /** A load waiting for the user's answer: the model is estimated not to fit. */
-  pendingLoad = $state.raw<{ modelId: string; name: string; estimate: FitEstimate } | null>(null);
+  pendingLoad = $state.raw<{ modelId: string; name: string; estimate: FitEstimate; gpuLayers?: GpuLayersChoice } | null>(null);
+  /** The inspected model's GPU layers: automatic, or the number typed (kept as typed until loading). */
+  layersModelId = $state<string | null>(null);
+  layersAuto = $state(true);
+  layersCount = $state<number | null>(null);
 
   #asked = 0;
+
+  /** Shows what the model's next load would use (remembered by the core from its last load). */
+  async layersFor(modelId: string): Promise<void> {
+    this.layersModelId = modelId;
+    try {
+      const choice = await api.getLoadChoice({ modelId });
+      if (this.layersModelId !== modelId) return;
+      this.layersAuto = choice.gpuLayers === "auto";
+      this.layersCount = choice.gpuLayers === "auto" ? this.estimate?.gpuLayers ?? null : choice.gpuLayers;
+    } catch {
+      // The model went away or the connection dropped: keep what is shown.
+    }
+  }
+
+  /** The choice to send, or null when the typed number is not a whole number of layers. */
+  layersChoice(): GpuLayersChoice | null {
+    if (this.layersAuto) return "auto";
+    const count = this.layersCount;
+    return count !== null && Number.isInteger(count) && count >= 0 ? count : null;
+  }
 
   async estimateFor(modelId: string, contextSize = this.contextSize): Promise<void> {
     this.contextSize = contextSize;
@@ -39,7 +64,7 @@ class FitStore {
   }
 
   /** Loads a model, first asking the user when it is estimated not to fit. */
-  async load(modelId: string, name: string): Promise<void> {
+  async load(modelId: string, name: string, gpuLayers?: GpuLayersChoice): Promise<void> {
     let estimate: FitEstimate | null = null;
     try {
       estimate = await api.estimateFit({ modelId, contextSize: LOAD_CONTEXT_SIZE });
@@ -47,16 +72,16 @@ class FitStore {
       // No estimate (the engine is restarting): loading itself reports any problem.
     }
     if (estimate?.verdict === "does_not_fit") {
-      this.pendingLoad = { modelId, name, estimate };
+      this.pendingLoad = { modelId, name, estimate, ...(gpuLayers === undefined ? {} : { gpuLayers }) };
       return;
     }
-    await engine.loadModel(modelId);
+    await engine.loadModel(modelId, gpuLayers === undefined ? {} : { gpuLayers });
   }
 
   async confirmLoad(): Promise<void> {
     const pending = this.pendingLoad;
     this.pendingLoad = null;
-    if (pending) await engine.loadModel(pending.modelId);
+    if (pending) await engine.loadModel(pending.modelId, pending.gpuLayers === undefined ? {} : { gpuLayers: pending.gpuLayers });
   }
 
   cancelLoad(): void {
