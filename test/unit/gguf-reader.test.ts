@@ -129,7 +129,7 @@ describe("readGgufHeader on the test models", () => {
     expect(header.alignment).toBe(32);
     expect(info).toMatchObject({
       architecture: "llama",
-      name: "llama",
+      name: "stories260K", // its general.name is only "llama", the architecture: the file name says more
       fileType: "F32", // no general.file_type in this file: derived from its tensors
       layers: 5,
       embeddingLength: 64,

@@ -756,7 +756,7 @@ function describeType(info: GgufValueTypeInfo | undefined): string {
 export interface GgufDescription {
   /** general.architecture, e.g. "llama"; null if absent. */
   architecture: string | null;
-  /** general.name, else the file name without ".gguf". */
+  /** general.name, else (or when it only repeats the architecture) the file name without ".gguf". */
   name: string;
   /** llama.cpp's file type name (general.file_type), e.g. "Q4_K_M"; else the tensor type holding most bytes. */
   fileType: string;
@@ -798,7 +798,11 @@ export function describeGguf(header: GgufHeader, fileName: string): GgufDescript
 
   return {
     architecture,
-    name: name !== null && name.trim() !== "" ? name : basename(fileName).replace(/\.gguf$/i, ""),
+    // general.name is often only the architecture ("llama"), which names no model: the file name says more.
+    name:
+      name !== null && name.trim() !== "" && name.trim().toLowerCase() !== (architecture ?? "").toLowerCase()
+        ? name
+        : basename(fileName).replace(/\.gguf$/i, ""),
     fileType,
     parameterCount,
     tensorBytes,
