@@ -209,6 +209,7 @@ export const requestSchemas = {
   ]),
   listLabRuns: z.tuple([]),
   getLabRun: z.tuple([z.object({ runId: id }).strict()]),
+  deleteLabRun: z.tuple([z.object({ runId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -286,6 +287,8 @@ export interface CoreApi extends ChatCoreApi {
   startSideBySide(request: { modelIds: string[]; prompt: string; maxTokens: number }): Promise<{ id: string }>;
   listLabRuns(): Promise<LabRunSummary[]>;
   getLabRun(request: { runId: string }): Promise<LabRun>;
+  /** Deletes a saved run for good. */
+  deleteLabRun(request: { runId: string }): Promise<void>;
 }
 
 
