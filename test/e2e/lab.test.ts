@@ -215,8 +215,10 @@ describe("the Lab", () => {
       expect(Number((cells[5] ?? "").replaceAll(",", ""))).toBeGreaterThan(0);
     }
 
-    // One chart, a Pareto front per run, both written out.
-    expect(await together.getByRole("img", { name: "Quality loss against size" }).locator("canvas").count()).toBeGreaterThan(0);
+    // One quality chart with a Pareto front per run, both written out, and a speed chart.
+    for (const name of ["Quality loss against size", "Generation speed against bits per weight"]) {
+      expect(await together.getByRole("img", { name }).locator("canvas").count()).toBeGreaterThan(0);
+    }
     const fronts = together.getByRole("list", { name: "Pareto front" });
     expect(await fronts.getByRole("listitem").count()).toBe(2);
     expect(await fronts.getByRole("listitem").filter({ hasText: "context 64" }).textContent()).toMatch(/Pareto front: (Q8_0 → F32|F32|Q8_0)$/);
@@ -244,5 +246,8 @@ describe("the Lab", () => {
     await page.reload();
     await page.getByRole("tab", { name: "Lab" }).click();
     await expect.poll(() => page.getByRole("list", { name: "Saved runs" }).getByRole("listitem").count(), { timeout: 20_000 }).toBe(1);
+    // With one run there is nothing to choose it with.
+    expect(await page.getByRole("checkbox", { name: /^Compare toy from/ }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^Compare chosen runs/ }).count()).toBe(0);
   });
 });

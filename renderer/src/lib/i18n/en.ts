@@ -552,6 +552,7 @@ export const en = {
   "lab.runs.table": "Runs compared",
   "lab.runs.col": "Run",
   "lab.runs.label": "{model} · {text} · context {context} · {date}",
+  "lab.runs.speed": "Generation speed against bits per weight",
   "lab.runs.frontOf": "{run}: Pareto front",
   "lab.runs.note": "Each run's quality is measured against its own reference (its most precise variant), so runs of different models compare how much each loses, not which is better in absolute terms; perplexity compares texts only within one tokenizer.",
   "lab.runs.close": "Close",

@@ -551,6 +551,7 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.runs.table": "运行比较",
   "lab.runs.col": "运行",
   "lab.runs.label": "{model} · {text} · 上下文 {context} · {date}",
+  "lab.runs.speed": "生成速度与每权重位数",
   "lab.runs.frontOf": "{run}：帕累托前沿",
   "lab.runs.note": "每个运行的质量都以它自己的参考版本（精度最高的版本）为基准，因此不同模型的运行比较的是各自损失多少，而不是绝对好坏；困惑度只在同一分词器内可比。",
   "lab.runs.close": "关闭",
