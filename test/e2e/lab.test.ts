@@ -231,6 +231,9 @@ describe("the Lab", () => {
 
     await together.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
 
     // Deleting asks first; keeping changes nothing.
     const deleteButtons = saved.getByRole("button", { name: /^Delete the run of toy/ });
