@@ -228,6 +228,10 @@ describe("the Lab", () => {
     expect(csv[0]).toMatch(/^run,model,text,context,date,machine,variant,type,size MiB/);
     expect(csv).toHaveLength(6);
     expect(csv.filter((line) => /^[^,]+,toy,All texts together,64,/.test(line))).toHaveLength(2);
+    const [picture] = await Promise.all([page.waitForEvent("download"), together.getByRole("button", { name: "PNG" }).click()]);
+    const png = await fs.readFile(await picture.path());
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    await fs.writeFile(path.join(REPO_ROOT, "test-results", "lab-runs-export.png"), png);
 
     await together.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs.png") });
