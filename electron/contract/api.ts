@@ -240,6 +240,7 @@ export const requestSchemas = {
   ]),
   listLabRuns: z.tuple([]),
   getLabRun: z.tuple([z.object({ runId: id }).strict()]),
+  deleteLabRun: z.tuple([z.object({ runId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -323,6 +324,8 @@ export interface CoreApi extends ChatCoreApi {
   startSideBySide(request: { modelIds: string[]; prompt: string; maxTokens: number }): Promise<{ id: string }>;
   listLabRuns(): Promise<LabRunSummary[]>;
   getLabRun(request: { runId: string }): Promise<LabRun>;
+  /** Deletes a saved run for good. */
+  deleteLabRun(request: { runId: string }): Promise<void>;
 }
 
 

@@ -68,6 +68,24 @@ export function runToCsv(run: LabRun): string {
   return `${rows.map((row) => row.join(",")).join("\n")}\n`;
 }
 
+/** Several saved runs in one table: which run each row came from, then every figure. */
+export function runsToCsv(runs: readonly LabRun[]): string {
+  const cell = (text: string): string => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const runColumns: Array<{ title: string; value: (run: LabRun) => string }> = [
+    { title: "run", value: (run) => run.id },
+    { title: "model", value: (run) => run.modelName },
+    { title: "text", value: (run) => run.textTitle },
+    { title: "context", value: (run) => String(run.contextSize) },
+    { title: "date", value: (run) => run.createdAt },
+    { title: "machine", value: (run) => run.machine.cpu + (run.machine.gpu ? ` + ${run.machine.gpu}` : "") },
+  ];
+  const header = [...runColumns.map((column) => column.title), ...REPORT_COLUMNS.map((column) => column.title)];
+  const rows = runs.flatMap((run) =>
+    run.variants.map((v) => [...runColumns.map((column) => column.value(run)), ...REPORT_COLUMNS.map((column) => column.value(v))]),
+  );
+  return `${[header, ...rows].map((row) => row.map(cell).join(",")).join("\n")}\n`;
+}
+
 /** Plain columns for a terminal. */
 export function runToText(run: LabRun): string {
   const rows = [REPORT_COLUMNS.map((column) => column.title), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => column.value(v)))];

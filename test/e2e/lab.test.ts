@@ -1,6 +1,7 @@
 // End to end, as a person uses the Lab: `quanta serve`, Chromium, a synthetic F32 model.
 // Make two variants (predicted size, progress, done), compare the three files, read the
 // table, see both charts and the Pareto front, sort, export Markdown, and reopen the run.
+// Then a second run at another context: both saved runs seen together, exported, one deleted.
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -174,5 +175,86 @@ describe("the Lab", () => {
     expect(await page.getByRole("table", { name: "Variants compared" }).count()).toBe(0);
     await saved.getByRole("button", { name: /^Open the run of toy/ }).click();
     await expect.poll(() => page.getByRole("table", { name: "Variants compared" }).getByRole("row").count(), { timeout: 10_000 }).toBe(4);
+  });
+
+  it("compares two saved runs in one table and one chart, exports them, and deletes one", async () => {
+    // A second, smaller run of the same model at another context.
+    const compare = page.getByRole("region", { name: "Compare variants" });
+    const family = compare.getByRole("group", { name: "toy" });
+    await expect.poll(() => family.getByRole("checkbox").count(), { timeout: 20_000 }).toBe(3);
+    await compare.getByRole("checkbox", { name: /^toy-F32\.gguf/ }).check();
+    await compare.getByRole("checkbox", { name: /^toy-Q8_0\.gguf/ }).check();
+    await compare.getByRole("combobox", { name: "Context" }).selectOption("64");
+    await compare.getByRole("button", { name: "Run comparison" }).click();
+    const saved = page.getByRole("list", { name: "Saved runs" });
+    await expect.poll(() => saved.getByRole("listitem").count(), { timeout: 170_000 }).toBe(2);
+
+    // Compare stays off until two runs are chosen.
+    const compareRuns = page.getByRole("button", { name: /^Compare chosen runs/ });
+    expect(await compareRuns.isDisabled()).toBe(true);
+    const choices = saved.getByRole("checkbox", { name: /^Compare toy from/ });
+    expect(await choices.count()).toBe(2);
+    await choices.nth(0).check();
+    expect(await compareRuns.isDisabled()).toBe(true);
+    await choices.nth(1).check();
+    await compareRuns.click();
+
+    const together = page.getByRole("region", { name: "Saved runs compared" });
+    const table = together.getByRole("table", { name: "Runs compared" });
+    // A header, three variants of the first run and two of the second.
+    await expect.poll(() => table.getByRole("row").count(), { timeout: 10_000 }).toBe(6);
+    const runOf = async (row: number): Promise<string> => ((await table.getByRole("row").nth(row).getByRole("cell").first().textContent()) ?? "").trim();
+    const runs = await Promise.all([1, 2, 3, 4, 5].map(runOf));
+    expect(runs.filter((label) => /^toy · All texts together · context 128 · /.test(label))).toHaveLength(3);
+    expect(runs.filter((label) => /^toy · All texts together · context 64 · /.test(label))).toHaveLength(2);
+    const q8 = table.getByRole("row", { name: /toy-Q8_0\.gguf/ });
+    expect(await q8.count()).toBe(2);
+    // Each run's mean KLD is its own: the Q8_0 rows have one each, above zero.
+    for (const index of [0, 1]) {
+      const cells = (await q8.nth(index).getByRole("cell").allTextContents()).map((text) => text.trim());
+      expect(Number((cells[5] ?? "").replaceAll(",", ""))).toBeGreaterThan(0);
+    }
+
+    // One quality chart with a Pareto front per run, both written out, and a speed chart.
+    for (const name of ["Quality loss against size", "Generation speed against bits per weight"]) {
+      expect(await together.getByRole("img", { name }).locator("canvas").count()).toBeGreaterThan(0);
+    }
+    const fronts = together.getByRole("list", { name: "Pareto front" });
+    expect(await fronts.getByRole("listitem").count()).toBe(2);
+    expect(await fronts.getByRole("listitem").filter({ hasText: "context 64" }).textContent()).toMatch(/Pareto front: (Q8_0 → F32|F32|Q8_0)$/);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), together.getByRole("button", { name: "CSV" }).click()]);
+    const csv = (await fs.readFile(await download.path(), "utf8")).trim().split("\n");
+    expect(csv[0]).toMatch(/^run,model,text,context,date,machine,variant,type,size MiB/);
+    expect(csv).toHaveLength(6);
+    expect(csv.filter((line) => /^[^,]+,toy,All texts together,64,/.test(line))).toHaveLength(2);
+    const [picture] = await Promise.all([page.waitForEvent("download"), together.getByRole("button", { name: "PNG" }).click()]);
+    const png = await fs.readFile(await picture.path());
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    await fs.writeFile(path.join(REPO_ROOT, "test-results", "lab-runs-export.png"), png);
+
+    await together.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+
+    // Deleting asks first; keeping changes nothing.
+    const deleteButtons = saved.getByRole("button", { name: /^Delete the run of toy/ });
+    await deleteButtons.first().click();
+    const confirm = saved.getByRole("group", { name: /^Delete the run of toy from .*cannot be undone/ });
+    await confirm.getByRole("button", { name: "Keep" }).click();
+    expect(await saved.getByRole("listitem").count()).toBe(2);
+    await deleteButtons.first().click();
+    await confirm.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => saved.getByRole("listitem").count(), { timeout: 10_000 }).toBe(1);
+    // One run is left: nothing to see together any more, and it stays deleted after a reload.
+    expect(await page.getByRole("region", { name: "Saved runs compared" }).count()).toBe(0);
+    await page.reload();
+    await page.getByRole("tab", { name: "Lab" }).click();
+    await expect.poll(() => page.getByRole("list", { name: "Saved runs" }).getByRole("listitem").count(), { timeout: 20_000 }).toBe(1);
+    // With one run there is nothing to choose it with.
+    expect(await page.getByRole("checkbox", { name: /^Compare toy from/ }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^Compare chosen runs/ }).count()).toBe(0);
   });
 });

@@ -51,6 +51,21 @@ describe("saved runs", () => {
   });
 });
 
+describe("deleting a saved run", () => {
+  it("removes its file, leaves the others, and says when it is already gone", async () => {
+    const store = new LabRunStore(folder);
+    await store.save(run("a", "2026-01-01T00:00:00.000Z"));
+    await store.save(run("b", "2026-02-01T00:00:00.000Z"));
+    await store.delete("a");
+    expect((await store.list()).map((summary) => summary.id)).toEqual(["b"]);
+    expect(await fs.readdir(folder)).toEqual(["b.json"]);
+    await expect(store.get("a")).rejects.toThrow(/not there any more/);
+    await expect(store.delete("a")).rejects.toMatchObject({ code: "not_found" });
+    await expect(store.delete("../b")).rejects.toThrow(/not a run id/);
+    expect(await fs.readdir(folder)).toEqual(["b.json"]);
+  });
+});
+
 describe("variant file names and divergence", () => {
   it("replace a trailing float or Q8_0 type in the source's name", () => {
     expect(variantFileName("/m/llama-7b-F16.gguf", "Q4_K_M")).toBe("llama-7b-Q4_K_M.gguf");

@@ -19,6 +19,7 @@ export type LabApi = Pick<
   | "startSideBySide"
   | "listLabRuns"
   | "getLabRun"
+  | "deleteLabRun"
 >;
 
 export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): { api: LabApi; dispose(): void } {
@@ -57,6 +58,7 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     },
     listLabRuns: () => lab.listRuns(),
     getLabRun: ({ runId }) => lab.runs.get(runId),
+    deleteLabRun: ({ runId }) => lab.runs.delete(runId),
   };
   return { api, dispose: () => lab.dispose() };
 }

@@ -92,6 +92,16 @@ export class LabRunStore {
     return parsed.data;
   }
 
+  /** Removes a saved run for good (the Lab asks the user first). */
+  async delete(runId: string): Promise<void> {
+    try {
+      await fs.unlink(this.file(runId));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new QuantaError("not_found", "That saved run is not there any more.");
+      throw new QuantaError("storage_failed", `The saved run could not be deleted: ${(error as Error).message}`);
+    }
+  }
+
   /** Newest first; damaged files are left out. */
   async list(): Promise<LabRunSummary[]> {
     let files: string[];

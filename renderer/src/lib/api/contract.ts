@@ -67,7 +67,7 @@ export type {
   SideBySide,
   SideBySideColumn,
 } from "../../../../electron/contract/types.js";
-export { runToCsv, runToMarkdown } from "../../../../electron/contract/lab-report.js";
+export { runToCsv, runToMarkdown, runsToCsv } from "../../../../electron/contract/lab-report.js";
 // Type-only on purpose: importing these values would bundle api.ts's zod schemas (about 90 kB)
 // into the renderer. The renderer restates them and `typeof` ties each copy to the contract.
 export type {

@@ -34,6 +34,9 @@ class LabStore {
   runs = $state.raw<LabRunSummary[]>([]);
   /** The run shown: the one just finished or reopened. */
   run = $state.raw<LabRun | null>(null);
+  /** Saved runs chosen to be seen together, and those runs once fetched (in the order chosen). */
+  chosenRuns = $state.raw<string[]>([]);
+  comparedRuns = $state.raw<LabRun[]>([]);
   runningId = $state<string | null>(null);
   progress = $state.raw<LabRunProgress | null>(null);
   starting = $state(false);
@@ -106,6 +109,9 @@ class LabStore {
 
   async refreshRuns(): Promise<void> {
     this.runs = await api.listLabRuns();
+    // A run deleted elsewhere (another window, the CLI) is no longer chosen.
+    const saved = new Set(this.runs.map((summary) => summary.id));
+    this.chosenRuns = this.chosenRuns.filter((id) => saved.has(id));
   }
 
   async choose(modelId: string | null): Promise<void> {
@@ -204,6 +210,45 @@ class LabStore {
   async open(runId: string): Promise<void> {
     try {
       this.run = await api.getLabRun({ runId });
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  toggleRun(runId: string, on: boolean): void {
+    this.chosenRuns = on ? [...new Set([...this.chosenRuns, runId])] : this.chosenRuns.filter((id) => id !== runId);
+  }
+
+  /** Fetches the chosen saved runs and shows them together. */
+  async compareRuns(): Promise<void> {
+    const ids = [...this.chosenRuns];
+    if (ids.length < 2) return;
+    try {
+      this.comparedRuns = await Promise.all(ids.map((runId) => api.getLabRun({ runId })));
+    } catch (error) {
+      notices.report(error);
+    }
+  }
+
+  closeComparedRuns(): void {
+    this.comparedRuns = [];
+  }
+
+  /** Deletes a saved run (the view has asked first) and takes it out of whatever shows it. */
+  async deleteRun(runId: string): Promise<void> {
+    try {
+      await api.deleteLabRun({ runId });
+    } catch (error) {
+      notices.report(error);
+      await this.refreshRuns().catch(() => undefined);
+      return;
+    }
+    this.chosenRuns = this.chosenRuns.filter((id) => id !== runId);
+    const compared = this.comparedRuns.filter((run) => run.id !== runId);
+    this.comparedRuns = compared.length >= 2 ? compared : [];
+    if (this.run?.id === runId) this.run = null;
+    try {
+      await this.refreshRuns();
     } catch (error) {
       notices.report(error);
     }

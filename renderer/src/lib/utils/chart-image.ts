@@ -22,16 +22,69 @@ export function composeCharts(heading: string, subheading: string, charts: Chart
   const px = (value: number) => Math.round(value * scale);
   const pad = px(24);
   const titleBlock = px(30);
+  const lineHeight = px(18);
   const gap = px(20);
   const width = Math.max(px(480), ...charts.map((chart) => chart.canvas.width)) + pad * 2;
-  const height =
-    pad + px(46) + charts.reduce((sum, chart) => sum + titleBlock + chart.canvas.height + gap, 0) + pad - gap;
 
   const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
   const ctx = canvas.getContext("2d");
   if (!ctx) return Promise.reject(new Error("This browser cannot draw on a canvas."));
+
+  /**
+   * A chart's title, readout and legend, left to right, wrapping to another line where the
+   * next piece would not fit (several runs' labels make a long legend). Returns the lines used.
+   */
+  const titleLine = (chart: ChartPicture, top: number, draw: boolean): number => {
+    let baseline = top + px(20);
+    let x = pad;
+    let lines = 1;
+    const place = (pieceWidth: number): void => {
+      if (x > pad && x + pieceWidth > width - pad) {
+        x = pad;
+        baseline += lineHeight;
+        lines += 1;
+      }
+    };
+    ctx.font = `600 ${px(13)}px ${theme.font}`;
+    const titleWidth = ctx.measureText(chart.title).width;
+    place(titleWidth);
+    if (draw) {
+      ctx.fillStyle = theme.text;
+      ctx.fillText(chart.title, x, baseline);
+    }
+    x += titleWidth + px(12);
+    ctx.font = `${px(12)}px ${theme.font}`;
+    const detailWidth = ctx.measureText(chart.detail).width;
+    place(detailWidth);
+    if (draw) {
+      ctx.fillStyle = theme.muted;
+      ctx.fillText(chart.detail, x, baseline);
+    }
+    x += detailWidth + px(16);
+    for (const entry of chart.legend) {
+      const labelWidth = ctx.measureText(entry.label).width;
+      place(px(14) + labelWidth);
+      if (draw) {
+        ctx.fillStyle = entry.color;
+        ctx.fillRect(x, baseline - px(8), px(10), px(3));
+        ctx.fillStyle = theme.muted;
+        ctx.fillText(entry.label, x + px(14), baseline);
+      }
+      x += px(14) + labelWidth + px(12);
+    }
+    return lines;
+  };
+
+  const extraLines = charts.map((chart) => titleLine(chart, 0, false) - 1);
+  const height =
+    pad +
+    px(46) +
+    charts.reduce((sum, chart, index) => sum + titleBlock + (extraLines[index] ?? 0) * lineHeight + chart.canvas.height + gap, 0) +
+    pad -
+    gap;
+  // Setting the size clears the canvas and its state; everything is drawn from here on.
+  canvas.width = width;
+  canvas.height = height;
 
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, height);
@@ -45,7 +98,7 @@ export function composeCharts(heading: string, subheading: string, charts: Chart
   ctx.fillText(subheading, pad, pad + px(34));
 
   let y = pad + px(46);
-  for (const chart of charts) {
+  charts.forEach((chart, index) => {
     ctx.strokeStyle = theme.border;
     ctx.lineWidth = Math.max(1, px(1));
     ctx.beginPath();
@@ -53,28 +106,11 @@ export function composeCharts(heading: string, subheading: string, charts: Chart
     ctx.lineTo(width - pad, y + 0.5);
     ctx.stroke();
 
-    const baseline = y + px(20);
-    ctx.fillStyle = theme.text;
-    ctx.font = `600 ${px(13)}px ${theme.font}`;
-    ctx.fillText(chart.title, pad, baseline);
-    let x = pad + ctx.measureText(chart.title).width + px(12);
-    ctx.font = `${px(12)}px ${theme.font}`;
-    ctx.fillStyle = theme.muted;
-    ctx.fillText(chart.detail, x, baseline);
-    x += ctx.measureText(chart.detail).width + px(16);
-    for (const entry of chart.legend) {
-      ctx.fillStyle = entry.color;
-      ctx.fillRect(x, baseline - px(8), px(10), px(3));
-      x += px(14);
-      ctx.fillStyle = theme.muted;
-      ctx.fillText(entry.label, x, baseline);
-      x += ctx.measureText(entry.label).width + px(12);
-    }
-
-    y += titleBlock;
+    titleLine(chart, y, true);
+    y += titleBlock + (extraLines[index] ?? 0) * lineHeight;
     ctx.drawImage(chart.canvas, pad, y);
     y += chart.canvas.height + gap;
-  }
+  });
 
   return new Promise((resolve, reject) => {
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("The image could not be encoded."))), "image/png");

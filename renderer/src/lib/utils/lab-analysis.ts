@@ -90,10 +90,15 @@ export function sortValue(variant: QuantVariantResult, key: SortKey): number | s
 }
 
 export function sortVariants(variants: readonly QuantVariantResult[], key: SortKey, descending: boolean): QuantVariantResult[] {
+  return sortEntries(variants, (variant) => variant, key, descending);
+}
+
+/** Sorts anything that carries a variant (a row of several runs) by one of its figures; ties keep their order. */
+export function sortEntries<T>(entries: readonly T[], variantOf: (entry: T) => QuantVariantResult, key: SortKey, descending: boolean): T[] {
   const direction = descending ? -1 : 1;
-  return [...variants].sort((a, b) => {
-    const x = sortValue(a, key);
-    const y = sortValue(b, key);
+  return [...entries].sort((a, b) => {
+    const x = sortValue(variantOf(a), key);
+    const y = sortValue(variantOf(b), key);
     const order = typeof x === "string" && typeof y === "string" ? x.localeCompare(y) : Number(x) - Number(y);
     return order * direction;
   });
