@@ -17,7 +17,40 @@ export interface ImageTheme {
   font: string;
 }
 
-export function composeCharts(heading: string, subheading: string, charts: ChartPicture[], theme: ImageTheme): Promise<Blob> {
+/** A CSS custom property of the page (a colour, a font), as a canvas needs it. */
+export function cssValue(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+/** The page's theme as it is now, so the picture looks like the screen. */
+export function pageTheme(): ImageTheme {
+  return {
+    background: cssValue("--surface"),
+    text: cssValue("--text"),
+    muted: cssValue("--text-muted"),
+    border: cssValue("--border"),
+    font: cssValue("--font-sans") || "system-ui",
+  };
+}
+
+/** A chart whose series colours are CSS custom properties (e.g. "--chart-1"). */
+export interface ThemedChart {
+  title: string;
+  detail: string;
+  canvas: HTMLCanvasElement;
+  series: { label: string; color: string }[];
+}
+
+/** Pictures of the charts that are drawn (null for one that is not), their colours resolved. */
+export function themedPictures(charts: ReadonlyArray<ThemedChart | null>): ChartPicture[] {
+  return charts.flatMap((chart) =>
+    chart
+      ? [{ title: chart.title, detail: chart.detail, canvas: chart.canvas, legend: chart.series.map((s) => ({ label: s.label, color: cssValue(s.color) })) }]
+      : [],
+  );
+}
+
+export function composeCharts(heading: string, subheading: string, charts: ChartPicture[], theme: ImageTheme = pageTheme()): Promise<Blob> {
   const scale = window.devicePixelRatio || 1;
   const px = (value: number) => Math.round(value * scale);
   const pad = px(24);
