@@ -226,6 +226,8 @@ describe("conversations in the browser", () => {
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations.png") });
     // The theme follows the system: the same page with a dark preference.
     await page.emulateMedia({ colorScheme: "dark" });
+    // Let the buttons' colour transitions finish before the picture.
+    await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
   });

@@ -236,6 +236,8 @@ describe("the Lab", () => {
     await together.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs.png") });
     await page.emulateMedia({ colorScheme: "dark" });
+    // Let the buttons' colour transitions finish before the picture.
+    await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });
 
