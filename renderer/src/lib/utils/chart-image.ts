@@ -17,9 +17,9 @@ export interface ImageTheme {
   font: string;
 }
 
-/** A CSS custom property of the page (a colour, a font), as a canvas needs it. */
-export function cssValue(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+/** A CSS custom property (a colour, a font) as it applies to an element, as a canvas needs it. */
+export function cssValue(name: string, element: Element = document.documentElement): string {
+  return getComputedStyle(element).getPropertyValue(name).trim();
 }
 
 /** The page's theme as it is now, so the picture looks like the screen. */
