@@ -3,6 +3,9 @@
 
 import type { ChatSettings, SamplingPresetName, SamplingValues } from "./types.js";
 
+/** The context window a model is loaded with; a model trained on less gets its own size. */
+export const DEFAULT_LOAD_CONTEXT_SIZE = 4096;
+
 export const SAMPLING_PRESETS: Readonly<Record<SamplingPresetName, SamplingValues>> = {
   // Near-greedy: for code and facts, where the likeliest token is usually right.
   precise: { temperature: 0.2, topK: 20, topP: 0.9, minP: 0.1, repeatPenalty: 1, seed: null, maxTokens: 2048 },

@@ -10,7 +10,7 @@ import type { ChatMessage, CoreEvent, EngineState, LoadedModel, ModelLoadChoice,
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import type { PromptMessage, SamplingSettings } from "../engine/protocol.js";
-import { resolveSampling } from "../contract/chat-settings.js";
+import { DEFAULT_LOAD_CONTEXT_SIZE, resolveSampling } from "../contract/chat-settings.js";
 import { ChatStore, newId } from "./chats/chat-store.js";
 import { openExternalLink } from "./chats/external-link.js";
 import { EngineClient } from "./engine-client/engine-client.js";
@@ -22,7 +22,6 @@ import type { LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
 import { createLabApi } from "./lab/lab-api.js";
 import type { RpcChannel } from "./rpc-channel.js";
-import { DEFAULT_CONTEXT_SIZE } from "./settings/defaults.js";
 import { dataPaths } from "./settings/paths.js";
 
 export interface CoreOptions {
@@ -169,7 +168,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       const rpc = await engine.api();
       const result = await rpc.loadModel({
         path: entry.path,
-        contextSize: choice.contextSize ?? options.contextSize ?? DEFAULT_CONTEXT_SIZE,
+        contextSize: choice.contextSize ?? options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
         threads: remembered?.chosen ?? null,
         gpuLayers: choice.gpuLayers,
       });

@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaLogLevel, resolveChatWrapper, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
-import { DEFAULT_SAMPLING } from "../../electron/core/settings/defaults.js";
+import { DEFAULT_CHAT_SETTINGS, resolveSampling } from "../../electron/contract/chat-settings.js";
 import { threadCandidates } from "../../electron/engine/threads.js";
 import { quantizeModel } from "../../electron/engine/quantize.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
@@ -43,6 +43,9 @@ function chatPrompt(model: LlamaModel): Token[] {
   });
   return state.contextText.tokenize(model.tokenizer);
 }
+
+/** What a new conversation samples with. */
+const DEFAULT_SAMPLING = resolveSampling(DEFAULT_CHAT_SETTINGS);
 
 /** Raw evaluate's generation rate for one reply, first token excluded. */
 async function rawReply(sequence: LlamaContextSequence, prompt: Token[], tokens: number, seed: number | null): Promise<number> {

@@ -79,6 +79,7 @@ export type {
 // Pure values (no zod): the presets and templates the chat settings offer.
 export {
   DEFAULT_CHAT_SETTINGS,
+  DEFAULT_LOAD_CONTEXT_SIZE,
   KNOWN_CHAT_TEMPLATES,
   resolveSampling,
   SAMPLING_PRESET_NAMES,

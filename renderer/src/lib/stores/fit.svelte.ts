@@ -3,11 +3,11 @@
 // (estimateFit) and hands confirmed loads to the engine store. Also the GPU layers chosen for
 // the inspected model (getLoadChoice): automatic, or a number the next load asks for.
 
-import { api, type FitEstimate, type GpuLayersChoice } from "../api/index.js";
+import { api, DEFAULT_LOAD_CONTEXT_SIZE, type FitEstimate, type GpuLayersChoice } from "../api/index.js";
 import { engine } from "./engine.svelte.js";
 
-/** The context the core loads models with (DEFAULT_CONTEXT_SIZE in electron/core/settings/defaults.ts). */
-export const LOAD_CONTEXT_SIZE = 4096;
+/** The context the core loads models with. */
+export const LOAD_CONTEXT_SIZE = DEFAULT_LOAD_CONTEXT_SIZE;
 
 export const FIT_CONTEXT_SIZES = [2048, 4096, 8192, 16384, 32768, 65536, 131072] as const;
 
