@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startHeadless } from "../headless/server.js";
-import { findElectronRuntime } from "../main/electron-runtime.js";
+import { findElectronRuntime } from "../common-node/electron-runtime.js";
 import { compareCommand, LabUsageError, quantizeCommand } from "./lab-commands.js";
 import { resolveHome } from "../core/settings/paths.js";
 import { DESKTOP_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion } from "./install-paths.js";

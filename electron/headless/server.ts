@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createCore, type QuantaCore } from "../core/app-core.js";
 import { forkEngine } from "../core/engine-client/engine-process.js";
-import { CONTENT_SECURITY_POLICY } from "../main/security-policy.js";
-import { mimeTypeFor, resolveAppPath } from "../main/protocol-path.js";
+import { responseHeaders } from "../common/response-headers.js";
+import { mimeTypeFor, resolveAppPath } from "../common-node/protocol-path.js";
 
 export interface HeadlessOptions {
   home: string;
@@ -42,27 +42,28 @@ function sameToken(given: string | null, token: string): boolean {
 
 async function serveStatic(rendererDir: string, request: http.IncomingMessage, response: http.ServerResponse) {
   if (request.method !== "GET" && request.method !== "HEAD") {
-    response.writeHead(405, { Allow: "GET, HEAD" }).end();
+    response.writeHead(405, { ...responseHeaders(), Allow: "GET, HEAD" }).end();
     return;
   }
   const file = resolveAppPath(rendererDir, request.url ?? "/");
   if (!file) {
-    response.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found");
+    response.writeHead(404, responseHeaders("text/plain; charset=utf-8")).end("Not found");
     return;
   }
   try {
     const body = await fs.readFile(file);
-    response.writeHead(200, {
-      "Content-Type": mimeTypeFor(file),
-      "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-      "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
-      "Cache-Control": "no-store",
-    });
+    response.writeHead(200, responseHeaders(mimeTypeFor(file)));
     response.end(request.method === "HEAD" ? undefined : body);
   } catch {
-    response.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found");
+    response.writeHead(404, responseHeaders("text/plain; charset=utf-8")).end("Not found");
   }
+}
+
+/** A refusal written straight to an upgrading socket, with the same headers as every response. */
+function rawResponseHead(status: number, reason: string): string {
+  const headers = { ...responseHeaders(), Connection: "close", "Content-Length": "0" };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  return `HTTP/1.1 ${status} ${reason}\r\n${lines.join("\r\n")}\r\n\r\n`;
 }
 
 function attachSocket(core: QuantaCore, socket: WebSocket): void {
@@ -106,7 +107,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessS
     const origin = request.headers.origin;
     const sameOrigin = origin === undefined || origin === `http://${request.headers.host ?? ""}`;
     if (url.pathname !== "/rpc" || !sameToken(url.searchParams.get("token"), token) || !sameOrigin) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      socket.end(rawResponseHead(401, "Unauthorized"));
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => attachSocket(core, ws));
