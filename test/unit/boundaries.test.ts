@@ -125,8 +125,8 @@ function boundaryViolations(sources: ReadonlyMap<string, string>): string[] {
           if (edge.target === null || to !== "common") report(edge, "electron/common imports only electron/common (no packages, no node:)");
           break;
         case "common-node":
-          if (edge.target === null ? !isNodeBuiltin(edge.specifier) : to !== "common" && to !== "common-node") {
-            report(edge, "electron/common-node imports only Node built-ins, electron/common and itself");
+          if (edge.target === null ? !isNodeBuiltin(edge.specifier) : to !== "common" && to !== "common-node" && to !== "contract") {
+            report(edge, "electron/common-node imports only Node built-ins, electron/common, the contract and itself");
           }
           break;
         case "contract":

@@ -8,9 +8,9 @@ import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { QuantizeJob, QuantizePlan } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
 // Pure tables and the size prediction only: the quantizer's native code loads in the engine.
-import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../engine/quantize.js";
+import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../common-node/gguf/quant-types.js";
 import { newId } from "../chats/chat-store.js";
-import { describeGguf, readGgufHeader } from "../library/gguf-reader.js";
+import { describeGguf, readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../library/model-library.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
