@@ -8,13 +8,14 @@ import { SECURITY_HEADERS } from "../../electron/common/response-headers.js";
 import { tempDir } from "../support/paths.js";
 import { serveApp, type ServedApp } from "../support/serve.js";
 
-let app: ServedApp;
+let app: ServedApp | undefined;
 let base: URL;
 let token: string;
 
 beforeAll(async () => {
-  app = await serveApp([await tempDir("headers-models")]);
-  base = new URL(app.url);
+  const served = await serveApp([await tempDir("headers-models")]);
+  app = served;
+  base = new URL(served.url);
   token = base.searchParams.get("token") ?? "";
 });
 
