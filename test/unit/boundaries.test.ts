@@ -171,7 +171,7 @@ function boundaryViolations(sources: ReadonlyMap<string, string>): string[] {
         if (areaOf(edge.from) !== area && forbidden(edge.specifier) && !reported.has(edge)) {
           reported.add(edge);
           violations.push(
-            `${area} loads "${edge.specifier}" through ${edge.from}:${edge.line} (from ${reachedFrom.get(file)}): not even its types may reach the ${area}`,
+            `${area} loads "${edge.specifier}" through ${edge.from}:${edge.line} (from ${reachedFrom.get(file) ?? file}): not even its types may reach the ${area}`,
           );
         }
         if (edge.target !== null && sources.has(edge.target) && !reachedFrom.has(edge.target)) {
