@@ -231,6 +231,42 @@ describe("stopping and crashing, with a model that never stops talking", () => {
     expect(message.text.length).toBeGreaterThan(0);
   });
 
+  it("queues a reply in another conversation behind the one being written, and stops it while it waits", async () => {
+    const other = (await harness.core.api.createChat()).id;
+    const otherDelta = () =>
+      harness.waitFor(
+        (event): event is Extract<CoreEvent, { type: "generation.delta" }> => event.type === "generation.delta" && event.chatId === other,
+      );
+    const first = firstDelta();
+    const done = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "A long story, please." });
+    await first;
+
+    // Accepted, not refused: it waits for the engine.
+    let otherDone = harness.waitFor(isDone(other));
+    await harness.core.api.sendMessage({ chatId: other, text: "Me too." });
+    expect(harness.core.generations.waiting).toBe(1);
+    await harness.core.api.stopGeneration({ chatId: other });
+    const cancelled = (await otherDone).message;
+    expect(cancelled).toMatchObject({ status: "stopped", text: "", error: null });
+    expect(harness.core.generations.waiting).toBe(0);
+
+    // Queued again, it runs once the first reply ends.
+    otherDone = harness.waitFor(isDone(other));
+    const queued = await harness.core.api.sendMessage({ chatId: other, text: "Now?" });
+    const started = otherDelta();
+    await harness.core.api.stopGeneration({ chatId });
+    expect((await done).message.status).toBe("stopped");
+    await started;
+    await harness.core.api.stopGeneration({ chatId: other });
+    const { message } = await otherDone;
+    expect(message.id).toBe(queued.assistantMessageId);
+    expect(message.status).toBe("stopped");
+    expect(message.text.length).toBeGreaterThan(0);
+    const saved = await harness.core.api.getChat({ chatId: other });
+    expect(saved.messages.map((m) => m.text)).toEqual(["Me too.", "", "Now?", message.text]);
+  });
+
   it("says a reply that could not be saved failed, never stopped or complete", async () => {
     const id = (await harness.core.api.createChat()).id;
     const first = harness.waitFor(
