@@ -16,3 +16,5 @@ declare class URL {
   readonly password: string;
   toString(): string;
 }
+
+declare var crypto: { randomUUID(): string };

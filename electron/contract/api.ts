@@ -187,17 +187,7 @@ export const requestSchemas = {
   listChats: z.tuple([]),
   createChat: z.tuple([]),
   getChat: z.tuple([z.object({ chatId: id }).strict()]),
-  sendMessage: z.tuple([
-    z
-      .object({
-        chatId: id,
-        text: z
-          .string()
-          .max(MAX_MESSAGE_CHARS, `a message is at most ${MAX_MESSAGE_CHARS} characters`)
-          .refine((text) => text.trim() !== "", "the message is empty"),
-      })
-      .strict(),
-  ]),
+  sendMessage: z.tuple([z.object({ chatId: id, text: messageText }).strict()]),
   stopGeneration: z.tuple([z.object({ chatId: id }).strict()]),
   watchHardware: z.tuple([
     z.object({ intervalMs: z.number().int().min(MIN_SAMPLE_INTERVAL_MS).max(MAX_SAMPLE_INTERVAL_MS) }).strict(),

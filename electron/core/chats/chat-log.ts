@@ -9,6 +9,7 @@
 
 import { promises as fs } from "node:fs";
 import { z } from "zod";
+import { SAMPLING_PRESET_NAMES } from "../../contract/chat-settings.js";
 import { ERROR_CODES } from "../../contract/errors.js";
 
 export const CHAT_FORMAT_VERSION = 2;
@@ -62,7 +63,7 @@ function schemas(object: ObjectFactory) {
   });
   const settings = object({
     systemPrompt: z.string(),
-    preset: z.enum(["precise", "balanced", "creative"]),
+    preset: z.enum(SAMPLING_PRESET_NAMES),
     overrides: sampling.partial(),
     contextSize: z.number().nullable(),
     chatTemplate: z.string().nullable(),

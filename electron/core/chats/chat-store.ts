@@ -1,9 +1,9 @@
 // Conversations: kept in memory once read, every change appended to the chat's log first.
 // Deleting moves the log into a "deleted" folder (so it can be restored); nothing is erased.
 
-import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { newId } from "../../common/ids.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../contract/chat-settings.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { Chat, ChatMessage, ChatSearchHit, ChatSettings, ChatSummary } from "../../contract/types.js";
@@ -14,10 +14,6 @@ const CHAT_FILE = /^([A-Za-z0-9_-]+)\.jsonl$/;
 const DEFAULT_TITLE = "New chat";
 const DELETED_FOLDER = "deleted";
 const SNIPPET_CHARS = 80;
-
-export function newId(): string {
-  return randomUUID().replaceAll("-", "");
-}
 
 function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0] ?? "";

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { WireError } from "../../contract/errors.js";
 import type { DownloadJob, DownloadStatus, HubModelFile } from "../../contract/types.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { describeNetworkError, repoFilePathSchema, repoIdSchema, type HubClient } from "./hub-client.js";
 import { TransferRate } from "./transfer-rate.js";

@@ -4,7 +4,8 @@
 import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { ModelLibrary } from "../library/model-library.js";
-import { LabService, type LabServiceOptions } from "./lab-service.js";
+import type { LabServiceOptions } from "./lab-options.js";
+import { LabService } from "./lab-service.js";
 
 export type LabApi = Pick<
   CoreApi,

@@ -9,12 +9,12 @@ import type { QuantizeJob, QuantizePlan } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
 // Pure tables and the size prediction only: the quantizer's native code loads in the engine.
 import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../common-node/gguf/quant-types.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import { describeGguf, readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../library/model-library.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
-import type { LabServiceOptions } from "./lab-service.js";
+import type { LabServiceOptions } from "./lab-options.js";
 
 /** Types offered as targets: the quantized ones (float targets make no smaller variant). */
 export const LAB_TARGET_TYPES: readonly QuantType[] = QUANT_TYPE_NAMES.filter((type) => !["F32", "F16", "BF16"].includes(type));
