@@ -3,8 +3,9 @@
 
 import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
-import type { ModelLibrary } from "../library/model-library.js";
+import type { LibraryEntry, ModelLibrary } from "../library/model-library.js";
 import { LabService, type LabServiceOptions } from "./lab-service.js";
+import type { VariantSource } from "./variant-destination.js";
 
 export type LabApi = Pick<
   CoreApi,
@@ -22,12 +23,17 @@ export type LabApi = Pick<
   | "deleteLabRun"
 >;
 
+function variantSource(entry: LibraryEntry): VariantSource {
+  return { path: entry.path, origin: entry.summary.source, fileName: entry.summary.fileName, familyName: entry.summary.familyName };
+}
+
 export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): { api: LabApi; dispose(): void } {
   const lab = new LabService(options);
   const { library } = options;
   const api: LabApi = {
-    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, (await library.resolve(modelId)).path, true),
-    startQuantize: async ({ modelId, types }) => lab.enqueueQuantize(modelId, (await library.resolve(modelId)).path, types),
+    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, variantSource(await library.resolve(modelId)), true),
+    startQuantize: async ({ modelId, types, destination }) =>
+      lab.enqueueQuantize(modelId, variantSource(await library.resolve(modelId)), types, destination),
     cancelQuantize: ({ jobId }) => lab.cancelJob(jobId),
     listQuantizeJobs: async () => lab.listJobs(),
     listEvalTexts: () => lab.listTexts(),
