@@ -60,6 +60,8 @@ export type {
   LabRun,
   LabRunProgress,
   LabRunSummary,
+  BesideRefusal,
+  QuantizeDestination,
   QuantizeJob,
   QuantizeOption,
   QuantizePlan,
