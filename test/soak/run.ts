@@ -16,9 +16,12 @@ interface Row {
 
 async function loadLoop(file: string): Promise<SoakLoop> {
   const module = (await import(new URL(file, import.meta.url).href)) as Record<string, unknown>;
-  const candidates = typeof module.default === "function" ? [module.default] : Object.values(module).filter((value) => typeof value === "function");
-  if (candidates.length !== 1) throw new Error(`${file} must export one loop function (it exports ${candidates.length})`);
-  return candidates[0] as SoakLoop;
+  if (typeof module.default === "function") return module.default as SoakLoop;
+  const functions = Object.entries(module).filter((entry): entry is [string, SoakLoop] => typeof entry[1] === "function");
+  // One exported function is the loop; among several, the one named run… (runRpcFuzz, say).
+  const chosen = functions.length === 1 ? functions : functions.filter(([name]) => /^run[A-Z]/.test(name));
+  if (chosen.length !== 1) throw new Error(`${file} must export its loop as its default, its one function, or its one run… function`);
+  return (chosen[0] as [string, SoakLoop])[1];
 }
 
 function verdict(result: SoakResult): string {

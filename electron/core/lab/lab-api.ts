@@ -3,9 +3,8 @@
 
 import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
-import type { LibraryEntry, ModelLibrary } from "../library/model-library.js";
+import type { ModelLibrary } from "../library/model-library.js";
 import { LabService, type LabServiceOptions } from "./lab-service.js";
-import type { VariantSource } from "./variant-destination.js";
 
 export type LabApi = Pick<
   CoreApi,
@@ -23,7 +22,8 @@ export type LabApi = Pick<
   | "deleteLabRun"
 >;
 
-function variantSource(entry: LibraryEntry): VariantSource {
+/** What decides where a source's variants may go (variant-destination.ts). */
+function variantSource(entry: Awaited<ReturnType<ModelLibrary["resolve"]>>) {
   return { path: entry.path, origin: entry.summary.source, fileName: entry.summary.fileName, familyName: entry.summary.familyName };
 }
 

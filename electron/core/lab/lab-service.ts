@@ -4,12 +4,10 @@
 // (lab-api.ts) and the CLI use it.
 
 import path from "node:path";
-import type { EvalText, LabEvent, LabRun, LabRunSummary, QuantizeDestination, QuantizeJob, QuantizePlan, SideBySide } from "../../contract/types.js";
+import type { EvalText, LabEvent, LabRun, LabRunSummary, QuantizeJob, QuantizePlan, SideBySide } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
 import type { SpawnEngine } from "../engine-client/engine-process.js";
 import type { ThreadMemory } from "../engine-client/thread-memory.js";
-import { lmStudioFolders, ollamaFolder } from "../library/other-apps.js";
-import { dataPaths } from "../settings/paths.js";
 import { Comparisons, type ComparisonInput } from "./comparison-run.js";
 import { EvalTexts } from "./eval-texts.js";
 import type { LabEngine } from "./lab-engine.js";
@@ -17,7 +15,6 @@ import { LabEngines } from "./lab-engines.js";
 import { QuantizeJobs } from "./quantize-jobs.js";
 import { LabRunStore } from "./run-store.js";
 import { SideBySideRuns } from "./side-by-side-run.js";
-import type { VariantSource } from "./variant-destination.js";
 
 export { GENERATE_TOKENS, PROMPT_TOKENS, type ComparisonInput } from "./comparison-run.js";
 export { LAB_TARGET_TYPES, variantFileName } from "./quantize-jobs.js";
@@ -34,15 +31,6 @@ export interface LabServiceOptions {
   chatModelBytes?: () => number;
   /** Threads llama.cpp quantizes with. Default: every core. */
   quantizeThreads?: number;
-  /** Quanta's own models folder, where variants of sources elsewhere go. Default: the data folder's. */
-  modelsFolder?: string;
-  /** Other apps' stores, never written to. Default: LM Studio's and Ollama's folders. */
-  otherAppsFolders?: readonly string[];
-}
-
-function otherAppsFolders(): string[] {
-  const ollama = ollamaFolder();
-  return [...lmStudioFolders(), ...(ollama === null ? [] : [ollama])];
 }
 
 export class LabService {
@@ -58,10 +46,7 @@ export class LabService {
     this.texts = new EvalTexts(path.join(lab, "texts"));
     this.runs = new LabRunStore(path.join(lab, "runs"));
     this.engines = new LabEngines(options.spawnEngine);
-    this.jobs = new QuantizeJobs(options, this.engines, {
-      modelsFolder: options.modelsFolder ?? dataPaths(options.home).models,
-      otherAppsFolders: options.otherAppsFolders ?? otherAppsFolders(),
-    });
+    this.jobs = new QuantizeJobs(options, this.engines);
     this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"));
     this.sideBySide = new SideBySideRuns(options, this.engines);
   }
@@ -71,12 +56,13 @@ export class LabService {
     this.engines.stopAll();
   }
 
-  plan(modelId: string, source: VariantSource, dryRun = false): Promise<QuantizePlan> {
-    return this.jobs.plan(modelId, source, dryRun);
+  /** The plan for a source, with where its variants can go (variant-destination.ts). */
+  plan(...args: Parameters<QuantizeJobs["plan"]>): Promise<QuantizePlan> {
+    return this.jobs.plan(...args);
   }
 
-  enqueueQuantize(modelId: string, source: VariantSource, types: readonly string[], destination?: QuantizeDestination["kind"]): Promise<QuantizeJob[]> {
-    return this.jobs.enqueueQuantize(modelId, source, types, destination);
+  enqueueQuantize(...args: Parameters<QuantizeJobs["enqueueQuantize"]>): Promise<QuantizeJob[]> {
+    return this.jobs.enqueueQuantize(...args);
   }
 
   listJobs(): QuantizeJob[] {

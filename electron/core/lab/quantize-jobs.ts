@@ -13,10 +13,10 @@ import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, S
 import { newId } from "../chats/chat-store.js";
 import { describeGguf, readGgufHeader } from "../library/gguf-reader.js";
 import { modelIdFor } from "../library/model-library.js";
+import { defaultDestinationRules, safeSegment, variantDestinations, type DestinationRules, type VariantSource } from "./variant-destination.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
 import type { LabServiceOptions } from "./lab-service.js";
-import { safeSegment, variantDestinations, type DestinationRules, type VariantSource } from "./variant-destination.js";
 
 /** Types offered as targets: the quantized ones (float targets make no smaller variant). */
 export const LAB_TARGET_TYPES: readonly QuantType[] = QUANT_TYPE_NAMES.filter((type) => !["F32", "F16", "BF16"].includes(type));
@@ -43,7 +43,7 @@ export class QuantizeJobs {
   constructor(
     private readonly options: LabServiceOptions,
     private readonly engines: LabEngines,
-    private readonly rules: DestinationRules,
+    private readonly rules: DestinationRules = defaultDestinationRules(options.home),
   ) {}
 
   private engine(onProgress: (progress: LabEngineProgress) => void): Promise<LabEngine> {

@@ -6,6 +6,8 @@
 import { promises as fs, constants } from "node:fs";
 import path from "node:path";
 import type { BesideRefusal, ModelSource, QuantizeDestination } from "../../contract/types.js";
+import { lmStudioFolders, ollamaFolder } from "../library/other-apps.js";
+import { dataPaths } from "../settings/paths.js";
 
 export interface VariantSource {
   path: string;
@@ -21,6 +23,12 @@ export interface DestinationRules {
   modelsFolder: string;
   /** Other apps' stores: never written to, whatever the library calls the source. */
   otherAppsFolders: readonly string[];
+}
+
+/** Quanta's models folder in this data folder; LM Studio's and Ollama's folders as the environment says. */
+export function defaultDestinationRules(home: string, env: NodeJS.ProcessEnv = process.env): DestinationRules {
+  const ollama = ollamaFolder(env);
+  return { modelsFolder: dataPaths(home).models, otherAppsFolders: [...lmStudioFolders(env), ...(ollama === null ? [] : [ollama])] };
 }
 
 export interface Destinations {
