@@ -13,10 +13,10 @@ import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { WireError } from "../../contract/errors.js";
 import type { DownloadJob, DownloadStatus, HubModelFile } from "../../contract/types.js";
 import { newId } from "../chats/chat-store.js";
-import { writeAll } from "../settings/durable-write.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { describeNetworkError, repoFilePathSchema, repoIdSchema, type HubClient } from "./hub-client.js";
 import { TransferRate } from "./transfer-rate.js";
+import { writeAll } from "../settings/durable-write.js";
 
 const fileSchema = z.object({
   path: repoFilePathSchema,
