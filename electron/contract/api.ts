@@ -197,7 +197,9 @@ export const requestSchemas = {
   probeMemoryBandwidth: z.tuple([]),
   // Quantization lab
   getQuantizePlan: z.tuple([z.object({ modelId: id }).strict()]),
-  startQuantize: z.tuple([z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20) }).strict()]),
+  startQuantize: z.tuple([
+    z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20), destination: z.enum(["beside", "models"]).optional() }).strict(),
+  ]),
   cancelQuantize: z.tuple([z.object({ jobId: id }).strict()]),
   listQuantizeJobs: z.tuple([]),
   listEvalTexts: z.tuple([]),
@@ -301,8 +303,11 @@ export interface CoreApi extends ChatCoreApi {
   // Quantization lab
   /** The types the model can be quantized to, with predicted sizes (or why it cannot be). */
   getQuantizePlan(request: { modelId: string }): Promise<QuantizePlan>;
-  /** Queues one job per type; jobs run one at a time in an engine process of their own ("lab.quantize" events). */
-  startQuantize(request: { modelId: string; types: string[] }): Promise<QuantizeJob[]>;
+  /**
+   * Queues one job per type; jobs run one at a time in an engine process of their own ("lab.quantize" events).
+   * `destination` is one of the plan's destinations' kinds (default: the plan's first).
+   */
+  startQuantize(request: { modelId: string; types: string[]; destination?: "beside" | "models" }): Promise<QuantizeJob[]>;
   cancelQuantize(request: { jobId: string }): Promise<void>;
   listQuantizeJobs(): Promise<QuantizeJob[]>;
   listEvalTexts(): Promise<EvalText[]>;

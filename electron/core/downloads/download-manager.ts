@@ -16,6 +16,7 @@ import { newId } from "../../common/ids.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { describeNetworkError, repoFilePathSchema, repoIdSchema, type HubClient } from "./hub-client.js";
 import { TransferRate } from "./transfer-rate.js";
+import { writeAll } from "../settings/durable-write.js";
 
 const fileSchema = z.object({
   path: repoFilePathSchema,
@@ -299,7 +300,8 @@ export class DownloadManager {
           throw new NetworkError("the server sent more bytes than the file has");
         }
         try {
-          await handle.write(chunk.value);
+          // A full disk can take part of a chunk without an error: write it all or fail.
+          await writeAll(handle, chunk.value);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === "ENOSPC") {
             throw new QuantaError("disk_full", `The disk is full. ${file.path} stopped at ${formatMb(start + written)}; the partial file is kept, so the download resumes once there is room.`);

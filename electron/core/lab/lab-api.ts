@@ -23,12 +23,18 @@ export type LabApi = Pick<
   | "deleteLabRun"
 >;
 
+/** What decides where a source's variants may go (variant-destination.ts). */
+function variantSource(entry: Awaited<ReturnType<ModelLibrary["resolve"]>>) {
+  return { path: entry.path, origin: entry.summary.source, fileName: entry.summary.fileName, familyName: entry.summary.familyName };
+}
+
 export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): { api: LabApi; dispose(): void } {
   const lab = new LabService(options);
   const { library } = options;
   const api: LabApi = {
-    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, (await library.resolve(modelId)).path, true),
-    startQuantize: async ({ modelId, types }) => lab.enqueueQuantize(modelId, (await library.resolve(modelId)).path, types),
+    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, variantSource(await library.resolve(modelId)), true),
+    startQuantize: async ({ modelId, types, destination }) =>
+      lab.enqueueQuantize(modelId, variantSource(await library.resolve(modelId)), types, destination),
     cancelQuantize: ({ jobId }) => lab.cancelJob(jobId),
     listQuantizeJobs: async () => lab.listJobs(),
     listEvalTexts: () => lab.listTexts(),

@@ -61,6 +61,8 @@ export type {
   LabRun,
   LabRunProgress,
   LabRunSummary,
+  BesideRefusal,
+  QuantizeDestination,
   QuantizeJob,
   QuantizeOption,
   QuantizePlan,

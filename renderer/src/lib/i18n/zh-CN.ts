@@ -583,4 +583,10 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.heat.rowOf": "{name} 给出的概率",
   "lab.make.byDryRun": "大小来自 llama.cpp 的试运行：即它为每个张量选择的类型。",
   "lab.make.byEstimate": "大小按各类型的典型每权重位数估算。",
+  "lab.make.destination": "变体保存位置",
+  "lab.make.destination.beside": "源文件旁边，它所在的文件夹：",
+  "lab.make.destination.models": "Quanta 的模型文件夹：",
+  "lab.make.besideRefusal.other_app": "源文件位于其他应用（LM Studio 或 Ollama）的文件夹中，Quanta 从不写入那里。",
+  "lab.make.besideRefusal.not_user_folder": "源文件不在你添加的文件夹中，所以 Quanta 不在它旁边写入。",
+  "lab.make.besideRefusal.not_writable": "源文件所在的文件夹不可写入。",
 };

@@ -10,6 +10,7 @@ import {
   type LabRun,
   type LabRunProgress,
   type LabRunSummary,
+  type QuantizeDestination,
   type QuantizeJob,
   type QuantizePlan,
   type SideBySide,
@@ -24,6 +25,9 @@ class LabStore {
   sourceId = $state<string | null>(null);
   plan = $state.raw<QuantizePlan | null>(null);
   chosenTypes = $state.raw<string[]>(["Q8_0", "Q4_K_M"]);
+  /** Where the variants go: one of the plan's destinations (null: the plan's default, its first). */
+  destinationKind = $state<QuantizeDestination["kind"] | null>(null);
+  destination = $derived(this.plan?.destinations.find((candidate) => candidate.kind === this.destinationKind) ?? this.plan?.destinations[0] ?? null);
   jobs = $state.raw<QuantizeJob[]>([]);
 
   texts = $state.raw<EvalText[]>([]);
@@ -115,6 +119,7 @@ class LabStore {
   }
 
   async choose(modelId: string | null): Promise<void> {
+    if (modelId !== this.sourceId) this.destinationKind = null;
     this.sourceId = modelId;
     this.plan = null;
     if (!modelId) return;
@@ -130,13 +135,19 @@ class LabStore {
     this.chosenTypes = on ? [...new Set([...this.chosenTypes, type])] : this.chosenTypes.filter((chosen) => chosen !== type);
   }
 
+  /** A variant of this type is already in the chosen destination. */
+  existsThere(type: string): boolean {
+    return this.destination?.existing.includes(type) ?? false;
+  }
+
   async quantize(): Promise<void> {
     const modelId = this.sourceId;
-    const available = new Set(this.plan?.options.filter((option) => !option.exists).map((option) => option.type));
+    const destination = this.destination;
+    const available = new Set(this.plan?.options.filter((option) => !this.existsThere(option.type)).map((option) => option.type));
     const types = this.chosenTypes.filter((type) => available.has(type));
-    if (!modelId || types.length === 0) return;
+    if (!modelId || !destination || types.length === 0) return;
     try {
-      await api.startQuantize({ modelId, types });
+      await api.startQuantize({ modelId, types, destination: destination.kind });
     } catch (error) {
       notices.report(error);
     }
