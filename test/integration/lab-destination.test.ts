@@ -7,7 +7,7 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CoreEvent, QuantizeJob } from "../../electron/contract/types.js";
-import { describeGguf, readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { describeGguf, readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../../electron/core/library/model-library.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
