@@ -7,7 +7,7 @@ import { promises as fs, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_ENTRY, tempDir } from "../support/paths.js";
 import { openRpcSocket, rawHttp, upgradeHeaders } from "../support/raw-client.js";
-import { serveApp, type ServedApp } from "../support/serve.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
 
 let models: string;
 let app: ServedApp;
@@ -161,6 +161,60 @@ describe("no request target leaves the renderer folder", () => {
       expect([400, 404], target).toContain(response.status);
       expect(response.body, target).not.toMatch(/root:|"name": "quanta"/);
     }
+  });
+});
+
+describe("in the browser", () => {
+  let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  afterAll(async () => chromium?.close());
+
+  it("takes the token out of the address bar and still connects after a reload", async () => {
+    chromium = await launchChromium();
+    const page = await chromium.context.newPage();
+    await page.goto(app.url);
+    const status = page.getByRole("status", { name: "Engine status" });
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).not.toMatch(/Connecting/);
+    expect(page.url()).not.toContain("token");
+    expect(page.url()).not.toContain(token);
+    await page.reload();
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).not.toMatch(/Connecting/);
+    expect(page.url()).not.toContain(token);
+    await page.close();
+  });
+
+  it("adds a Lab text of 1.5 M Chinese characters (4.5 MB, over one message's limit) in parts", async () => {
+    chromium ??= await launchChromium();
+    const page = await chromium.context.newPage();
+    page.on("pageerror", (error) => console.error("page error:", error.message));
+    await page.goto(app.url);
+    await page.getByRole("tab", { name: "Lab" }).click();
+    // The limit is said before anything is chosen.
+    await page.getByText("Plain text, up to 2,000,000 characters").waitFor();
+    const phrase = "量化会降低模型的精度，但也让它在普通电脑上跑得更快。";
+    const text = phrase.repeat(Math.ceil(1_500_000 / phrase.length)).slice(0, 1_500_000);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(4 * 1024 * 1024);
+    await page.locator('input[type="file"]').setInputFiles({ name: "long-chinese.txt", mimeType: "text/plain", buffer: Buffer.from(text) });
+    const option = page.getByRole("combobox", { name: "Evaluation text" }).getByRole("option", { name: /^long-chinese\.txt · 1,500,000 characters$/ });
+    await option.waitFor({ state: "attached", timeout: 60_000 });
+    expect(app.process.exitCode).toBeNull();
+    // The core kept every character, in order.
+    const saved = await fs.readdir(`${app.home}/lab/texts`).catch(() => [] as string[]);
+    const stored = await Promise.all(saved.map(async (file) => JSON.parse(await fs.readFile(`${app.home}/lab/texts/${file}`, "utf8")) as { title: string; text: string }));
+    const added = stored.find((entry) => entry.title === "long-chinese.txt");
+    expect(added?.text === text).toBe(true);
+    await page.close();
+  });
+
+  it("refuses a text over the limit in the page, before sending anything", async () => {
+    chromium ??= await launchChromium();
+    const page = await chromium.context.newPage();
+    await page.goto(app.url);
+    await page.getByRole("tab", { name: "Lab" }).click();
+    await page.locator('input[type="file"]').setInputFiles({ name: "too-long.txt", mimeType: "text/plain", buffer: Buffer.from("a".repeat(2_000_001)) });
+    await page.getByText(/longer than an evaluation text may be/).waitFor();
+    const options = await page.getByRole("combobox", { name: "Evaluation text" }).getByRole("option").allTextContents();
+    expect(options.some((label) => label.includes("too-long.txt"))).toBe(false);
+    await page.close();
   });
 });
 
