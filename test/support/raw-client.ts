@@ -70,6 +70,8 @@ export interface RpcSocket {
   sendText(data: string | Buffer): void;
   /** Sends a request and waits for the answer with its id, or for the connection to close. */
   call(id: string, method: string, args: unknown): Promise<RpcOutcome>;
+  /** The same with the request written by hand (deep nesting JSON.stringify cannot write). */
+  callText(id: string, text: string): Promise<RpcOutcome>;
   /** Resolves with the close code once the server has closed the connection. */
   closed: Promise<number>;
   close(): void;
@@ -127,23 +129,26 @@ export function openRpcSocket(appUrl: string, timeoutMs = 10_000): Promise<RpcSo
         sendText(data) {
           if (socket.readyState === WebSocket.OPEN) socket.send(data, { binary: false });
         },
-        call(id, method, args) {
-          if (closeCode !== null) return Promise.resolve({ kind: "closed", code: closeCode });
-          return new Promise<RpcOutcome>((settle) => {
-            const timer = setTimeout(() => {
-              waiting.delete(id);
-              settle({ kind: "error", code: "no_answer", message: `no answer to ${method} within ${timeoutMs} ms` });
-            }, timeoutMs);
-            waiting.set(id, (outcome) => {
-              clearTimeout(timer);
-              settle(outcome);
-            });
-            socket.send(JSON.stringify({ t: "q", i: id, m: method, a: args }));
-          });
-        },
+        call: (id, method, args) => callText(id, JSON.stringify({ t: "q", i: id, m: method, a: args })),
+        callText,
         closed,
         close: () => socket.close(),
       });
     });
   });
+
+  function callText(id: string, text: string): Promise<RpcOutcome> {
+    if (closeCode !== null) return Promise.resolve({ kind: "closed", code: closeCode });
+    return new Promise<RpcOutcome>((settle) => {
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        settle({ kind: "error", code: "no_answer", message: `no answer to ${text.slice(0, 60)} within ${timeoutMs} ms` });
+      }, timeoutMs);
+      waiting.set(id, (outcome) => {
+        clearTimeout(timer);
+        settle(outcome);
+      });
+      socket.send(text);
+    });
+  }
 }
