@@ -7,6 +7,7 @@ import { promises as fs } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CoreEvent } from "../../electron/contract/types.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { tempDir } from "../support/paths.js";
 
@@ -72,6 +73,17 @@ describe("redirects from the hub", () => {
         code: "hub_unreachable",
       });
     }
+    expect(reachedInternal).toEqual([]);
+  });
+
+  it("refuses a download redirected to another service on this machine, without retrying it", async () => {
+    redirectTo = internalUrl;
+    const job = await harness.core.api.startDownload({ repo: "test-org/Secret-GGUF", path: "secret-Q8_0.gguf" });
+    const failed = await harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "download" }> => event.type === "download" && event.job.id === job.id && (event.job.status === "failed" || event.job.status === "done"),
+    );
+    expect(failed.job.status).toBe("failed");
+    expect(failed.job.error).toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) });
     expect(reachedInternal).toEqual([]);
   });
 

@@ -121,6 +121,11 @@ export class HubClient {
     return url.href;
   }
 
+  /** A file's bytes (downloads): the hub's redirects followed with each hop checked. */
+  async fetchFile(url: string, init: RequestInit): Promise<Response> {
+    return (await fetchCheckingRedirects(new URL(url), init, { trustedOrigin: this.baseUrl(), fetchImpl: this.fetchImpl })).response;
+  }
+
   private async fetchChecked(url: URL, init: RequestInit): Promise<{ response: Response; url: URL }> {
     try {
       return await fetchCheckingRedirects(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init }, { trustedOrigin: this.baseUrl(), fetchImpl: this.fetchImpl });
