@@ -106,8 +106,8 @@ function interfaceAddresses(): string[] {
   return Object.values(os.networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
 }
 
-function refuse(response: http.ServerResponse, status: 403, text: string): void {
-  response.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", Connection: "close" }).end(text);
+function forbid(response: http.ServerResponse): void {
+  response.writeHead(403, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", Connection: "close" }).end("Forbidden");
 }
 
 export async function startHeadless(options: HeadlessOptions): Promise<HeadlessServer> {
@@ -132,7 +132,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessS
   let names: ServerNames | null = null;
   const server = http.createServer((request, response) => {
     // DNS rebinding: a page whose own name now points here sends its name as Host.
-    if (!names || !isAllowedHost(request.headers.host, names)) return refuse(response, 403, "Forbidden");
+    if (!names || !isAllowedHost(request.headers.host, names)) return forbid(response);
     serveStatic(options.rendererDir, request, response).catch(() => response.destroy());
   });
   server.on("upgrade", (request, socket, head) => {
@@ -141,8 +141,9 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessS
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    const url = new URL(request.url ?? "/", "http://localhost");
-    if (url.pathname !== "/rpc" || !sameToken(url.searchParams.get("token"), token)) {
+    // A request target that is not a URL ("http://[") must not throw out of this listener.
+    const url = URL.canParse(request.url ?? "/", "http://localhost") ? new URL(request.url ?? "/", "http://localhost") : null;
+    if (url?.pathname !== "/rpc" || !sameToken(url.searchParams.get("token"), token)) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }

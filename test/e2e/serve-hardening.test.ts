@@ -135,6 +135,12 @@ describe("only this machine's names reach the server (DNS rebinding)", () => {
     }
     const noToken = await rawHttp(port, ["GET /rpc HTTP/1.1", ...upgradeHeaders(good, [`Origin: http://${good}`])]);
     expect(noToken.status).toBe(401);
+    // Request targets that are not URLs at all.
+    for (const target of ["http://[", "//[", "http://a%00b/rpc"]) {
+      const response = await rawHttp(port, [`GET ${target} HTTP/1.1`, ...upgradeHeaders(good)]);
+      expect([400, 401], target).toContain(response.status);
+    }
+    await expectCoreAnswers();
   });
 });
 

@@ -185,3 +185,6 @@ export async function runRpcFuzz(options: { iterations: number; seed?: number })
     ok: coreAlive && counts.wrongOutcome === 0 && memoryBounded,
   };
 }
+
+/** The soak runner's entry: `npm run soak` calls it with 10,000 iterations. */
+export default runRpcFuzz;
