@@ -251,9 +251,10 @@ export class DownloadManager {
     const url = this.options.hub.fileUrl(job.saved.repo, file.path);
     let response: Response;
     try {
-      response = await fetch(url, { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, redirect: "follow" });
+      response = await this.options.hub.fetchFile(url, { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} });
     } catch (error) {
-      if (signal.aborted) throw error;
+      // A redirect to a place the hub may not send Quanta is refused, not retried.
+      if (signal.aborted || error instanceof QuantaError) throw error;
       throw new NetworkError(describeNetworkError(error));
     }
     let start: number;

@@ -78,6 +78,8 @@ export type {
   MAX_SAMPLE_INTERVAL_MS,
   MIN_SAMPLE_INTERVAL_MS,
   MONITOR_WINDOW_MS,
+  LAB_MAX_TEXT_CHARS,
+  TEXT_PART_MAX_CHARS,
 } from "../../../../electron/contract/api.js";
 // Pure values (no zod): the presets and templates the chat settings offer.
 export {

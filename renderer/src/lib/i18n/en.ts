@@ -489,6 +489,8 @@ export const en = {
   "lab.compare.noModels": "No models found. Add GGUF files to a model folder.",
   "lab.compare.text": "Evaluation text",
   "lab.compare.addText": "Add a text file…",
+  "lab.compare.textLimit": "Plain text, up to {max} characters",
+  "lab.compare.textTooLong": "That file is longer than an evaluation text may be; nothing was sent. The limit is beside the button.",
   "lab.compare.context": "Context",
   "lab.compare.start": "Run comparison",
   "lab.compare.cancel": "Cancel comparison",

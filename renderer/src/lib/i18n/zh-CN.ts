@@ -488,6 +488,8 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.compare.noModels": "没有找到模型。请把 GGUF 文件放入模型文件夹。",
   "lab.compare.text": "评测文本",
   "lab.compare.addText": "添加文本文件…",
+  "lab.compare.textLimit": "纯文本，最多 {max} 个字符",
+  "lab.compare.textTooLong": "该文件超过了评测文本的长度上限，未发送任何内容。上限写在按钮旁边。",
   "lab.compare.context": "上下文",
   "lab.compare.start": "开始比较",
   "lab.compare.cancel": "取消比较",
