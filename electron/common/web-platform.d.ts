@@ -16,3 +16,9 @@ declare class URL {
   readonly password: string;
   toString(): string;
 }
+
+/** Web Crypto's global (Node ≥ 19 and browsers): ids and random bytes without `node:crypto`. */
+declare const crypto: {
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+  getRandomValues<T extends Uint8Array | Uint16Array | Uint32Array>(array: T): T;
+};
