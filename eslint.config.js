@@ -43,12 +43,6 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
   },
   {
-    // Plain JavaScript (the bin entry, electron-builder's CommonJS config, this file) is in no
-    // tsconfig project: the type-aware rules cannot run there.
-    files: ["**/*.js", "**/*.cjs", "**/*.mjs"],
-    ...tseslint.configs.disableTypeChecked,
-  },
-  {
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs" },
   },
@@ -66,5 +60,11 @@ export default tseslint.config(
       // the idiom, and a runtime test per element would cost there.
       "@typescript-eslint/no-non-null-assertion": "off",
     },
+  },
+  {
+    // Plain JavaScript (the bin entry, electron-builder's CommonJS config, this file) is in no
+    // tsconfig project: the type-aware rules cannot run there.
+    files: ["**/*.js", "**/*.cjs", "**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -16,11 +16,7 @@ const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|l
  * caught), empty segments, Windows device names, folders, and anything that would resolve
  * outside rootDir. platformPath is for tests of the Windows rules on other systems.
  */
-export function resolveAppPath(
-  rootDir: string,
-  requestUrl: string,
-  platformPath: path.PlatformPath = path,
-): string | null {
+export function resolveAppPath(rootDir: string, requestUrl: string, platformPath: path.PlatformPath = path): string | null {
   let url: URL;
   try {
     // A request target ("/x?y") is read against the app's origin; a full URL must be ours.

@@ -27,9 +27,7 @@ export function httpsLinkOrNull(text: string): string | null {
 /** At most one link opened per interval, whichever path asked. */
 export const EXTERNAL_OPEN_INTERVAL_MS = 1000;
 
-export type ExternalOpenDecision =
-  | { open: true; url: string }
-  | { open: false; reason: LinkRefusal | "not_from_app" | "too_soon" };
+export type ExternalOpenDecision = { open: true; url: string } | { open: false; reason: LinkRefusal | "not_from_app" | "too_soon" };
 
 /**
  * Decides each request to open a link in the browser. Nothing tells the main process whether

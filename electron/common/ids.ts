@@ -4,5 +4,5 @@
 
 /** A random 32-character hex id (a UUID without its dashes). */
 export function newId(): string {
-  return globalThis.crypto.randomUUID().replaceAll("-", "");
+  return crypto.randomUUID().replaceAll("-", "");
 }

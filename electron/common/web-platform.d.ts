@@ -17,4 +17,8 @@ declare class URL {
   toString(): string;
 }
 
-declare var crypto: { randomUUID(): string };
+/** Web Crypto's global (Node ≥ 19 and browsers): ids and random bytes without `node:crypto`. */
+declare const crypto: {
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+  getRandomValues<T extends Uint8Array | Uint16Array | Uint32Array>(array: T): T;
+};

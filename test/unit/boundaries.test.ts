@@ -119,7 +119,8 @@ function boundaryViolations(sources: ReadonlyMap<string, string>): string[] {
         case "renderer":
           if (isNodeBuiltin(edge.specifier)) report(edge, "the renderer runs in a page: no Node built-ins");
           if (intoElectron && edge.from !== RENDERER_DOOR) report(edge, `the renderer reaches electron/ only through ${RENDERER_DOOR}`);
-          if (intoElectron && to !== "contract" && to !== "common") report(edge, "the renderer may use electron/contract and electron/common only");
+          if (intoElectron && to !== "contract" && to !== "common")
+            report(edge, "the renderer may use electron/contract and electron/common only");
           break;
         case "common":
           if (edge.target === null || to !== "common") report(edge, "electron/common imports only electron/common (no packages, no node:)");
@@ -140,7 +141,8 @@ function boundaryViolations(sources: ReadonlyMap<string, string>): string[] {
           if (to === "headless" || to === "cli") report(edge, "the core does not import the shells around it");
           break;
         case "engine":
-          if (to === "core" || to === "headless" || to === "cli") report(edge, "the engine does not import the core (the arrows run core → engine)");
+          if (to === "core" || to === "headless" || to === "cli")
+            report(edge, "the engine does not import the core (the arrows run core → engine)");
           break;
       }
     }
@@ -222,13 +224,13 @@ describe("runtime boundaries", () => {
       ["electron/common/ids.ts", 'import { randomUUID } from "node:crypto";\nimport { z } from "zod";'],
       ["electron/common-node/x.ts", 'import { a } from "../core/app-core.js";\nimport { ws } from "ws";'],
       ["electron/contract/api.ts", 'import os from "node:os";'],
-      ["electron/api/server.ts", 'const llama = await import(`@node-llama-cpp/${name}`);'],
+      ["electron/api/server.ts", "const llama = await import(`@node-llama-cpp/${name}`);"],
     ]);
     const found = boundaryViolations(broken).join("\n");
     for (const expected of [
       'renderer/src/lib/x.ts:1 imports "node:fs"',
       'renderer/src/lib/x.ts:2 imports "../../../electron/contract/api.js": the renderer reaches electron/ only through',
-      "renderer/src/lib/api/contract.ts:1 imports \"../../../../electron/core/app-core.js\": the renderer may use",
+      'renderer/src/lib/api/contract.ts:1 imports "../../../../electron/core/app-core.js": the renderer may use',
       'renderer/src/lib/View.svelte:2 imports "path"',
       'electron/core/app-core.ts:1 imports "electron"',
       'electron/core/app-core.ts:2 imports "../engine/quantize.js": the core reaches the engine only through',

@@ -105,20 +105,45 @@ describe("the Electron shell's decisions", () => {
   });
 
   it("grants no permission", () => {
-    for (const permission of ["media", "notifications", "geolocation", "clipboard-read", "hid", "serial", "usb", "fullscreen", "openExternal", ""]) {
+    for (const permission of [
+      "media",
+      "notifications",
+      "geolocation",
+      "clipboard-read",
+      "hid",
+      "serial",
+      "usb",
+      "fullscreen",
+      "openExternal",
+      "",
+    ]) {
       expect(permissionAllowed(permission), permission).toBe(false);
     }
   });
 
   it("allows only downloads of the page's own exports", () => {
     expect(downloadAllowed(`blob:${APP_ORIGIN}/3f1c2a`)).toBe(true);
-    for (const url of ["https://example.org/model.gguf", "blob:https://example.org/3f1c2a", "blob:app://quanta.evil/x", "data:text/csv,a", `${APP_ORIGIN}/index.html`]) {
+    for (const url of [
+      "https://example.org/model.gguf",
+      "blob:https://example.org/3f1c2a",
+      "blob:app://quanta.evil/x",
+      "data:text/csv,a",
+      `${APP_ORIGIN}/index.html`,
+    ]) {
       expect(downloadAllowed(url), url).toBe(false);
     }
   });
 
   it("blocks every network and file request of web content, and none the main process makes", () => {
-    for (const url of ["https://example.org/", "http://127.0.0.1:1/", "ws://127.0.0.1/", "wss://example.org/", "ftp://example.org/", "file:///etc/passwd", "HTTPS://EXAMPLE.ORG/"]) {
+    for (const url of [
+      "https://example.org/",
+      "http://127.0.0.1:1/",
+      "ws://127.0.0.1/",
+      "wss://example.org/",
+      "ftp://example.org/",
+      "file:///etc/passwd",
+      "HTTPS://EXAMPLE.ORG/",
+    ]) {
       expect(requestBlocked(url, true), url).toBe(true);
       expect(requestBlocked(url, false), url).toBe(false);
     }
@@ -129,7 +154,8 @@ describe("the Electron shell's decisions", () => {
 
   it("recognizes the app's own pages only", () => {
     expect(isAppUrl(APP_ENTRY_URL)).toBe(true);
-    for (const url of ["app://quanta.evil/", "app://evil/", "https://quanta/", "quanta", "app:quanta"]) expect(isAppUrl(url), url).toBe(false);
+    for (const url of ["app://quanta.evil/", "app://evil/", "https://quanta/", "quanta", "app:quanta"])
+      expect(isAppUrl(url), url).toBe(false);
   });
 });
 

@@ -20,10 +20,7 @@ export function checkExternalUrl(text: string): string {
 }
 
 /** The desktop opens it in the system browser; headless mode hands it back for the page to open. */
-export async function openExternalLink(
-  text: string,
-  open: ((url: string) => Promise<void>) | undefined,
-): Promise<OpenExternalResult> {
+export async function openExternalLink(text: string, open: ((url: string) => Promise<void>) | undefined): Promise<OpenExternalResult> {
   const url = checkExternalUrl(text);
   if (!open) return { opened: false, url };
   await open(url);
