@@ -43,12 +43,13 @@ export class LabService {
     this.engines.stopAll();
   }
 
-  plan(modelId: string, sourcePath: string, dryRun = false): Promise<QuantizePlan> {
-    return this.jobs.plan(modelId, sourcePath, dryRun);
+  /** The plan for a source, with where its variants can go (variant-destination.ts). */
+  plan(...args: Parameters<QuantizeJobs["plan"]>): Promise<QuantizePlan> {
+    return this.jobs.plan(...args);
   }
 
-  enqueueQuantize(modelId: string, sourcePath: string, types: readonly string[]): Promise<QuantizeJob[]> {
-    return this.jobs.enqueueQuantize(modelId, sourcePath, types);
+  enqueueQuantize(...args: Parameters<QuantizeJobs["enqueueQuantize"]>): Promise<QuantizeJob[]> {
+    return this.jobs.enqueueQuantize(...args);
   }
 
   listJobs(): QuantizeJob[] {

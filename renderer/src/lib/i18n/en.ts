@@ -489,6 +489,8 @@ export const en = {
   "lab.compare.noModels": "No models found. Add GGUF files to a model folder.",
   "lab.compare.text": "Evaluation text",
   "lab.compare.addText": "Add a text file…",
+  "lab.compare.textLimit": "Plain text, up to {max} characters",
+  "lab.compare.textTooLong": "That file is longer than an evaluation text may be; nothing was sent. The limit is beside the button.",
   "lab.compare.context": "Context",
   "lab.compare.start": "Run comparison",
   "lab.compare.cancel": "Cancel comparison",
@@ -584,6 +586,12 @@ export const en = {
   "lab.heat.rowOf": "Probabilities under {name}",
   "lab.make.byDryRun": "Sizes from llama.cpp's dry run: the types it would choose for every tensor.",
   "lab.make.byEstimate": "Sizes estimated from each type's typical bits per weight.",
+  "lab.make.destination": "Where the variants go",
+  "lab.make.destination.beside": "Beside the source, in its folder:",
+  "lab.make.destination.models": "Quanta's models folder:",
+  "lab.make.besideRefusal.other_app": "The source is in another app's folder (LM Studio or Ollama), which Quanta never writes to.",
+  "lab.make.besideRefusal.not_user_folder": "The source is not in a folder you added, so Quanta does not write beside it.",
+  "lab.make.besideRefusal.not_writable": "The source's folder cannot be written to.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;
