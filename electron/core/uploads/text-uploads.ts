@@ -3,9 +3,9 @@
 // complete. Bounded: a few open uploads at a time, each no longer than it said it would be,
 // forgotten after a while without a part (a closed tab leaves nothing behind for long).
 
+import { newId } from "../../common/ids.js";
 import { TEXT_PART_MAX_CHARS } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
-import { newId } from "../../common/ids.js";
 
 const MAX_OPEN_UPLOADS = 4;
 const IDLE_LIMIT_MS = 10 * 60 * 1000;
