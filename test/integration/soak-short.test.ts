@@ -37,10 +37,13 @@ describe("the fault suite, short", () => {
     expect(result.ok).toBe(true);
   }, LOOP_TIMEOUT_MS);
 
+  // A reply whose final save failed must say failed, not complete as well: that fix comes
+  // with the same change as the one above (chat-replies.ts); until it is merged this fails
+  // whenever a reply's final save is the one the full disk refuses.
   it("a data folder on a full disk: clear errors, nothing reported saved is lost, no phantom conversation", async (context) => {
     const result = report(await fullDisk({ iterations: 10 }));
     if (typeof result.figures.skipped === "string") return context.skip();
-    expect(result.figures).toMatchObject({ lost: 0, "phantom conversations": 0, "unclear errors": 0 });
+    expect(result.figures).toMatchObject({ lost: 0, "phantom conversations": 0, "unclear errors": 0, "replies both complete and unsaved": 0 });
     expect(result.ok).toBe(true);
   }, LOOP_TIMEOUT_MS);
 });
