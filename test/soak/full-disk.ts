@@ -1,6 +1,7 @@
 // Loop: a core whose data folder is on a small disk (a real tmpfs) that fills up, while
 // `iterations` messages are sent and new conversations are created. Passes when every failure
-// is a clear storage error ("the disk is full"), and once space returns and the core starts
+// is a clear storage error ("the disk is full"; a reply whose save failed says failed, not
+// complete as well), and once space returns and the core starts
 // again on the same folder, every message reported saved is there and no conversation
 // appears that was not reported created (no empty one dated 1970). Skipped, saying why, where
 // no tmpfs can be mounted (not root, not Linux).
@@ -100,7 +101,7 @@ export async function fullDisk({ iterations: sends }: { iterations: number }): P
         lost,
         "phantom conversations": phantoms,
       },
-      ok: lost === 0 && phantoms === 0 && unclear.length === 0 && clear > 0,
+      ok: lost === 0 && phantoms === 0 && unclear.length === 0 && mixed === 0 && clear > 0,
     };
   } finally {
     await disk.remove();
