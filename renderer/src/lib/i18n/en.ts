@@ -584,6 +584,9 @@ export const en = {
   "lab.heat.rowOf": "Probabilities under {name}",
   "lab.make.byDryRun": "Sizes from llama.cpp's dry run: the types it would choose for every tensor.",
   "lab.make.byEstimate": "Sizes estimated from each type's typical bits per weight.",
+  // Tensor types this llama.cpp does not know (the inspector)
+  "lib.size.unknown": "cannot be computed (a tensor type is unknown)",
+  "lib.tensorType.unknown": "unknown (id {id})",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -583,4 +583,7 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.heat.rowOf": "{name} 给出的概率",
   "lab.make.byDryRun": "大小来自 llama.cpp 的试运行：即它为每个张量选择的类型。",
   "lab.make.byEstimate": "大小按各类型的典型每权重位数估算。",
+  // Tensor types this llama.cpp does not know (the inspector)
+  "lib.size.unknown": "无法计算（有未知的张量类型）",
+  "lib.tensorType.unknown": "未知（编号 {id}）",
 };
