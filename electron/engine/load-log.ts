@@ -7,6 +7,8 @@ import { LlamaLogLevel, type Llama } from "node-llama-cpp";
 /** How long to wait for log lines still on their way through node-llama-cpp's callback. */
 const LOG_SETTLE_MS = 100;
 
+const GENERIC_LINE = /failed to load model\s*$/;
+
 /** llama.cpp prefixes lines with the function's name ("llama_model_load: error loading model: …"). */
 function readable(line: string): string {
   return line
@@ -24,7 +26,10 @@ export async function withLoadLog<T>(llama: Llama, load: () => Promise<T>): Prom
   const previous = llama.logger;
   let last: string | null = null;
   llama.logger = (level, message) => {
-    if ((level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) && message.trim() !== "") last = message;
+    // The closing "failed to load model" repeats what the error says; the line before it has the reason.
+    if ((level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) && message.trim() !== "" && !GENERIC_LINE.test(message)) {
+      last = message;
+    }
     previous(level, message);
   };
   try {
