@@ -6,7 +6,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { estimateFit } from "../../electron/engine/fit-estimate.js";
 import { ModelSession } from "../../electron/engine/model-session.js";
-import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
+import path from "node:path";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
 
 const session = new ModelSession();
 
@@ -29,4 +31,15 @@ describe("fit estimate and load placement", () => {
       expect(fit.vramBytes).toBe(placed?.vramBytes);
     }, 120_000);
   }
+
+  it("says a header number past 2^63 is damage, not 'Cannot mix BigInt and other types'", async () => {
+    for (const key of ["llama.context_length", "llama.block_count", "llama.embedding_length"]) {
+      const file = path.join(await tempDir("fit-bigint"), "huge.gguf");
+      await writeSyntheticLlama(file, { tokenizerFrom: STORIES_MODEL, dataless: true, metadataOverrides: [[key, { type: "uint64", value: 2n ** 63n + 5n }]] });
+      await expect(estimateFit({ path: file, contextSize: 512 }), key).rejects.toMatchObject({
+        code: "model_invalid",
+        message: expect.stringMatching(/too large for any model/),
+      });
+    }
+  });
 });
