@@ -471,11 +471,14 @@ export type ModelSource = "quanta" | "folder" | "lmstudio" | "ollama";
 
 export interface TensorRow {
   name: string;
-  type: string;
+  /** The ggml type's name; null for a type id this llama.cpp does not know (see typeId). */
+  type: string | null;
+  typeId: number;
   /** ggml order: shape[0] is the row length. */
   shape: number[];
   elements: number;
-  bytes: number;
+  /** Null when the type is unknown: its size cannot be computed. */
+  bytes: number | null;
 }
 
 export interface MetadataRow {
@@ -491,8 +494,8 @@ export interface QuantBreakdownRow {
   tensors: number;
   elements: number;
   bytes: number;
-  /** bytes / all tensor bytes. */
-  share: number;
+  /** bytes / all tensor bytes; null when a tensor of unknown type leaves that total unknown. */
+  share: number | null;
 }
 
 /** Everything the header of one GGUF model says, read without touching the weights. */
@@ -509,7 +512,8 @@ export interface ModelInspection {
   license: string | null;
   fileType: string;
   parameterCount: number;
-  tensorBytes: number;
+  /** Null when a tensor's type, and so its size, is unknown (unknownTensorTypes). */
+  tensorBytes: number | null;
   contextLength: number | null;
   layers: number | null;
   embeddingLength: number | null;
@@ -519,8 +523,11 @@ export interface ModelInspection {
   vocabSize: number | null;
   tokenizerModel: string | null;
   chatTemplate: string | null;
-  bitsPerWeight: number;
+  bitsPerWeight: number | null;
+  /** Bytes by known tensor type. */
   byType: QuantBreakdownRow[];
+  /** Tensor type ids this llama.cpp does not know, ascending. */
+  unknownTensorTypes: number[];
   tensors: TensorRow[];
   metadata: MetadataRow[];
   readMs: number;

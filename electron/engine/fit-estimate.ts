@@ -1,6 +1,10 @@
 // Will it fit? llama.cpp's own estimates (node-llama-cpp's GgufInsights) of the RAM and VRAM a
 // model's weights and its KV cache at a chosen context size need, against what this machine
-// has free now, and the most GPU layers that fit. Runs in the engine: node-llama-cpp lives here.
+// has free now, and the GPU layers a load would choose. Runs in the engine: node-llama-cpp
+// lives here. The same estimator as loading (model-session.ts): the layer count comes from
+// the configuration resolver a load with gpuLayers "auto" uses, the sizes from the V2
+// estimates the loaded model's placement is computed with, so the fit shown before a load
+// and the placement after it agree.
 
 import os from "node:os";
 import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
@@ -9,52 +13,50 @@ import type { FitEstimateRequest, EngineFitEstimate } from "./protocol.js";
 import { getBackend } from "./model-session.js";
 import { refuseRedirects } from "./no-redirects.js";
 
+function estimateFailed(error: unknown): QuantaError {
+  const detail = error instanceof Error ? error.message : String(error);
+  // node-llama-cpp does arithmetic on header values: a uint64 past 2^53 arrives as a BigInt.
+  if (error instanceof TypeError && /BigInt/.test(detail)) {
+    return new QuantaError("model_invalid", "The model's header holds a number too large for any model (a damaged file), so no estimate can be made.");
+  }
+  return new QuantaError("model_invalid", `The model's header could not be used for the estimate: ${detail}`);
+}
+
 export async function estimateFit(request: FitEstimateRequest): Promise<EngineFitEstimate> {
   const llama = await getBackend();
-  let insights: GgufInsights;
   try {
     if ("url" in request) refuseRedirects();
     const info =
       "url" in request
         ? await readGgufFileInfo(request.url, { sourceType: "network", logWarnings: false })
         : await readGgufFileInfo(request.path, { sourceType: "filesystem", logWarnings: false });
-    insights = await GgufInsights.from(info, llama);
+    const insights = await GgufInsights.from(info, llama);
+    return await estimate(insights, request.contextSize);
   } catch (error) {
-    throw new QuantaError("model_invalid", `The model's header could not be read for the estimate: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof QuantaError) throw error;
+    throw estimateFailed(error);
   }
-  const totalLayers = insights.totalLayers;
-  const contextSize = Math.min(request.contextSize, insights.trainContextSize ?? request.contextSize);
-  const needs = (gpuLayers: number) => {
-    const model = insights.estimateModelResourceRequirements({ gpuLayers });
-    const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: gpuLayers });
-    return {
-      gpuLayers,
-      ramBytes: model.cpuRam + context.cpuRam,
-      vramBytes: model.gpuVram + context.gpuVram,
-      weightsBytes: insights.modelSize,
-      kvCacheBytes: context.cpuRam + context.gpuVram,
-    };
-  };
+}
 
+async function estimate(insights: GgufInsights, contextAsked: number): Promise<EngineFitEstimate> {
+  const llama = await getBackend();
+  const totalLayers = insights.totalLayers;
+  const contextSize = Math.min(contextAsked, insights.trainContextSize ?? contextAsked);
   const gpu = llama.gpu !== false && llama.supportsGpuOffloading ? llama.gpu : null;
   const vram = gpu === null ? null : await llama.getVramState();
+  // What a load with gpuLayers "auto" would choose: the most layers whose VRAM fits.
+  const gpuLayers = gpu === null ? 0 : (await insights.configurationResolver.resolveModelGpuLayersV2("auto")).gpuLayers;
+  const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
+  const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: gpuLayers });
+  const chosen = {
+    gpuLayers,
+    ramBytes: model.cpuRam + context.cpuRam,
+    vramBytes: model.gpuVram + context.gpuVram,
+    weightsBytes: insights.modelSize,
+    kvCacheBytes: context.cpuRam + context.gpuVram,
+  };
   const freeRam = os.freemem();
-  const ramFits = (bytes: number) => bytes <= freeRam;
-
-  // The most layers whose VRAM need fits what is free (needs grow with the layer count).
-  let gpuLayers = 0;
-  if (vram !== null) {
-    let low = 0;
-    let high = totalLayers;
-    while (low < high) {
-      const mid = Math.ceil((low + high) / 2);
-      if (needs(mid).vramBytes <= vram.free) low = mid;
-      else high = mid - 1;
-    }
-    gpuLayers = low;
-  }
-  const chosen = needs(gpuLayers);
-  const verdict = !ramFits(chosen.ramBytes) ? "does_not_fit" : gpu !== null && gpuLayers < totalLayers ? "fits_partly" : "fits";
+  const verdict = chosen.ramBytes > freeRam ? "does_not_fit" : gpu !== null && gpuLayers < totalLayers ? "fits_partly" : "fits";
 
   return {
     contextSize,

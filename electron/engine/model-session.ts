@@ -14,6 +14,7 @@ import {
 } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
+import { withLoadLog } from "./load-log.js";
 import { calibrateThreads } from "./threads.js";
 import type { EngineLoadResult, EngineModelUsage, EngineUsage, LoadRequest } from "./protocol.js";
 import type { GenerationTarget } from "./generation.js";
@@ -82,19 +83,20 @@ export class ModelSession {
     await this.unload();
     this.wrappers.clear();
     const llama = await getBackend();
-    let model: LlamaModel;
-    try {
-      model = await llama.loadModel({
+    const loading = await withLoadLog(llama, () =>
+      llama.loadModel({
         modelPath: request.path,
         gpuLayers: request.gpuLayers,
         onLoadProgress: (progress) => onProgress(progress, "loading"),
-      });
-    } catch (error) {
-      throw new QuantaError(
-        "model_load_failed",
-        `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      }),
+    );
+    if (!loading.ok) {
+      const { error, logLine } = loading;
+      const detail = error instanceof Error ? error.message : String(error);
+      // The log's reason is what the user can act on; node-llama-cpp's message rarely says more.
+      throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${logLine ?? detail}`);
     }
+    const model: LlamaModel = loading.value;
     try {
       const calibration: ThreadCalibration | null =
         request.threads === null

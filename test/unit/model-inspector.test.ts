@@ -72,7 +72,7 @@ describe("the inspector on the shared test models", () => {
         byType.set(name, (byType.get(name) ?? 0) + (bytes[i] ?? 0));
       }
       expect(Object.fromEntries(ours.byType.map((row) => [row.type, row.bytes]))).toEqual(Object.fromEntries(byType));
-      expect(ours.byType.reduce((sum, row) => sum + row.share, 0)).toBeCloseTo(1, 10);
+      expect(ours.byType.reduce((sum, row) => sum + (row.share ?? Number.NaN), 0)).toBeCloseTo(1, 10);
       expect(ours.byType.reduce((sum, row) => sum + row.tensors, 0)).toBe(tensors.length);
 
       // Every metadata key is listed once, sorted.

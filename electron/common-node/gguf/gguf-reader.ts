@@ -8,6 +8,7 @@
 // Pure TypeScript on node:fs, in common/ because the core (library, Lab) and the engine
 // (quantizer) both read headers; native code (node-llama-cpp) lives only in the engine.
 
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
 import { QuantaError } from "../../contract/errors.js";
@@ -32,12 +33,14 @@ export interface GgufTensorInfo {
   readonly name: string;
   /** ggml order: dims[0] (ne0) is the row length, the fastest-varying dimension. */
   readonly dims: number[];
-  readonly type: GgufTensorType;
+  /** Null for a type id this table does not know (a newer llama.cpp's, or a damaged file). */
+  readonly type: GgufTensorType | null;
   readonly typeId: number;
   /** Byte offset of the tensor's data, relative to GgufHeader.dataOffset. */
   readonly offset: number;
   readonly elementCount: number;
-  readonly byteSize: number;
+  /** Null when the type is unknown: its block size, and so its size, cannot be computed. */
+  readonly byteSize: number | null;
 }
 
 export interface GgufHeader {
@@ -112,7 +115,8 @@ export async function readGgufHeader(path: string, options: ReadGgufHeaderOption
 
   let file: FileHandle;
   try {
-    file = await open(path, "r");
+    // Non-blocking, so a FIFO named *.gguf is refused below instead of waiting for a writer.
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw fileSystemError(fileName, error);
   }
@@ -137,6 +141,7 @@ function fileSystemError(fileName: string, error: unknown): QuantaError {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ENOENT") return new QuantaError("not_found", `${fileName} does not exist.`);
   if (code === "EISDIR") return invalid(`${fileName} is a folder, not a GGUF model file.`);
+  if (code === "ELOOP") return invalid(`${fileName} is a symbolic link that leads back to itself (a link loop), not a model file.`);
   const detail = error instanceof Error ? error.message : String(error);
   return invalid(`${fileName} could not be read as a GGUF model (${detail}).`);
 }
@@ -229,8 +234,9 @@ class HeaderParser {
     const dataOffset = tensorCount > 0 ? alignUp(this.pos, alignment) : this.pos;
     if (dataOffset > fileSize) throw this.truncatedHeader();
 
+    // A tensor of unknown type has no known size: only where it starts can be checked.
     let dataEnd = dataOffset;
-    for (const tensor of tensors) dataEnd = Math.max(dataEnd, dataOffset + tensor.offset + tensor.byteSize);
+    for (const tensor of tensors) dataEnd = Math.max(dataEnd, dataOffset + tensor.offset + (tensor.byteSize ?? 0));
     if (dataEnd > fileSize) {
       throw invalid(`${fileName} is truncated: its tensors need ${dataEnd} bytes but the file has ${fileSize}.`);
     }
@@ -239,7 +245,7 @@ class HeaderParser {
     for (let i = 1; i < byOffset.length; i++) {
       const previous = byOffset[i - 1];
       const tensor = byOffset[i];
-      if (previous !== undefined && tensor !== undefined && tensor.offset < previous.offset + previous.byteSize) {
+      if (previous?.byteSize != null && tensor !== undefined && tensor.offset < previous.offset + previous.byteSize) {
         throw invalid(`${fileName} is damaged: the data of tensors ${quote(previous.name)} and ${quote(tensor.name)} overlap.`);
       }
     }
@@ -333,22 +339,19 @@ class HeaderParser {
 
     const typeId = this.u32();
     const traits = GGML_TYPE_BY_ID.get(typeId);
-    if (traits === undefined) {
-      const removed = REMOVED_GGML_TYPES.get(typeId);
-      throw invalid(
-        removed === undefined
-          ? `${fileName} uses an unknown tensor type (id ${typeId}) in ${this.context}; it may need a newer llama.cpp, or the file is damaged.`
-          : `${fileName} uses the tensor type ${removed} (id ${typeId}) in ${this.context}, which llama.cpp no longer supports.`,
-      );
+    const removed = REMOVED_GGML_TYPES.get(typeId);
+    if (removed !== undefined) {
+      throw invalid(`${fileName} uses the tensor type ${removed} (id ${typeId}) in ${this.context}, which llama.cpp no longer supports.`);
     }
     const rowLength = dims[0] ?? 0;
-    if (rowLength % traits.blockSize !== 0) {
+    if (traits !== undefined && rowLength % traits.blockSize !== 0) {
       throw invalid(
         `${fileName} is damaged: ${this.context} is ${traits.name} with rows of ${rowLength} elements, ` +
           `not a multiple of that type's block size ${traits.blockSize}.`,
       );
     }
-    const byteSize = (elementCount / traits.blockSize) * traits.bytesPerBlock;
+    // New llama.cpp types appear every few months: an unknown id is listed, its size unknown.
+    const byteSize = traits === undefined ? null : (elementCount / traits.blockSize) * traits.bytesPerBlock;
 
     const offset = this.u64Number();
     if (!Number.isSafeInteger(offset)) {
@@ -357,7 +360,7 @@ class HeaderParser {
     if (offset % alignment !== 0) {
       throw invalid(`${fileName} is damaged: ${this.context} starts at data offset ${offset}, which is not a multiple of the alignment ${alignment}.`);
     }
-    return { name, dims, type: traits.name, typeId, offset, elementCount, byteSize };
+    return { name, dims, type: traits?.name ?? null, typeId, offset, elementCount, byteSize };
   }
 
   // ---- values -------------------------------------------------------------------------------
@@ -588,16 +591,19 @@ export interface GgufDescription {
   /** llama.cpp's file type name (general.file_type), e.g. "Q4_K_M"; else the tensor type holding most bytes. */
   fileType: string;
   parameterCount: number;
-  /** Bytes of all tensor data. */
-  tensorBytes: number;
+  /** Bytes of all tensor data; null when a tensor's type, and so its size, is unknown. */
+  tensorBytes: number | null;
   contextLength: number | null;
   layers: number | null;
   embeddingLength: number | null;
   vocabSize: number | null;
   hasChatTemplate: boolean;
-  /** 8 × tensor bytes / parameters; 0 for a file without tensors. */
-  bitsPerWeight: number;
+  /** 8 × tensor bytes / parameters; 0 for a file without tensors; null when tensorBytes is. */
+  bitsPerWeight: number | null;
+  /** Bytes per known tensor type. */
   bytesByType: Partial<Record<GgufTensorType, number>>;
+  /** Type ids of tensors whose type this table does not know, each once, ascending. */
+  unknownTensorTypes: number[];
 }
 
 /** Summarizes a header for the model library. `fileName` may be a bare name or a path. */
@@ -608,13 +614,19 @@ export function describeGguf(header: GgufHeader, fileName: string): GgufDescript
     architecture === null ? null : countValue(metadata[`${architecture}.${suffix}`]);
 
   let parameterCount = 0;
-  let tensorBytes = 0;
+  let knownBytes = 0;
   const bytesByType: Partial<Record<GgufTensorType, number>> = {};
+  const unknownTensorTypes = new Set<number>();
   for (const tensor of header.tensors) {
     parameterCount += tensor.elementCount;
-    tensorBytes += tensor.byteSize;
+    if (tensor.type === null || tensor.byteSize === null) {
+      unknownTensorTypes.add(tensor.typeId);
+      continue;
+    }
+    knownBytes += tensor.byteSize;
     bytesByType[tensor.type] = (bytesByType[tensor.type] ?? 0) + tensor.byteSize;
   }
+  const tensorBytes = unknownTensorTypes.size === 0 ? knownBytes : null;
 
   const fileTypeId = countValue(metadata["general.file_type"]);
   const fileTypeName = fileTypeId === null ? undefined : LLAMA_FILE_TYPES.get(fileTypeId);
@@ -638,8 +650,9 @@ export function describeGguf(header: GgufHeader, fileName: string): GgufDescript
     embeddingLength: archKey("embedding_length"),
     vocabSize: ggufArrayLength(metadata["tokenizer.ggml.tokens"]) ?? archKey("vocab_size"),
     hasChatTemplate: typeof chatTemplate === "string" && chatTemplate.trim() !== "",
-    bitsPerWeight: parameterCount === 0 ? 0 : (8 * tensorBytes) / parameterCount,
+    bitsPerWeight: tensorBytes === null ? null : parameterCount === 0 ? 0 : (8 * tensorBytes) / parameterCount,
     bytesByType,
+    unknownTensorTypes: [...unknownTensorTypes].sort((a, b) => a - b),
   };
 }
 

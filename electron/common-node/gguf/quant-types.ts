@@ -1,6 +1,7 @@
 // The quantization types Quanta offers, with llama.cpp's numbers for them: shared by the core
 // (which plans and checks a Lab job) and the engine (which runs llama.cpp's quantizer).
 
+import { QuantaError } from "../../contract/errors.js";
 import type { GgufHeader } from "./gguf-reader.js";
 
 export interface QuantTypeInfo {
@@ -71,7 +72,8 @@ export const SOURCE_TYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", 
 /**
  * The output's size predicted from the source's header: tensors llama.cpp quantizes (named
  * *weight, two or more dimensions, not norms) at the type's typical bits per weight, the rest
- * as they are, each padded to the file's alignment, plus the source's header size.
+ * as they are, each padded to the file's alignment, plus the source's header size. A source
+ * with a tensor of unknown type (unknown size) has no prediction: it is refused.
  */
 export function estimateQuantizedBytes(header: GgufHeader, type: QuantType): number {
   const bits = QUANT_TYPES[type].bitsPerWeight;
@@ -79,7 +81,13 @@ export function estimateQuantizedBytes(header: GgufHeader, type: QuantType): num
   let total = header.dataOffset;
   for (const tensor of header.tensors) {
     const quantized = tensor.dims.length >= 2 && tensor.name.endsWith("weight") && !tensor.name.includes("_norm.");
-    total += pad(quantized ? Math.ceil((tensor.elementCount * bits) / 8) : tensor.byteSize);
+    if (!quantized && tensor.byteSize === null) {
+      throw new QuantaError(
+        "model_invalid",
+        `The tensor ${JSON.stringify(tensor.name.slice(0, 80))} has a type this version of llama.cpp does not know (id ${tensor.typeId}), so the model cannot be quantized.`,
+      );
+    }
+    total += pad(quantized ? Math.ceil((tensor.elementCount * bits) / 8) : (tensor.byteSize ?? 0));
   }
   return total;
 }

@@ -62,7 +62,7 @@ export class Comparisons {
     // Reference first, then falling bits per weight: the order of every table and report.
     const ordered = [
       reference,
-      ...variants.filter((variant) => variant !== reference).sort((a, b) => b.description.bitsPerWeight - a.description.bitsPerWeight),
+      ...variants.filter((variant) => variant !== reference).sort((a, b) => (b.description.bitsPerWeight ?? 0) - (a.description.bitsPerWeight ?? 0)),
     ];
     const runId = newId();
     const active = { id: runId, engine: null as LabEngine | null, cancelled: false };
@@ -183,7 +183,8 @@ function variantResult(variant: VariantFile, measured: LabMeasurement, isReferen
     fileType: description.fileType,
     sizeBytes: variant.sizeBytes,
     parameterCount: description.parameterCount,
-    bitsPerWeight: description.bitsPerWeight,
+    // checkVariantsOfOneModel refused variants with a tensor of unknown type (unknown size).
+    bitsPerWeight: description.bitsPerWeight ?? Number.NaN,
     isReference,
     loadMs: measured.loadMs,
     ramBytes: measured.ramBytes,

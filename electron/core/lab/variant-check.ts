@@ -43,6 +43,12 @@ export function checkVariantsOfOneModel(variants: readonly VariantFile[]): Varia
     if (variant.description.vocabSize === null) {
       throw new QuantaError("invalid_request", `${name(variant)} has no vocabulary in its header, so it cannot be evaluated.`);
     }
+    if (variant.description.unknownTensorTypes.length > 0) {
+      throw new QuantaError(
+        "invalid_request",
+        `${name(variant)} has tensors of a type llama.cpp does not know (id ${variant.description.unknownTensorTypes.join(", ")}), so it cannot be evaluated.`,
+      );
+    }
   }
   for (const other of rest) {
     const differs = (what: string, a: string, b: string) =>
@@ -60,5 +66,5 @@ export function checkVariantsOfOneModel(variants: readonly VariantFile[]): Varia
       throw differs("their tensor shapes", `${first.description.parameterCount} parameters`, `${other.description.parameterCount} parameters`);
     }
   }
-  return [...variants].sort((a, b) => b.description.bitsPerWeight - a.description.bitsPerWeight)[0] ?? first;
+  return [...variants].sort((a, b) => (b.description.bitsPerWeight ?? 0) - (a.description.bitsPerWeight ?? 0))[0] ?? first;
 }

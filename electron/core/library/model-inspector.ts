@@ -31,6 +31,7 @@ export function inspectGguf({ modelId, fileName, headers, readMs }: InspectInput
   const tensors: TensorRow[] = merged.tensors.map((tensor) => ({
     name: tensor.name,
     type: tensor.type,
+    typeId: tensor.typeId,
     shape: [...tensor.dims],
     elements: tensor.elementCount,
     bytes: tensor.byteSize,
@@ -62,6 +63,7 @@ export function inspectGguf({ modelId, fileName, headers, readMs }: InspectInput
     chatTemplate: chatTemplate !== null && chatTemplate.trim() !== "" ? chatTemplate : null,
     bitsPerWeight: description.bitsPerWeight,
     byType: breakdownByType(tensors, description.tensorBytes),
+    unknownTensorTypes: description.unknownTensorTypes,
     tensors,
     metadata: Object.keys(metadata)
       .sort()
@@ -70,10 +72,11 @@ export function inspectGguf({ modelId, fileName, headers, readMs }: InspectInput
   };
 }
 
-/** Bytes, elements and tensors per tensor type, the largest share first. */
-export function breakdownByType(tensors: readonly TensorRow[], totalBytes: number): QuantBreakdownRow[] {
+/** Bytes, elements and tensors per known tensor type, the largest share first. */
+export function breakdownByType(tensors: readonly TensorRow[], totalBytes: number | null): QuantBreakdownRow[] {
   const rows = new Map<string, QuantBreakdownRow>();
   for (const tensor of tensors) {
+    if (tensor.type === null || tensor.bytes === null) continue; // listed in unknownTensorTypes
     const row = rows.get(tensor.type) ?? { type: tensor.type, tensors: 0, elements: 0, bytes: 0, share: 0 };
     row.tensors += 1;
     row.elements += tensor.elements;
@@ -81,7 +84,7 @@ export function breakdownByType(tensors: readonly TensorRow[], totalBytes: numbe
     rows.set(tensor.type, row);
   }
   return [...rows.values()]
-    .map((row) => ({ ...row, share: totalBytes === 0 ? 0 : row.bytes / totalBytes }))
+    .map((row) => ({ ...row, share: totalBytes === null ? null : totalBytes === 0 ? 0 : row.bytes / totalBytes }))
     .sort((a, b) => b.bytes - a.bytes || a.type.localeCompare(b.type));
 }
 

@@ -11,6 +11,7 @@ import type { ModelInspection, ModelSource, ModelSummary } from "../../contract/
 import { describeGguf, readGgufHeader, type GgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { ggufArrayLength } from "../../common-node/gguf/gguf-types.js";
 import { groupModelFamilies, tensorSignature, type FamilyMember } from "./model-family.js";
+import { loadRefusal } from "./load-check.js";
 import { inspectGguf } from "./model-inspector.js";
 import { splitPart, splitPartNames, stripQuantSuffix } from "./quant-names.js";
 
@@ -44,9 +45,12 @@ async function findGgufFiles(folder: string, depth = 0, found: string[] = []): P
   }
   for (const entry of entries) {
     const full = path.join(folder, entry.name);
+    const named = entry.name.toLowerCase().endsWith(".gguf");
+    // Anything named *.gguf is listed, a folder, pipe or broken link too, with why it is no model.
+    if (entry.isDirectory() && named) found.push(full);
     if (entry.isDirectory() && depth < MAX_DEPTH && !entry.name.startsWith(".")) {
       await findGgufFiles(full, depth + 1, found);
-    } else if ((entry.isFile() || entry.isSymbolicLink()) && entry.name.toLowerCase().endsWith(".gguf")) {
+    } else if (named) {
       // Later parts of a split model are read with its first part.
       const part = splitPart(entry.name);
       if (part === null || part.index === 1) found.push(full);
@@ -71,12 +75,27 @@ async function describeFile(
   origin: { folder: string; source: ModelSource; owned: boolean; displayName?: string },
 ): Promise<Described | null> {
   let stat: import("node:fs").Stats;
+  let notAFile: string | null = null;
   try {
     stat = await fs.stat(filePath);
-  } catch {
-    return null;
+    if (stat.isDirectory()) notAFile = "It is a folder, not a model file.";
+    else if (stat.isFIFO()) notAFile = "It is a named pipe (FIFO), not a model file.";
+    else if (!stat.isFile()) notAFile = "It is not a regular file (a device or socket), so it cannot be a model.";
+  } catch (error) {
+    // Gone since the folder was read: nothing to list. A link that leads nowhere: say so.
+    try {
+      stat = await fs.lstat(filePath);
+    } catch {
+      return null;
+    }
+    const code = (error as { code?: unknown }).code;
+    notAFile =
+      code === "ELOOP"
+        ? "It is a symbolic link that leads back to itself (a link loop), not a model file."
+        : code === "ENOENT"
+          ? "It is a symbolic link whose target does not exist."
+          : `It cannot be read (${code === undefined ? String(error) : String(code)}).`;
   }
-  if (!stat.isFile()) return null;
   const fileName = origin.displayName ?? path.basename(filePath);
   const partPaths = partPathsFor(filePath);
   const base: ModelSummary = {
@@ -98,12 +117,26 @@ async function describeFile(
     owned: origin.owned,
   };
   const unreadFamily = { architecture: null, vocabSize: null, tensorSignature: null, declaredName: null };
+  if (notAFile !== null) {
+    return {
+      headers: [],
+      entry: {
+        path: filePath,
+        partPaths,
+        mtimeMs: stat.mtimeMs,
+        summary: { ...base, sizeBytes: 0, error: { code: "model_invalid", message: `${fileName}: ${notAFile}` } },
+        family: unreadFamily,
+      },
+    };
+  }
   try {
     const headers: GgufHeader[] = [];
     for (const part of partPaths) headers.push(await readGgufHeader(part));
     const first = headers[0] as GgufHeader;
     const merged: GgufHeader = { ...first, tensors: headers.flatMap((header) => header.tensors) };
     const info = describeGguf(merged, fileName);
+    // Readable but not loadable: listed and inspectable, with the reason; loading is refused.
+    const refusal = loadRefusal(merged, info);
     const basename = first.metadata["general.basename"];
     const sizeLabel = first.metadata["general.size_label"];
     const declaredName =
@@ -130,6 +163,7 @@ async function describeFile(
           parameterCount: info.parameterCount,
           contextLength: info.contextLength,
           hasChatTemplate: info.hasChatTemplate,
+          error: refusal === null ? null : { code: "model_invalid", message: `${fileName} cannot be loaded. ${refusal}` },
         },
         family: {
           architecture: info.architecture,
@@ -202,7 +236,8 @@ export class ModelLibrary {
   async inspect(modelId: string): Promise<ModelInspection> {
     const started = performance.now();
     const { entry, headers } = await this.fresh(modelId);
-    if (entry.summary.error) throw new QuantaError(entry.summary.error.code, entry.summary.error.message);
+    // A header that was read is shown even when the model cannot be loaded.
+    if (headers.length === 0 && entry.summary.error) throw new QuantaError(entry.summary.error.code, entry.summary.error.message);
     return inspectGguf({
       modelId,
       fileName: entry.summary.fileName,

@@ -8,6 +8,8 @@
 // one token at a time is bound by memory bandwidth: tokens/s ≈ bandwidth ÷ bytes per token.
 // `fractionOfBandwidth` says how close to that ceiling a generation ran.
 
+import { basename } from "node:path";
+import { QuantaError } from "../../contract/errors.js";
 import type { BandwidthProbe, ComputeCost } from "../../contract/types.js";
 import { describeGguf, type GgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import type { GgufValue } from "../../common-node/gguf/gguf-types.js";
@@ -37,6 +39,15 @@ export interface ModelShape {
 export function modelShapeFromHeader(header: GgufHeader, fileName: string): ModelShape {
   const info = describeGguf(header, fileName);
   const embedding = header.tensors.find((tensor) => tensor.name === "token_embd.weight");
+  // Bytes per token are the weights' bytes: without every tensor's size there is no figure.
+  const tensorBytes = info.tensorBytes;
+  const embeddingBytes = embedding?.byteSize ?? 0;
+  if (tensorBytes === null || embedding?.byteSize === null) {
+    throw new QuantaError(
+      "model_invalid",
+      `${basename(fileName)} has tensors of a type this version of llama.cpp does not know (id ${info.unknownTensorTypes.join(", ")}), so its compute cost cannot be computed.`,
+    );
+  }
   const rows = embedding ? embedding.elementCount / (embedding.dims[0] ?? 1) : 0;
   const layers = info.layers ?? 0;
 
@@ -65,9 +76,9 @@ export function modelShapeFromHeader(header: GgufHeader, fileName: string): Mode
 
   return {
     parameterCount: info.parameterCount,
-    tensorBytes: info.tensorBytes,
+    tensorBytes,
     tokenEmbedding: embedding
-      ? { parameters: embedding.elementCount, bytes: embedding.byteSize, rowBytes: rows > 0 ? embedding.byteSize / rows : 0 }
+      ? { parameters: embedding.elementCount, bytes: embeddingBytes, rowBytes: rows > 0 ? embeddingBytes / rows : 0 }
       : null,
     tiedOutput: embedding !== undefined && !header.tensors.some((tensor) => tensor.name === "output.weight"),
     layers,

@@ -592,6 +592,9 @@ export const en = {
   "lab.make.besideRefusal.other_app": "The source is in another app's folder (LM Studio or Ollama), which Quanta never writes to.",
   "lab.make.besideRefusal.not_user_folder": "The source is not in a folder you added, so Quanta does not write beside it.",
   "lab.make.besideRefusal.not_writable": "The source's folder cannot be written to.",
+  // Tensor types this llama.cpp does not know (the inspector)
+  "lib.size.unknown": "cannot be computed (a tensor type is unknown)",
+  "lib.tensorType.unknown": "unknown (id {id})",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -591,4 +591,7 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.make.besideRefusal.other_app": "源文件位于其他应用（LM Studio 或 Ollama）的文件夹中，Quanta 从不写入那里。",
   "lab.make.besideRefusal.not_user_folder": "源文件不在你添加的文件夹中，所以 Quanta 不在它旁边写入。",
   "lab.make.besideRefusal.not_writable": "源文件所在的文件夹不可写入。",
+  // Tensor types this llama.cpp does not know (the inspector)
+  "lib.size.unknown": "无法计算（有未知的张量类型）",
+  "lib.tensorType.unknown": "未知（编号 {id}）",
 };

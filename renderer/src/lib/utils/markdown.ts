@@ -51,7 +51,8 @@ function inlines(tokens: readonly Token[] | undefined): MdInline[] {
         out.push({ kind: t.type, children: inlines(t.tokens) });
         break;
       case "codespan":
-        out.push({ kind: "code", text: decodeEntities(String(t.text ?? "")) });
+        // Code is shown as typed: `&lt;div&gt;` is those nine characters (marked leaves them as is).
+        out.push({ kind: "code", text: String(t.text ?? "") });
         break;
       case "br":
         out.push({ kind: "br" });
@@ -123,6 +124,49 @@ function blocks(tokens: readonly Token[]): MdBlock[] {
   return out;
 }
 
+const LEX_OPTIONS = { gfm: true, breaks: false } as const;
+
 export function parseMarkdown(text: string): MdBlock[] {
-  return blocks(Lexer.lex(text, { gfm: true, breaks: false }));
+  return blocks(Lexer.lex(text, LEX_OPTIONS));
+}
+
+/** A link reference definition ("[id]: url") changes links anywhere in the text, earlier ones too. */
+const REFERENCE_DEFINITION = /^ {0,3}\[[^\]]+\]:/m;
+
+/**
+ * A reply's Markdown while it streams in. Top-level blocks before the last one cannot change
+ * as text is appended (a blank line or a new block has closed them), so they are lexed once
+ * and kept, with the same objects, and only the open tail is lexed again on each update: the
+ * work per update follows the tail's length, not the reply's. The result always equals
+ * parseMarkdown(text) (test: markdown-stream.test.ts). Text that is not an extension of the
+ * last (an edit, another reply) starts over.
+ */
+export class StreamingMarkdown {
+  /** The text whose blocks are final, and those blocks. */
+  private doneText = "";
+  private doneBlocks: MdBlock[] = [];
+
+  update(text: string): MdBlock[] {
+    if (!text.startsWith(this.doneText) || REFERENCE_DEFINITION.test(text) || text.includes("\r")) {
+      // Reference definitions and carriage returns (which marked rewrites) need the whole text.
+      this.doneText = "";
+      this.doneBlocks = [];
+      if (REFERENCE_DEFINITION.test(text) || text.includes("\r")) return parseMarkdown(text);
+    }
+    const tail = text.slice(this.doneText.length);
+    const tokens = Lexer.lex(tail, LEX_OPTIONS);
+    // The last block that is not blank space may still grow or change kind; the ones before it may not.
+    let open = tokens.length - 1;
+    while (open > 0 && tokens[open]?.type === "space") open -= 1;
+    if (open > 0) {
+      const finished = tokens.slice(0, open);
+      const finishedText = finished.map((token) => token.raw).join("");
+      if (tail.startsWith(finishedText)) {
+        this.doneText += finishedText;
+        this.doneBlocks = [...this.doneBlocks, ...blocks(finished)];
+        return [...this.doneBlocks, ...blocks(tokens.slice(open))];
+      }
+    }
+    return [...this.doneBlocks, ...blocks(tokens)];
+  }
 }
