@@ -15,6 +15,6 @@ export const LOOPS: SoakEntry[] = [
   { file: "./engine-kills.js", iterations: 50, short: 3 },
   { file: "./core-kills.js", iterations: 50, short: 3 },
   { file: "./full-disk.js", iterations: 40, short: 10 },
-  // { file: "./hostile-gguf.js", iterations: 1, short: 1 },
-  // { file: "./rpc-fuzz.js", iterations: 10_000, short: 500 },
+  { file: "./hostile-gguf.js", iterations: 1, short: 1 },
+  { file: "./rpc-fuzz.js", iterations: 10_000, short: 500 },
 ];
