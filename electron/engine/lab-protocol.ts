@@ -25,6 +25,8 @@ const measureRequestSchema = z
     contextSize: z.number().int().min(16).max(1 << 20),
     /** null: calibrate now. */
     threads: z.number().int().min(1).max(512).nullable(),
+    /** Threads for batches (prompts, evaluation windows); null or absent: every math core. */
+    batchThreads: z.number().int().min(1).max(512).nullable().optional(),
     text: z.string().min(1),
     /** "reference" writes referenceFile; "compare" scores against it. */
     role: z.enum(["reference", "compare"]),
