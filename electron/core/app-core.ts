@@ -16,7 +16,7 @@ import { openExternalLink } from "./chats/external-link.js";
 import { EngineClient } from "./engine-client/engine-client.js";
 import { LoadChoices } from "./engine-client/load-choices.js";
 import type { SpawnEngine } from "./engine-client/engine-process.js";
-import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
+import { modelFileKey, ThreadMemory, withBatch } from "./engine-client/thread-memory.js";
 import { createLibraryService } from "./library/library-service.js";
 import type { LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
@@ -170,18 +170,24 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
         path: entry.path,
         contextSize: choice.contextSize ?? options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
         threads: remembered?.chosen ?? null,
+        batchThreads: remembered?.batch?.chosen ?? null,
         gpuLayers: choice.gpuLayers,
       });
       // Remembered only once it loaded: a choice that fails must not fail every later load.
       await loadChoices.remember(modelId, choice).catch(() => undefined);
-      if (result.calibration) await threadMemory.remember(fileKey, result.calibration).catch(() => undefined);
+      // Both counts are remembered together; a batch count measured now joins a remembered generation count.
+      const calibration = withBatch(result.calibration ?? remembered, result.batchCalibration);
+      if (calibration && (result.calibration || result.batchCalibration)) {
+        await threadMemory.remember(fileKey, calibration).catch(() => undefined);
+      }
       const model: LoadedModel = {
         modelId,
         name: entry.summary.fileName.replace(/\.gguf$/i, ""),
         contextSize: result.contextSize,
         threads: result.threads,
+        batchThreads: result.batchThreads,
         threadsSource: result.calibration ? "calibrated" : "remembered",
-        calibration: result.calibration ?? remembered,
+        calibration,
         gpu: result.gpu,
         gpuLayers: result.gpuLayers,
         gpuLayersAsked: result.gpuLayersAsked,

@@ -14,7 +14,8 @@ import { isQuantType, quantizeDryRun, quantizeModel, type QuantType } from "./qu
 /** llama.cpp's closing line of a (dry) quantization: "quant size  =     0.94 MiB (4.95 BPW)". */
 const QUANT_SIZE_LINE = /quant size\s*=\s*([\d.]+)\s*MiB/;
 import { continuePrompt } from "./side-by-side.js";
-import { calibrateThreads } from "./threads.js";
+import { useBatchThreads } from "./batch-threads.js";
+import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
 
 /** The text's tokens with BOS first where the model adds one, for the speed runs' prompts. */
 function textTokens(model: LlamaModel, text: string): { tokens: Token[]; bos: Token | null } {
@@ -24,11 +25,13 @@ function textTokens(model: LlamaModel, text: string): { tokens: Token[]; bos: To
 }
 
 /** Prompt processing and generation speed in a fresh context, as llama-bench measures pp and tg. */
-async function measureSpeed(model: LlamaModel, threads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
+async function measureSpeed(model: LlamaModel, threads: number, batchThreads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
   const contextSize = Math.min(model.trainContextSize, Math.max(request.promptTokens, request.generateTokens + 1));
   const promptTokens = Math.min(request.promptTokens, contextSize);
   const generateTokens = Math.min(request.generateTokens, contextSize - 1);
   const context = await model.createContext({ contextSize, threads, batchSize: promptTokens });
+  // As the chat runs: the prompt with the batch count, generation with the generation count.
+  useBatchThreads(context, { generation: threads, batch: batchThreads });
   try {
     const sequence = context.getSequence();
     const { tokens, bos } = textTokens(model, text);
@@ -154,8 +157,13 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
             ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
             : null;
         const threads = calibration?.chosen ?? request.threads ?? 1;
+        const batchCalibration =
+          request.batchThreads == null
+            ? await calibrateBatchThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
+            : null;
+        const batchThreads = batchCalibration?.chosen ?? request.batchThreads ?? threads;
         emit({ phase: "speed", fraction: 0 });
-        const speed = await measureSpeed(model, threads, request.text, request);
+        const speed = await measureSpeed(model, threads, batchThreads, request.text, request);
         emit({ phase: "speed", fraction: 1 });
 
         const contextSize = Math.min(request.contextSize, model.trainContextSize);
@@ -165,13 +173,27 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
         const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
         const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
         const gpuLayers = model.gpuLayers;
+        const measurement = (quality: LabMeasurement["quality"]): LabMeasurement => ({
+          loadMs: Math.round(loadMs),
+          ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
+          vramBytes: estimate.gpuVram + cache.gpuVram,
+          gpuLayers,
+          gpu: llama.gpu === false ? null : llama.gpu,
+          threads,
+          batchThreads,
+          calibration,
+          batchCalibration,
+          speed,
+          quality,
+        });
+        if (request.role === "speed-only") return measurement(null);
         // The evaluation runs on llama.cpp's C API with a model of its own: free this one first,
         // so the weights are never held twice.
         await model.dispose();
         const evaluator = await NativeEvaluator.open(request.path, {
           contextSize,
           threads,
-          batchThreads: request.batchThreads ?? llama.cpuMathCores,
+          batchThreads,
           gpuLayers,
         }).catch((error: unknown) => {
           throw error instanceof QuantaError
@@ -184,17 +206,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
             request.role === "reference"
               ? await evaluateReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress)
               : await evaluateAgainstReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress);
-          return {
-            loadMs: Math.round(loadMs),
-            ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
-            vramBytes: estimate.gpuVram + cache.gpuVram,
-            gpuLayers,
-            gpu: llama.gpu === false ? null : llama.gpu,
-            threads,
-            calibration,
-            speed,
-            quality,
-          };
+          return measurement(quality);
         } finally {
           evaluator.dispose();
         }

@@ -13,6 +13,7 @@ import { EvalTexts } from "./eval-texts.js";
 import type { LabEngine } from "./lab-engine.js";
 import { LabEngines } from "./lab-engines.js";
 import { QuantizeJobs } from "./quantize-jobs.js";
+import { DEFAULT_REFERENCE_CACHE_BYTES, ReferenceCache } from "./reference-cache.js";
 import { LabRunStore } from "./run-store.js";
 import { SideBySideRuns } from "./side-by-side-run.js";
 
@@ -31,6 +32,8 @@ export interface LabServiceOptions {
   chatModelBytes?: () => number;
   /** Threads llama.cpp quantizes with. Default: every core. */
   quantizeThreads?: number;
+  /** Bytes the reference distributions' cache may hold. Default DEFAULT_REFERENCE_CACHE_BYTES. */
+  referenceCacheBytes?: number;
 }
 
 export class LabService {
@@ -40,6 +43,8 @@ export class LabService {
   private readonly jobs: QuantizeJobs;
   private readonly comparisons: Comparisons;
   private readonly sideBySide: SideBySideRuns;
+  /** The reference distributions kept between comparisons. */
+  readonly referenceCache: ReferenceCache;
 
   constructor(options: LabServiceOptions) {
     const lab = path.join(options.home, "lab");
@@ -47,7 +52,8 @@ export class LabService {
     this.runs = new LabRunStore(path.join(lab, "runs"));
     this.engines = new LabEngines(options.spawnEngine);
     this.jobs = new QuantizeJobs(options, this.engines);
-    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"));
+    this.referenceCache = new ReferenceCache(path.join(lab, "reference-cache"), options.referenceCacheBytes ?? DEFAULT_REFERENCE_CACHE_BYTES);
+    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"), this.referenceCache);
     this.sideBySide = new SideBySideRuns(options, this.engines);
   }
 
