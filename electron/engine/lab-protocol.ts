@@ -27,6 +27,8 @@ const measureRequestSchema = z
     threads: z.number().int().min(1).max(512).nullable(),
     /** Threads for batches (prompts, evaluation windows); null or absent: measure the best count now. */
     batchThreads: z.number().int().min(1).max(512).nullable().optional(),
+    /** At most this many batch threads, whatever was measured best (the chat's engine keeps a core); absent: no cap. */
+    batchThreadsCap: z.number().int().min(1).max(512).optional(),
     text: z.string().min(1),
     /** "reference" writes referenceFile; "compare" scores against it; "speed-only" evaluates nothing (a cached reference). */
     role: z.enum(["reference", "compare", "speed-only"]),

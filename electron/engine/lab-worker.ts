@@ -161,7 +161,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
           request.batchThreads == null
             ? await calibrateBatchThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
             : null;
-        const batchThreads = batchCalibration?.chosen ?? request.batchThreads ?? threads;
+        const batchThreads = Math.min(batchCalibration?.chosen ?? request.batchThreads ?? threads, request.batchThreadsCap ?? Infinity);
         emit({ phase: "speed", fraction: 0 });
         const speed = await measureSpeed(model, threads, batchThreads, request.text, request);
         emit({ phase: "speed", fraction: 1 });

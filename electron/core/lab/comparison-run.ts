@@ -155,6 +155,8 @@ export class Comparisons {
               contextSize: input.contextSize,
               threads: remembered?.chosen ?? null,
               batchThreads: remembered?.batch?.chosen ?? null,
+              // While the chat holds a model, its replies keep a core: batches take the others.
+              ...((this.options.chatModelBytes?.() ?? 0) > 0 ? { batchThreadsCap: Math.max(1, os.availableParallelism() - 1) } : {}),
               text: input.text.text,
               // A cached reference is measured for speed only: its distribution is on disk already.
               role: position === 0 ? (cached ? "speed-only" : "reference") : "compare",
