@@ -9,14 +9,16 @@ import { promises as fs } from "node:fs";
 import { QuantaError } from "../contract/errors.js";
 import {
   compactSlots,
-  encodeReferencePosition,
   planChunks,
-  scoreAgainstReference,
   summarizeKld,
   type ChunkPlan,
   type KldSummary,
 } from "./evaluation-math.js";
+import { MathPool, type MathResult } from "./evaluation-pool.js";
 import type { NativeEvaluator } from "./native/llama-evaluator.js";
+
+/** Logits copied to shared memory per block of positions: bounded whatever the vocabulary. */
+const BLOCK_BYTES = 16 * 1024 * 1024;
 
 /** llama-perplexity's file: "_logits_", n_ctx (uint32), n_vocab, n_chunk (int32), then n_ctx × n_chunk tokens (int32), then the rows. */
 const MAGIC = "_logits_";
@@ -75,6 +77,36 @@ function windowAt(tokens: Int32Array, plan: ChunkPlan, chunk: number, bos: numbe
   return window;
 }
 
+/**
+ * Runs `kind` over the scored positions of the window just decoded, a block at a time, on
+ * `pool`'s threads; rows live in `rows` (the window's compact reference rows).
+ */
+async function scoreWindow(
+  evaluator: NativeEvaluator,
+  pool: MathPool,
+  kind: "encode" | "score",
+  window: Int32Array,
+  plan: ChunkPlan,
+  rows: Uint16Array,
+  onBlock: (result: MathResult) => void,
+): Promise<void> {
+  const vocab = evaluator.vocabSize;
+  const slots = compactSlots(vocab);
+  const block = Math.max(1, Math.min(plan.scoredPerChunk, Math.floor(BLOCK_BYTES / (vocab * 4))));
+  const logits = new Float32Array(new SharedArrayBuffer(block * vocab * 4));
+  for (let start = 0; start < plan.scoredPerChunk; start += block) {
+    const count = Math.min(block, plan.scoredPerChunk - start);
+    for (let index = 0; index < count; index++) logits.set(evaluator.logitsAt(plan.first + start + index), index * vocab);
+    const targets = window.slice(plan.first + start + 1, plan.first + start + 1 + count);
+    onBlock(
+      await pool.run(
+        { kind, logits: logits.buffer as SharedArrayBuffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets },
+        count,
+      ),
+    );
+  }
+}
+
 /** The evaluator's vocabulary, checked against the GGUF header's. */
 function checkedVocab(evaluator: NativeEvaluator, vocabSize: number): number {
   if (evaluator.vocabSize !== vocabSize) {
@@ -100,6 +132,8 @@ export async function evaluateReference(
   text: string,
   file: string,
   onProgress: (progress: EvaluationProgress) => void,
+  /** Threads for the log-softmax work, the calling one included (llama-perplexity uses every core). */
+  mathThreads = 1,
 ): Promise<EvaluationQuality> {
   checkedVocab(evaluator, vocabSize);
   const tokens = evaluator.tokenize(text);
@@ -108,20 +142,20 @@ export async function evaluateReference(
   const slots = compactSlots(vocabSize);
   const part = `${file}.part`;
   const handle = await fs.open(part, "w");
+  const pool = new MathPool(mathThreads);
   let complete = false;
   try {
     await handle.write(referenceHeader(plan.contextSize, vocabSize, plan.chunks, tokens));
     let nll = 0;
     let scored = 0;
-    const rows = new Uint16Array(slots * plan.scoredPerChunk);
+    const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
     for (let chunk = 0; chunk < plan.chunks; chunk++) {
       const window = windowAt(tokens, plan, chunk, bos);
       await evaluator.decode({ tokens: window, first: plan.first });
-      for (let position = plan.first; position < plan.contextSize - 1; position++) {
-        const row = rows.subarray((position - plan.first) * slots, (position - plan.first + 1) * slots);
-        nll += encodeReferencePosition(evaluator.logitsAt(position), window[position + 1] ?? 0, row);
-        scored += 1;
-      }
+      await scoreWindow(evaluator, pool, "encode", window, plan, rows, (result) => {
+        for (const value of result.nll) nll += value;
+        scored += result.nll.length;
+      });
       await handle.write(new Uint8Array(rows.buffer));
       onProgress({ chunk: chunk + 1, chunks: plan.chunks });
     }
@@ -131,6 +165,7 @@ export async function evaluateReference(
     complete = true;
     return { tokens: tokens.length, chunks: plan.chunks, scoredTokens: scored, perplexity: Math.exp(nll / scored), kld: null, sameTopRate: null };
   } finally {
+    await pool.dispose();
     if (!complete) {
       await handle.close().catch(() => undefined);
       await fs.rm(part, { force: true });
@@ -147,6 +182,8 @@ export async function evaluateAgainstReference(
   text: string,
   file: string,
   onProgress: (progress: EvaluationProgress) => void,
+  /** Threads for the log-softmax work, the calling one included (llama-perplexity uses every core). */
+  mathThreads = 1,
 ): Promise<EvaluationQuality> {
   checkedVocab(evaluator, vocabSize);
   const tokens = evaluator.tokenize(text);
@@ -154,6 +191,7 @@ export async function evaluateAgainstReference(
   const plan = checkedPlan(tokens.length, contextSize);
   const slots = compactSlots(vocabSize);
   const handle = await fs.open(file, "r");
+  const pool = new MathPool(mathThreads);
   try {
     const head = new Uint8Array(HEADER_BYTES);
     await handle.read(head, 0, HEADER_BYTES, 0);
@@ -178,7 +216,7 @@ export async function evaluateAgainstReference(
     const size = (await handle.stat()).size;
     if (size !== referenceFileBytes(plan, vocabSize)) throw new QuantaError("internal", "The reference distribution file is damaged (its size is wrong).");
     const dataOffset = HEADER_BYTES + referenceTokens.byteLength;
-    const rows = new Uint16Array(slots * plan.scoredPerChunk);
+    const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
     const klds = new Float64Array(plan.chunks * plan.scoredPerChunk);
     let nll = 0;
     let scored = 0;
@@ -189,14 +227,14 @@ export async function evaluateAgainstReference(
       const decoded = evaluator.decode({ tokens: window, first: plan.first });
       await handle.read(new Uint8Array(rows.buffer), 0, rows.byteLength, dataOffset + chunk * rows.byteLength);
       await decoded;
-      for (let position = plan.first; position < plan.contextSize - 1; position++) {
-        const row = rows.subarray((position - plan.first) * slots, (position - plan.first + 1) * slots);
-        const score = scoreAgainstReference(evaluator.logitsAt(position), window[position + 1] ?? 0, row);
-        nll += score.nll;
-        klds[scored] = score.kld;
-        if (score.sameTop) sameTop += 1;
-        scored += 1;
-      }
+      await scoreWindow(evaluator, pool, "score", window, plan, rows, (result) => {
+        for (let index = 0; index < result.nll.length; index++) {
+          nll += result.nll[index] ?? 0;
+          klds[scored] = result.kld[index] ?? 0;
+          if (result.sameTop[index] === 1) sameTop += 1;
+          scored += 1;
+        }
+      });
       onProgress({ chunk: chunk + 1, chunks: plan.chunks });
     }
     return {
@@ -208,6 +246,7 @@ export async function evaluateAgainstReference(
       sameTopRate: sameTop / scored,
     };
   } finally {
+    await pool.dispose();
     await handle.close();
   }
 }

@@ -204,8 +204,8 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
           const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) => emit({ phase: "evaluating", fraction: chunk / chunks });
           const quality =
             request.role === "reference"
-              ? await evaluateReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress)
-              : await evaluateAgainstReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress);
+              ? await evaluateReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress, batchThreads)
+              : await evaluateAgainstReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress, batchThreads);
           return measurement(quality);
         } finally {
           evaluator.dispose();

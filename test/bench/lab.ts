@@ -145,8 +145,8 @@ async function labPass(file: string, role: "reference" | "compare", text: string
   const started = performance.now();
   const evaluator = await NativeEvaluator.open(file, { contextSize: CONTEXT, threads: 1, batchThreads, gpuLayers: 0 });
   try {
-    if (role === "reference") await evaluateReference(evaluator, CONTEXT, vocab, text, referenceFile, () => undefined);
-    else await evaluateAgainstReference(evaluator, CONTEXT, vocab, text, referenceFile, () => undefined);
+    if (role === "reference") await evaluateReference(evaluator, CONTEXT, vocab, text, referenceFile, () => undefined, batchThreads);
+    else await evaluateAgainstReference(evaluator, CONTEXT, vocab, text, referenceFile, () => undefined, batchThreads);
   } finally {
     evaluator.dispose();
   }
