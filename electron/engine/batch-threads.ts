@@ -40,14 +40,25 @@ export function useBatchThreads(context: LlamaContext, counts: ThreadCounts): bo
   const decodeBatch = native.decodeBatch.bind(native);
   const setThreads = native.setThreads.bind(native);
   let size = 1;
-  native.initBatch = (tokens: number) => {
-    size = tokens;
-    return initBatch(tokens);
-  };
-  native.decodeBatch = () => {
-    // After node-llama-cpp's own setThreads, just before the decode it applies to.
-    setThreads(size > 1 ? counts.batch : counts.generation);
-    return decodeBatch();
-  };
+  // The addon's methods are read-only on its prototype: own properties on this one context shadow them.
+  try {
+    Object.defineProperty(native, "initBatch", {
+      configurable: true,
+      value: (tokens: number) => {
+        size = tokens;
+        return initBatch(tokens);
+      },
+    });
+    Object.defineProperty(native, "decodeBatch", {
+      configurable: true,
+      value: () => {
+        // After node-llama-cpp's own setThreads, just before the decode it applies to.
+        setThreads(size > 1 ? counts.batch : counts.generation);
+        return decodeBatch();
+      },
+    });
+  } catch {
+    return false;
+  }
   return true;
 }

@@ -3,6 +3,8 @@
 // thread and the pool's workers each take a share. Every share runs the same arithmetic
 // (evaluation-math.ts), so results do not depend on the number of threads.
 
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { runMathTask } from "./evaluation-worker.js";
 
@@ -31,12 +33,14 @@ export interface MathResult {
 export class MathPool {
   private readonly workers: Worker[];
 
-  /** `threads` in all, the calling thread included. */
+  /**
+   * `threads` in all, the calling thread included. Where the worker's compiled file is not
+   * beside this one (tests run the TypeScript source), the calling thread does it all.
+   */
   constructor(threads: number) {
-    this.workers = Array.from(
-      { length: Math.max(0, Math.floor(threads) - 1) },
-      () => new Worker(new URL("./evaluation-worker.js", import.meta.url)),
-    );
+    const entry = new URL("./evaluation-worker.js", import.meta.url);
+    const count = existsSync(fileURLToPath(entry)) ? Math.max(0, Math.floor(threads) - 1) : 0;
+    this.workers = Array.from({ length: count }, () => new Worker(entry));
   }
 
   /** Scores positions 0..count-1 of a block; the calling thread takes the first share. */
