@@ -33,6 +33,8 @@ const CACHE = process.env.QUANTA_BENCH_CACHE ?? path.join(os.tmpdir(), "quanta-b
 const CONTEXT = 256;
 const ROUNDS = Number(process.env.QUANTA_BENCH_LAB_ROUNDS ?? 3);
 const TOOLS = ["llama-perplexity", "llama-bench"] as const;
+/** Which parts to run: "evaluation,prompt,cache" (all) by default. */
+const PARTS = new Set((process.env.QUANTA_BENCH_LAB_PARTS ?? "evaluation,prompt,cache").split(","));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -307,15 +309,19 @@ async function main(): Promise<void> {
     await syntheticModel("synthetic-32k", 32000, { embd: 768, layers: 12, ff: 2048, heads: 12 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
     await syntheticModel("synthetic-152k", 152064, { embd: 256, layers: 2, ff: 512, heads: 4 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
   ];
-  for (const model of models) {
+  for (const model of PARTS.has("evaluation") ? models : []) {
     console.log(`\n${model.label}: evaluation, context ${CONTEXT}, batch ${CONTEXT}, ${ROUNDS} alternating rounds`);
     if (bin) await benchEvaluation(bin, model, text, textFile);
     else console.log("  (llama-perplexity missing: not measured)");
   }
-  console.log(`\nsynthetic-32k Q4_K_M: prompt processing`);
-  await benchPrompt(bin, models[0]?.variants.Q4_K_M as string, text);
-  console.log(`\nsynthetic-152k: the reference cache`);
-  await benchCachedComparison(models[1] as BenchModel);
+  if (PARTS.has("prompt")) {
+    console.log(`\nsynthetic-32k Q4_K_M: prompt processing`);
+    await benchPrompt(bin, models[0]?.variants.Q4_K_M as string, text);
+  }
+  if (PARTS.has("cache")) {
+    console.log(`\nsynthetic-152k: the reference cache`);
+    await benchCachedComparison(models[1] as BenchModel);
+  }
 }
 
 await main();
