@@ -46,13 +46,21 @@ export interface ThreadCalibration {
   chosen: number;
   trials: ThreadTrial[];
   measuredAt: string;
+  /**
+   * The same for batches (prompt processing, tokens per second): the count prompts and lab
+   * windows run with. Absent in calibrations remembered from before batches had their own.
+   */
+  batch?: { chosen: number; trials: ThreadTrial[] };
 }
 
 export interface LoadedModel {
   modelId: string;
   name: string;
   contextSize: number;
+  /** Threads for generation (one token at a time). */
   threads: number;
+  /** Threads for batches: prompts and lab windows. Absent from engines that use one count for both. */
+  batchThreads?: number;
   /** How the thread count was chosen: measured now, remembered from an earlier measurement, or set by the user. */
   threadsSource: "calibrated" | "remembered" | "setting";
   calibration: ThreadCalibration | null;
@@ -366,6 +374,8 @@ export interface QuantVariantResult {
   ramBytes: number;
   vramBytes: number;
   threads: number;
+  /** Threads the prompt speed and the evaluation ran with. Absent in runs saved before batches had their own. */
+  batchThreads?: number;
   promptTokens: number;
   promptTokensPerSecond: number;
   generatedTokens: number;
@@ -395,6 +405,12 @@ export interface LabRun {
   variants: QuantVariantResult[];
   machine: { cpu: string; cores: number; memoryBytes: number; gpu: string | null };
   error: WireError | null;
+  /**
+   * Whether the reference's distribution came from the lab's cache ("reused"), was computed and
+   * kept there ("stored"), or was computed for this run only ("uncached", with the reason).
+   * Absent in runs saved before the cache existed.
+   */
+  referenceCache?: { status: "reused" | "stored" | "uncached"; reason: string | null };
 }
 
 export interface LabRunSummary {

@@ -26,24 +26,29 @@ export function compactSlots(vocabSize: number): number {
   return 2 * Math.floor((vocabSize + 1) / 2) + 4;
 }
 
-/** The log-sum-exp of logits as llama.cpp computes it: max in float, sum of exp in double. */
-function maxAndLogSumExp(logits: ArrayLike<number>): { max: number; maxIndex: number; logSumExp: number } {
-  let max = logits[0] ?? 0;
+/** Logits as the hot loops read them: a typed array of the whole vocabulary, or numbers in tests. */
+type Logits = ArrayLike<number>;
+
+/** The log-sum-exp of logits as llama.cpp computes it: max in float, sum of exp in double; with the minimum, in the same pass. */
+function maxAndLogSumExp(logits: Logits): { max: number; maxIndex: number; min: number; logSumExp: number } {
+  const n = logits.length;
+  let max = n > 0 ? (logits[0] as number) : 0;
+  let min = max;
   let maxIndex = 0;
-  for (let i = 1; i < logits.length; i++) {
-    const value = logits[i] ?? -Infinity;
+  for (let i = 1; i < n; i++) {
+    const value = logits[i] as number;
     if (value > max) {
       max = value;
       maxIndex = i;
-    }
+    } else if (value < min) min = value;
   }
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] ?? -Infinity) - max);
-  return { max, maxIndex, logSumExp: Math.log(sum) };
+  for (let i = 0; i < n; i++) sum += Math.exp((logits[i] as number) - max);
+  return { max, maxIndex, min, logSumExp: Math.log(sum) };
 }
 
 /** Negative log-likelihood of `token` under the logits. */
-export function negativeLogLikelihood(logits: ArrayLike<number>, token: number): number {
+export function negativeLogLikelihood(logits: Logits, token: number): number {
   const { max, logSumExp } = maxAndLogSumExp(logits);
   return max + logSumExp - (logits[token] ?? -Infinity);
 }
@@ -52,20 +57,24 @@ export function negativeLogLikelihood(logits: ArrayLike<number>, token: number):
  * Writes the reference's log-probs for one position into `out` (compactSlots(vocab) uint16s),
  * as llama-perplexity --kl-divergence-base does, and returns the NLL of `token`.
  */
-export function encodeReferencePosition(logits: ArrayLike<number>, token: number, out: Uint16Array): number {
-  const { max, logSumExp } = maxAndLogSumExp(logits);
-  let minLogit = max;
-  for (let i = 0; i < logits.length; i++) minLogit = Math.min(minLogit, logits[i] ?? max);
-  minLogit = Math.max(minLogit, max - 16);
+export function encodeReferencePosition(logits: Logits, token: number, out: Uint16Array): number {
+  const { max, min, logSumExp } = maxAndLogSumExp(logits);
+  const minLogit = Math.max(Math.min(min, max), max - 16);
   const minLogProb = Math.fround(minLogit - max - logSumExp);
   const scale = Math.fround((max - minLogit) / 65535);
   const header = new Float32Array(out.buffer, out.byteOffset, 2);
   header[0] = scale;
   header[1] = minLogProb;
-  for (let i = 0; i < logits.length; i++) {
-    const logProb = (logits[i] ?? -Infinity) - max - logSumExp;
-    const level = scale > 0 ? Math.round((Math.max(logProb, minLogProb) - minLogProb) / scale) : 0;
-    out[4 + i] = Math.min(65535, Math.max(0, level));
+  const n = logits.length;
+  if (scale > 0) {
+    const norm = max + logSumExp;
+    for (let i = 0; i < n; i++) {
+      const logProb = (logits[i] as number) - norm;
+      const level = Math.round((Math.max(logProb, minLogProb) - minLogProb) / scale);
+      out[4 + i] = level > 65535 ? 65535 : level < 0 ? 0 : level;
+    }
+  } else {
+    out.fill(0, 4, 4 + n);
   }
   return max + logSumExp - (logits[token] ?? -Infinity);
 }
@@ -84,22 +93,25 @@ export function referenceLogProb(reference: Uint16Array, index: number): number 
 }
 
 /** KL(reference ‖ variant) at one position, the NLL of `token` and whether both put the same token on top. */
-export function scoreAgainstReference(logits: ArrayLike<number>, token: number, reference: Uint16Array): PositionScore {
+export function scoreAgainstReference(logits: Logits, token: number, reference: Uint16Array): PositionScore {
   const { max, maxIndex, logSumExp } = maxAndLogSumExp(logits);
   const header = new Float32Array(reference.buffer, reference.byteOffset, 2);
   const scale = header[0] ?? 0;
   const minLogProb = header[1] ?? 0;
   const norm = max + logSumExp;
+  const n = logits.length;
   let kld = 0;
   let topIndex = 0;
-  let topLogProb = -Infinity;
-  for (let i = 0; i < logits.length; i++) {
-    const base = scale * (reference[4 + i] ?? 0) + minLogProb;
-    if (base > topLogProb) {
-      topLogProb = base;
+  let topLevel = -1;
+  for (let i = 0; i < n; i++) {
+    const level = reference[4 + i] as number;
+    // The top log-prob is the top level (scale ≥ 0): compare integers, as the first maximum wins.
+    if (level > topLevel) {
+      topLevel = level;
       topIndex = i;
     }
-    if (base > -16) kld += Math.exp(base) * (base - ((logits[i] ?? -Infinity) - norm));
+    const base = scale * level + minLogProb;
+    if (base > -16) kld += Math.exp(base) * (base - ((logits[i] as number) - norm));
   }
   return { nll: norm - (logits[token] ?? -Infinity), kld, sameTop: topIndex === maxIndex };
 }

@@ -1,37 +1,33 @@
-// Teacher-forced evaluation of a text, as llama-perplexity does it (see evaluation-math.ts):
-// the reference variant's log-probs go to a compact file on disk (never kept whole in
-// memory, never sent to the core), and each other variant is scored against that file one
-// window at a time: perplexity, per-token KL divergence and same-top-token rate.
+// Teacher-forced evaluation of a text, as llama-perplexity does it (see evaluation-math.ts),
+// on llama.cpp's C API through FFI (native/llama-evaluator.ts): each window decoded in one
+// call, each scored position's logits read as a float array. The reference variant's
+// log-probs go to a file on disk in llama-perplexity's --kl-divergence-base layout (never
+// kept whole in memory, never sent to the core), and each other variant is scored against
+// that file one window at a time: perplexity, per-token KL divergence and same-top-token rate.
 
 import { promises as fs } from "node:fs";
-import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import {
   compactSlots,
-  encodeReferencePosition,
   planChunks,
-  scoreAgainstReference,
   summarizeKld,
   type ChunkPlan,
   type EvaluationQuality,
   type KldSummary,
 } from "./evaluation-math.js";
+import { MathPool, type MathResult } from "./evaluation-pool.js";
+import type { NativeEvaluator } from "./native/llama-evaluator.js";
 
-const MAGIC = 0x46455251; // "QREF"
-const VERSION = 1;
-/** magic, version, vocab, context size, chunks, first, token count: int32 each. */
-const HEADER_INTS = 7;
+/** Logits copied to shared memory per block of positions: bounded whatever the vocabulary. */
+const BLOCK_BYTES = 16 * 1024 * 1024;
+
+/** llama-perplexity's file: "_logits_", n_ctx (uint32), n_vocab, n_chunk (int32), then n_ctx × n_chunk tokens (int32), then the rows. */
+const MAGIC = "_logits_";
+const HEADER_BYTES = 8 + 3 * 4;
 
 export interface EvaluationProgress {
   chunk: number;
   chunks: number;
-}
-
-/** The text's tokens as llama-perplexity takes them: with BOS first where the model adds one. */
-export function evaluationTokens(model: LlamaModel, text: string): { tokens: Token[]; bos: Token | null } {
-  const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
-  const body = model.tokenize(text);
-  return { tokens: bos === null ? body : [bos, ...body], bos };
 }
 
 /** Refuses a text that does not fill one window: nothing could be scored. */
@@ -46,45 +42,25 @@ export function checkedPlan(tokenCount: number, contextSize: number): ChunkPlan 
   return plan;
 }
 
-/** The full logits at each scored position of one window (evaluated from an empty cache). */
-async function windowLogits(
-  sequence: LlamaContextSequence,
-  window: Token[],
-  first: number,
-  vocabSize: number,
-  onPosition: (position: number, logits: Float64Array) => void,
-): Promise<void> {
-  await sequence.clearHistory();
-  const input = window.map((token, index) =>
-    index >= first && index < window.length - 1 ? ([token, { generateNext: { logits: true } }] as const) : token,
-  );
-  const logits = new Float64Array(vocabSize);
-  // node-llama-cpp swallows errors thrown in onTokenResult: keep the first and throw it after.
-  let failure: unknown = null;
-  await sequence.controlledEvaluate(input as Parameters<typeof sequence.controlledEvaluate>[0], {
-    onTokenResult(index, result) {
-      const values = result.next.logits;
-      if (!values || failure !== null) return;
-      if (values.size !== vocabSize) {
-        failure = new QuantaError(
-          "model_invalid",
-          `The model gave ${values.size} logits per position; its header says the vocabulary has ${vocabSize} tokens.`,
-        );
-        return;
-      }
-      logits.fill(-Infinity);
-      for (const [token, value] of values) logits[token] = value;
-      try {
-        onPosition(index, logits);
-      } catch (error) {
-        failure = error;
-      }
-    },
-  });
-  if (failure !== null) throw failure;
+/** The header of a reference file as llama-perplexity writes it. */
+export function referenceHeader(contextSize: number, vocabSize: number, chunks: number, tokens: Int32Array): Uint8Array {
+  const bytes = new Uint8Array(HEADER_BYTES + chunks * contextSize * 4);
+  const view = new DataView(bytes.buffer);
+  bytes.set(Buffer.from(MAGIC, "latin1"), 0);
+  view.setUint32(8, contextSize, true);
+  view.setInt32(12, vocabSize, true);
+  view.setInt32(16, chunks, true);
+  new Int32Array(bytes.buffer, HEADER_BYTES, chunks * contextSize).set(tokens.subarray(0, chunks * contextSize));
+  return bytes;
 }
 
-function windowAt(tokens: readonly Token[], plan: ChunkPlan, chunk: number, bos: Token | null): Token[] {
+/** The size a complete reference file has: its header and every chunk's rows. */
+export function referenceFileBytes(plan: ChunkPlan, vocabSize: number): number {
+  return HEADER_BYTES + plan.chunks * plan.contextSize * 4 + plan.chunks * plan.scoredPerChunk * compactSlots(vocabSize) * 2;
+}
+
+/** The window of chunk `chunk`, its first token replaced by BOS where the model adds one (llama-perplexity's windows). */
+function windowAt(tokens: Int32Array, plan: ChunkPlan, chunk: number, bos: number | null): Int32Array {
   const start = chunk * plan.contextSize;
   const window = tokens.slice(start, start + plan.contextSize);
   if (bos !== null) window[0] = bos;
@@ -92,98 +68,162 @@ function windowAt(tokens: readonly Token[], plan: ChunkPlan, chunk: number, bos:
 }
 
 /**
- * Scores the reference variant and writes its compact log-probs to `file`: a header (the
- * plan and the text's tokens, so a variant that tokenizes differently is caught) and then,
- * for each scored position, compactSlots(vocab) uint16s.
+ * Runs `kind` over the scored positions of the window just decoded, a block at a time, on
+ * `pool`'s threads; rows live in `rows` (the window's compact reference rows).
+ */
+async function scoreWindow(
+  evaluator: NativeEvaluator,
+  pool: MathPool,
+  kind: "encode" | "score",
+  window: Int32Array,
+  plan: ChunkPlan,
+  rows: Uint16Array,
+  onBlock: (result: MathResult) => void,
+): Promise<void> {
+  const vocab = evaluator.vocabSize;
+  const slots = compactSlots(vocab);
+  const block = Math.max(1, Math.min(plan.scoredPerChunk, Math.floor(BLOCK_BYTES / (vocab * 4))));
+  const logits = new Float32Array(new SharedArrayBuffer(block * vocab * 4));
+  for (let start = 0; start < plan.scoredPerChunk; start += block) {
+    const count = Math.min(block, plan.scoredPerChunk - start);
+    for (let index = 0; index < count; index++) logits.set(evaluator.logitsAt(plan.first + start + index), index * vocab);
+    const targets = window.slice(plan.first + start + 1, plan.first + start + 1 + count);
+    onBlock(
+      await pool.run(
+        { kind, logits: logits.buffer as SharedArrayBuffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets },
+        count,
+      ),
+    );
+  }
+}
+
+/** The evaluator's vocabulary, checked against the GGUF header's. */
+function checkedVocab(evaluator: NativeEvaluator, vocabSize: number): number {
+  if (evaluator.vocabSize !== vocabSize) {
+    throw new QuantaError(
+      "model_invalid",
+      `The model gives ${evaluator.vocabSize} logits per position; its header says the vocabulary has ${vocabSize} tokens.`,
+    );
+  }
+  return vocabSize;
+}
+
+/**
+ * Scores the reference variant and writes its compact log-probs to `file` in llama-perplexity's
+ * --kl-divergence-base layout: the header (the plan and the text's tokens, so a variant that
+ * tokenizes differently is caught) and then, for each scored position, compactSlots(vocab)
+ * uint16s. The file is written as `file`.part and renamed only when complete.
  */
 export async function evaluateReference(
-  model: LlamaModel,
-  /** Holds at least `contextSize` tokens (llama.cpp may round a context up). */
-  context: LlamaContext,
+  evaluator: NativeEvaluator,
   contextSize: number,
-  /** From the GGUF header: node-llama-cpp does not expose n_vocab. */
+  /** From the GGUF header, checked against llama.cpp's. */
   vocabSize: number,
   text: string,
   file: string,
   onProgress: (progress: EvaluationProgress) => void,
+  /** Threads for the log-softmax work, the calling one included (llama-perplexity uses every core). */
+  mathThreads = 1,
 ): Promise<EvaluationQuality> {
-  const { tokens, bos } = evaluationTokens(model, text);
+  checkedVocab(evaluator, vocabSize);
+  const tokens = evaluator.tokenize(text);
+  const bos = evaluator.bos;
   const plan = checkedPlan(tokens.length, contextSize);
-  const sequence = context.getSequence();
   const slots = compactSlots(vocabSize);
-  const handle = await fs.open(file, "w");
+  const part = `${file}.part`;
+  const handle = await fs.open(part, "w");
+  const pool = new MathPool(mathThreads);
+  let complete = false;
   try {
-    const header = Int32Array.from([MAGIC, VERSION, vocabSize, plan.contextSize, plan.chunks, plan.first, tokens.length, ...tokens]);
-    await handle.write(new Uint8Array(header.buffer));
+    await handle.write(referenceHeader(plan.contextSize, vocabSize, plan.chunks, tokens));
     let nll = 0;
     let scored = 0;
-    const rows = new Uint16Array(slots * plan.scoredPerChunk);
+    const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
     for (let chunk = 0; chunk < plan.chunks; chunk++) {
       const window = windowAt(tokens, plan, chunk, bos);
-      await windowLogits(sequence, window, plan.first, vocabSize, (position, logits) => {
-        const row = rows.subarray((position - plan.first) * slots, (position - plan.first + 1) * slots);
-        nll += encodeReferencePosition(logits, window[position + 1] ?? 0, row);
-        scored += 1;
+      await evaluator.decode({ tokens: window, first: plan.first });
+      await scoreWindow(evaluator, pool, "encode", window, plan, rows, (result) => {
+        for (const value of result.nll) nll += value;
+        scored += result.nll.length;
       });
       await handle.write(new Uint8Array(rows.buffer));
       onProgress({ chunk: chunk + 1, chunks: plan.chunks });
     }
     await handle.sync();
+    await handle.close();
+    await fs.rename(part, file);
+    complete = true;
     return { tokens: tokens.length, chunks: plan.chunks, scoredTokens: scored, perplexity: Math.exp(nll / scored), kld: null, sameTopRate: null };
   } finally {
-    sequence.dispose();
-    await handle.close();
+    await pool.dispose();
+    if (!complete) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(part, { force: true });
+    }
   }
 }
 
-/** Scores a variant against the reference file written by evaluateReference. */
+/** Scores a variant against the reference file written by evaluateReference (or by llama-perplexity). */
 export async function evaluateAgainstReference(
-  model: LlamaModel,
-  /** Holds at least `contextSize` tokens (llama.cpp may round a context up). */
-  context: LlamaContext,
+  evaluator: NativeEvaluator,
   contextSize: number,
-  /** From the GGUF header: node-llama-cpp does not expose n_vocab. */
+  /** From the GGUF header, checked against llama.cpp's. */
   vocabSize: number,
   text: string,
   file: string,
   onProgress: (progress: EvaluationProgress) => void,
+  /** Threads for the log-softmax work, the calling one included (llama-perplexity uses every core). */
+  mathThreads = 1,
 ): Promise<EvaluationQuality> {
-  const { tokens, bos } = evaluationTokens(model, text);
+  checkedVocab(evaluator, vocabSize);
+  const tokens = evaluator.tokenize(text);
+  const bos = evaluator.bos;
   const plan = checkedPlan(tokens.length, contextSize);
-  const sequence = context.getSequence();
   const slots = compactSlots(vocabSize);
   const handle = await fs.open(file, "r");
+  const pool = new MathPool(mathThreads);
   try {
-    const head = new Int32Array(HEADER_INTS);
-    await handle.read(new Uint8Array(head.buffer), 0, head.byteLength, 0);
-    if (head[0] !== MAGIC || head[1] !== VERSION) throw new QuantaError("internal", "The reference distribution file is damaged.");
-    if (head[2] !== vocabSize || head[6] !== tokens.length || head[3] !== plan.contextSize) {
+    const head = new Uint8Array(HEADER_BYTES);
+    await handle.read(head, 0, HEADER_BYTES, 0);
+    const view = new DataView(head.buffer);
+    if (Buffer.from(head.subarray(0, 8)).toString("latin1") !== MAGIC) {
+      throw new QuantaError("internal", "The reference distribution file is damaged.");
+    }
+    if (view.getInt32(12, true) !== vocabSize) {
       throw new QuantaError(
         "invalid_request",
-        "This variant's vocabulary or tokenization differs from the reference's, so they are not variants of one model.",
+        `This variant's vocabulary (${vocabSize} tokens) differs from the reference's (${view.getInt32(12, true)}), so they are not variants of one model.`,
       );
     }
-    const referenceTokens = new Int32Array(tokens.length);
-    await handle.read(new Uint8Array(referenceTokens.buffer), 0, referenceTokens.byteLength, HEADER_INTS * 4);
-    if (tokens.some((token, index) => referenceTokens[index] !== token)) {
+    if (view.getUint32(8, true) !== plan.contextSize || view.getInt32(16, true) !== plan.chunks) {
       throw new QuantaError("invalid_request", "This variant tokenizes the text differently from the reference, so they are not variants of one model.");
     }
-    const dataOffset = (HEADER_INTS + tokens.length) * 4;
-    const rows = new Uint16Array(slots * plan.scoredPerChunk);
+    const referenceTokens = new Int32Array(plan.chunks * plan.contextSize);
+    await handle.read(new Uint8Array(referenceTokens.buffer), 0, referenceTokens.byteLength, HEADER_BYTES);
+    if (referenceTokens.some((token, index) => tokens[index] !== token)) {
+      throw new QuantaError("invalid_request", "This variant tokenizes the text differently from the reference, so they are not variants of one model.");
+    }
+    const size = (await handle.stat()).size;
+    if (size !== referenceFileBytes(plan, vocabSize)) throw new QuantaError("internal", "The reference distribution file is damaged (its size is wrong).");
+    const dataOffset = HEADER_BYTES + referenceTokens.byteLength;
+    const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
     const klds = new Float64Array(plan.chunks * plan.scoredPerChunk);
     let nll = 0;
     let scored = 0;
     let sameTop = 0;
     for (let chunk = 0; chunk < plan.chunks; chunk++) {
-      await handle.read(new Uint8Array(rows.buffer), 0, rows.byteLength, dataOffset + chunk * rows.byteLength);
       const window = windowAt(tokens, plan, chunk, bos);
-      await windowLogits(sequence, window, plan.first, vocabSize, (position, logits) => {
-        const row = rows.subarray((position - plan.first) * slots, (position - plan.first + 1) * slots);
-        const score = scoreAgainstReference(logits, window[position + 1] ?? 0, row);
-        nll += score.nll;
-        klds[scored] = score.kld;
-        if (score.sameTop) sameTop += 1;
-        scored += 1;
+      // The window decodes on llama.cpp's threads while its reference rows are read.
+      const decoded = evaluator.decode({ tokens: window, first: plan.first });
+      await handle.read(new Uint8Array(rows.buffer), 0, rows.byteLength, dataOffset + chunk * rows.byteLength);
+      await decoded;
+      await scoreWindow(evaluator, pool, "score", window, plan, rows, (result) => {
+        for (let index = 0; index < result.nll.length; index++) {
+          nll += result.nll[index] ?? 0;
+          klds[scored] = result.kld[index] ?? 0;
+          if (result.sameTop[index] === 1) sameTop += 1;
+          scored += 1;
+        }
       });
       onProgress({ chunk: chunk + 1, chunks: plan.chunks });
     }
@@ -196,7 +236,7 @@ export async function evaluateAgainstReference(
       sameTopRate: sameTop / scored,
     };
   } finally {
-    sequence.dispose();
+    await pool.dispose();
     await handle.close();
   }
 }

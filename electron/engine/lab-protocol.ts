@@ -24,9 +24,13 @@ const measureRequestSchema = z
     contextSize: z.number().int().min(16).max(1 << 20),
     /** null: calibrate now. */
     threads: z.number().int().min(1).max(512).nullable(),
+    /** Threads for batches (prompts, evaluation windows); null or absent: measure the best count now. */
+    batchThreads: z.number().int().min(1).max(512).nullable().optional(),
+    /** At most this many batch threads, whatever was measured best (the chat's engine keeps a core); absent: no cap. */
+    batchThreadsCap: z.number().int().min(1).max(512).optional(),
     text: z.string().min(1),
-    /** "reference" writes referenceFile; "compare" scores against it. */
-    role: z.enum(["reference", "compare"]),
+    /** "reference" writes referenceFile; "compare" scores against it; "speed-only" evaluates nothing (a cached reference). */
+    role: z.enum(["reference", "compare", "speed-only"]),
     referenceFile: z.string().min(1),
     /** Like llama-bench's pp512 and tg128; smaller where the context is smaller. */
     promptTokens: z.number().int().min(1).max(1 << 16),
@@ -77,9 +81,14 @@ export interface LabMeasurement {
   /** llama.cpp's GPU backend ("cuda", "vulkan", "metal"), null on the CPU. */
   gpu: string | null;
   threads: number;
+  /** Threads for batches: the prompt-speed run and the evaluation's windows. */
+  batchThreads: number;
   calibration: ThreadCalibration | null;
+  /** Measured now when the request gave no batch count. */
+  batchCalibration: NonNullable<ThreadCalibration["batch"]> | null;
   speed: LabSpeed;
-  quality: EvaluationQuality;
+  /** Null for role "speed-only". */
+  quality: EvaluationQuality | null;
 }
 
 export type { KldSummary, EvaluationQuality };

@@ -5,29 +5,40 @@
 import { LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
-import { evaluateAgainstReference, evaluateReference, evaluationTokens } from "./evaluation.js";
+import { evaluateAgainstReference, evaluateReference } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
 import { getBackend } from "./model-session.js";
 import { isQuantType, type QuantType } from "../common-node/gguf/quant-types.js";
+import { NativeEvaluator } from "./native/llama-evaluator.js";
 import { quantizeDryRun, quantizeModel } from "./quantize.js";
 
 /** llama.cpp's closing line of a (dry) quantization: "quant size  =     0.94 MiB (4.95 BPW)". */
 const QUANT_SIZE_LINE = /quant size\s*=\s*([\d.]+)\s*MiB/;
 import { continuePrompt } from "./side-by-side.js";
-import { calibrateThreads } from "./threads.js";
+import { useBatchThreads } from "./batch-threads.js";
+import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
+
+/** The text's tokens with BOS first where the model adds one, for the speed runs' prompts. */
+function textTokens(model: LlamaModel, text: string): { tokens: Token[]; bos: Token | null } {
+  const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+  const body = model.tokenize(text);
+  return { tokens: bos === null ? body : [bos, ...body], bos };
+}
 
 /** Prompt processing and generation speed in a fresh context, as llama-bench measures pp and tg. */
-async function measureSpeed(model: LlamaModel, threads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
+async function measureSpeed(model: LlamaModel, threads: number, batchThreads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
   const contextSize = Math.min(model.trainContextSize, Math.max(request.promptTokens, request.generateTokens + 1));
   const promptTokens = Math.min(request.promptTokens, contextSize);
   const generateTokens = Math.min(request.generateTokens, contextSize - 1);
   const context = await model.createContext({ contextSize, threads, batchSize: promptTokens });
+  // As the chat runs: the prompt with the batch count, generation with the generation count.
+  useBatchThreads(context, { generation: threads, batch: batchThreads });
   try {
     const sequence = context.getSequence();
-    const { tokens: textTokens, bos } = evaluationTokens(model, text);
-    const first = textTokens[0];
+    const { tokens, bos } = textTokens(model, text);
+    const first = tokens[0];
     if (first === undefined) throw new QuantaError("invalid_request", "The evaluation text is empty.");
-    const prompt: Token[] = Array.from({ length: promptTokens }, (_, index) => textTokens[index % textTokens.length] ?? first);
+    const prompt: Token[] = Array.from({ length: promptTokens }, (_, index) => tokens[index % tokens.length] ?? first);
     const started = performance.now();
     await sequence.evaluateWithoutGeneratingNewTokens(prompt);
     const promptMs = performance.now() - started;
@@ -147,37 +158,58 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
             ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
             : null;
         const threads = calibration?.chosen ?? request.threads ?? 1;
+        const batchCalibration =
+          request.batchThreads == null
+            ? await calibrateBatchThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
+            : null;
+        const batchThreads = Math.min(batchCalibration?.chosen ?? request.batchThreads ?? threads, request.batchThreadsCap ?? Infinity);
         emit({ phase: "speed", fraction: 0 });
-        const speed = await measureSpeed(model, threads, request.text, request);
+        const speed = await measureSpeed(model, threads, batchThreads, request.text, request);
         emit({ phase: "speed", fraction: 1 });
 
         const contextSize = Math.min(request.contextSize, model.trainContextSize);
         if (contextSize < request.contextSize) {
           throw new QuantaError("invalid_request", `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`);
         }
-        // Batches of at most 512, as llama-perplexity evaluates by default (n_ubatch): bounded compute buffers.
-        const context = await model.createContext({ contextSize, threads, batchSize: Math.min(contextSize, 512) });
+        const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
+        const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
+        const gpuLayers = model.gpuLayers;
+        const measurement = (quality: LabMeasurement["quality"]): LabMeasurement => ({
+          loadMs: Math.round(loadMs),
+          ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
+          vramBytes: estimate.gpuVram + cache.gpuVram,
+          gpuLayers,
+          gpu: llama.gpu === false ? null : llama.gpu,
+          threads,
+          batchThreads,
+          calibration,
+          batchCalibration,
+          speed,
+          quality,
+        });
+        if (request.role === "speed-only") return measurement(null);
+        // The evaluation runs on llama.cpp's C API with a model of its own: free this one first,
+        // so the weights are never held twice.
+        await model.dispose();
+        const evaluator = await NativeEvaluator.open(request.path, {
+          contextSize,
+          threads,
+          batchThreads,
+          gpuLayers,
+        }).catch((error: unknown) => {
+          throw error instanceof QuantaError
+            ? error
+            : new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+        });
         try {
-          const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
-          const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
           const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) => emit({ phase: "evaluating", fraction: chunk / chunks });
           const quality =
             request.role === "reference"
-              ? await evaluateReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress)
-              : await evaluateAgainstReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress);
-          return {
-            loadMs: Math.round(loadMs),
-            ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
-            vramBytes: estimate.gpuVram + cache.gpuVram,
-            gpuLayers: model.gpuLayers,
-            gpu: llama.gpu === false ? null : llama.gpu,
-            threads,
-            calibration,
-            speed,
-            quality,
-          };
+              ? await evaluateReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress, batchThreads)
+              : await evaluateAgainstReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress, batchThreads);
+          return measurement(quality);
         } finally {
-          await context.dispose();
+          evaluator.dispose();
         }
       } finally {
         await model.dispose();

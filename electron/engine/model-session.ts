@@ -14,8 +14,9 @@ import {
 } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
+import { useBatchThreads } from "./batch-threads.js";
 import { withLoadLog } from "./load-log.js";
-import { calibrateThreads } from "./threads.js";
+import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
 import type { EngineLoadResult, EngineModelUsage, EngineUsage, LoadRequest } from "./protocol.js";
 import type { GenerationTarget } from "./generation.js";
 
@@ -103,8 +104,15 @@ export class ModelSession {
           ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => onProgress(fraction, "calibrating"))
           : null;
       const threads = calibration?.chosen ?? request.threads ?? 1;
+      const batchCalibration =
+        request.batchThreads == null
+          ? await calibrateBatchThreads(model, llama.cpuMathCores, (fraction) => onProgress(fraction, "calibrating"))
+          : null;
+      const batchThreads = batchCalibration?.chosen ?? request.batchThreads ?? threads;
       const contextSize = Math.min(request.contextSize, model.trainContextSize);
       const context = await model.createContext({ contextSize, threads });
+      // Prompts with the batch count, replies with the generation count.
+      const twoCounts = useBatchThreads(context, { generation: threads, batch: batchThreads });
       const chatWrapper: ChatWrapper = resolveChatWrapper(model);
       const weights = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
       const cache = await model.fileInsights.estimateContextResourceRequirementsV2({
@@ -121,6 +129,8 @@ export class ModelSession {
         contextSize: context.contextSize,
         threads,
         calibration,
+        batchThreads: twoCounts ? batchThreads : threads,
+        batchCalibration,
         gpu: llama.gpu === false ? null : llama.gpu,
         gpuLayers: model.gpuLayers,
         gpuLayersAsked: request.gpuLayers,

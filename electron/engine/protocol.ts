@@ -22,6 +22,8 @@ const loadRequestSchema = z
     contextSize: z.number().int().min(16).max(1 << 20),
     /** null: measure the best thread count now. */
     threads: z.number().int().min(1).max(512).nullable(),
+    /** Threads for batches (prompts); null or absent: measure the best count now. */
+    batchThreads: z.number().int().min(1).max(512).nullable().optional(),
     gpuLayers: z.union([z.literal("auto"), z.number().int().min(0)]),
   })
   .strict();
@@ -84,6 +86,10 @@ export interface EngineLoadResult {
   contextSize: number;
   threads: number;
   calibration: ThreadCalibration | null;
+  /** Threads for batches (prompts). */
+  batchThreads: number;
+  /** Measured now when not given in the request; null otherwise. */
+  batchCalibration: NonNullable<ThreadCalibration["batch"]> | null;
   gpu: string | null;
   gpuLayers: number;
   /** The request's gpuLayers, as the engine received it. */

@@ -13,8 +13,7 @@
 // engine process of its own and ends that process to cancel; the core then deletes the .part
 // file (core/lab/lab-service.ts).
 
-import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, promises as fs, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { QuantaError } from "../contract/errors.js";
@@ -28,27 +27,16 @@ import {
   SOURCE_TYPES,
   type QuantType,
 } from "../common-node/gguf/quant-types.js";
-
-type Koffi = (typeof import("koffi"))["default"];
+import { openNativeLlama } from "./native/llama-library.js";
 
 // ---------------------------------------------------------------------------------------------
 // The native library
-
-/** The llama.cpp release whose llama.h the struct below is copied from. */
-const LLAMA_CPP_RELEASE = "v0.5.0";
 
 /** GGML_TYPE_COUNT in ggml.h: "no override" for output_tensor_type and token_embedding_type. */
 const GGML_TYPE_COUNT = 43;
 
 /** LLAMA_QUANT_MAX_BUF_SIZE in llama-quant.cpp: the default max_buf_size (8 GiB). */
 const LLAMA_QUANT_MAX_BUF_SIZE = 8 * 1024 ** 3;
-
-/**
- * Stack for koffi's asynchronous calls. koffi runs native code on a stack of its own, 128 KiB
- * by default for async calls; llama-quantize runs this code on a main thread (1 MiB on
- * Windows, 8 MiB elsewhere). Memory is reserved, and committed only as it is used, on POSIX.
- */
-const ASYNC_STACK_BYTES = 4 * 1024 * 1024;
 
 /** llama_model_quantize_params as koffi sees it (field names as in llama.h). */
 interface QuantizeParams {
@@ -77,126 +65,6 @@ interface LlamaQuantizer {
 
 let quantizer: Promise<LlamaQuantizer> | null = null;
 
-/**
- * node-llama-cpp's prebuilt packages (@node-llama-cpp/<name>) for this platform, CPU builds
- * first; the binaries sit in bins/<name>/ of each (node-llama-cpp's getBuildFolderName).
- * On Apple silicon the only prebuilt build is the Metal one; its quantizer runs on the CPU.
- */
-export function prebuiltBinaryNames(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string[] {
-  switch (platform) {
-    case "linux":
-    case "android":
-      if (arch === "x64") return ["linux-x64"];
-      if (arch === "arm64") return ["linux-arm64"];
-      if (arch === "arm") return ["linux-armv7l"];
-      if (arch === "riscv64") return ["linux-riscv64"];
-      return [];
-    case "darwin":
-      if (arch === "arm64") return ["mac-arm64-metal"];
-      if (arch === "x64") return ["mac-x64"];
-      return [];
-    case "win32":
-    case "cygwin":
-      if (arch === "x64") return ["win-x64"];
-      if (arch === "arm64") return ["win-arm64"];
-      return [];
-    default:
-      return [];
-  }
-}
-
-/** libllama's file in a binaries folder: libllama.v0.5.0.so, libllama.dylib, llama.dll, ... */
-const LLAMA_LIBRARY_FILE = /^(lib)?llama(\.v?\d+(\.\d+)*)?\.(so|dylib|dll)(\.\d+)*$/;
-
-function nodeLlamaCppVersion(require: NodeJS.Require): string {
-  // Its entry is dist/index.js; package.json is not exported, so read it from the folder.
-  const root = path.resolve(path.dirname(require.resolve("node-llama-cpp")), "..");
-  return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
-}
-
-/**
- * The path of libllama in node-llama-cpp's prebuilt binaries for this platform, checked as
- * node-llama-cpp checks them (the package's version equals node-llama-cpp's) and checked to be
- * built from the llama.cpp release the struct layout here was copied from.
- */
-export async function locateLlamaLibrary(): Promise<string> {
-  const require = createRequire(import.meta.url);
-  const names = prebuiltBinaryNames();
-  const where = `${process.platform}-${process.arch}`;
-  if (names.length === 0) {
-    throw new QuantaError("engine_unavailable", `node-llama-cpp has no prebuilt llama.cpp for ${where}, so Quanta cannot quantize here.`);
-  }
-  let version: string;
-  try {
-    version = nodeLlamaCppVersion(require);
-  } catch {
-    throw new QuantaError("engine_unavailable", "node-llama-cpp is not installed, so Quanta cannot quantize.");
-  }
-
-  const problems: string[] = [];
-  for (const name of names) {
-    // As node-llama-cpp does: import the package, ask it where its bins are, and use it only
-    // when its version is node-llama-cpp's own.
-    let binsDir: string;
-    try {
-      const binaries = (await import(`@node-llama-cpp/${name}`)) as { getBinsDir?: () => { binsDir?: unknown; packageVersion?: unknown } };
-      const bins = binaries.getBinsDir?.();
-      if (typeof bins?.binsDir !== "string") {
-        problems.push(`@node-llama-cpp/${name} does not say where its binaries are`);
-        continue;
-      }
-      if (bins.packageVersion !== version) {
-        problems.push(`@node-llama-cpp/${name} is version ${String(bins.packageVersion)}, not ${version}`);
-        continue;
-      }
-      binsDir = bins.binsDir;
-    } catch {
-      problems.push(`@node-llama-cpp/${name} is not installed`);
-      continue;
-    }
-    const folder = path.join(binsDir, name);
-    let files: string[];
-    try {
-      files = readdirSync(folder);
-    } catch {
-      problems.push(`${folder} is missing`);
-      continue;
-    }
-    const file = files.find((entry) => entry === `libllama.${LLAMA_CPP_RELEASE}.so`) ?? files.find((entry) => LLAMA_LIBRARY_FILE.test(entry));
-    if (!file) {
-      problems.push(`${folder} has no llama library`);
-      continue;
-    }
-    const release = builtRelease(folder);
-    if (release !== LLAMA_CPP_RELEASE) {
-      problems.push(
-        release === null
-          ? `${folder} has no build metadata naming its llama.cpp release`
-          : `${folder} was built from llama.cpp ${release}; Quanta's quantizer is made for ${LLAMA_CPP_RELEASE}`,
-      );
-      continue;
-    }
-    return path.join(folder, file);
-  }
-  throw new QuantaError(
-    "engine_unavailable",
-    `llama.cpp's library for ${where} was not found, so Quanta cannot quantize here (${problems.join("; ")}).`,
-  );
-}
-
-/** The llama.cpp release in node-llama-cpp's build metadata next to the binaries, if any. */
-function builtRelease(folder: string): string | null {
-  try {
-    const metadata = JSON.parse(readFileSync(path.join(folder, "_nlcBuildMetadata.json"), "utf8")) as {
-      buildOptions?: { llamaCpp?: { release?: unknown } };
-    };
-    const release = metadata.buildOptions?.llamaCpp?.release;
-    return typeof release === "string" ? release : null;
-  } catch {
-    return null;
-  }
-}
-
 function loadQuantizer(): Promise<LlamaQuantizer> {
   quantizer ??= openQuantizer().catch((error: unknown) => {
     quantizer = null; // a later call tries again (after an install, say)
@@ -206,25 +74,8 @@ function loadQuantizer(): Promise<LlamaQuantizer> {
 }
 
 async function openQuantizer(): Promise<LlamaQuantizer> {
-  const library = await locateLlamaLibrary();
-  let koffi: Koffi;
-  try {
-    koffi = (await import("koffi")).default;
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new QuantaError("engine_unavailable", `The FFI module koffi could not be loaded, so Quanta cannot quantize (${detail}).`);
-  }
-
-  // Only possible before koffi loads its first library; if another module was first, koffi's
-  // default stands (the quantizer has run within it in tests).
-  const config = koffi.config();
-  if ((config.async_stack_size ?? 0) < ASYNC_STACK_BYTES) {
-    try {
-      koffi.config({ ...config, async_stack_size: ASYNC_STACK_BYTES });
-    } catch {
-      // keep the default
-    }
-  }
+  // The build node-llama-cpp chose and loaded; its quantizer runs on the CPU whatever the backend.
+  const { koffi, lib, file: library } = await openNativeLlama();
 
   // llama.h, v0.5.0: the C layout on every 64-bit platform node-llama-cpp ships for is
   // 4 x int32 (0..15), 6 x bool (16..21), 2 bytes padding, 4 pointers (24..55), size_t (56),
@@ -248,15 +99,6 @@ async function openQuantizer(): Promise<LlamaQuantizer> {
     max_buf_size: "size_t",
   });
 
-  let lib: ReturnType<Koffi["load"]>;
-  try {
-    // libllama finds its libggml* next to it: RUNPATH $ORIGIN on Linux, @loader_path on macOS,
-    // and koffi retries with LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR on Windows.
-    lib = koffi.load(library);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new QuantaError("engine_unavailable", `llama.cpp's library ${library} could not be loaded (${detail}).`);
-  }
   const backendInit = lib.func("llama_backend_init", "void", []);
   const defaults = lib.func("llama_model_quantize_default_params", Params, []);
   const quantize = lib.func("llama_model_quantize", "uint32_t", ["str", "str", koffi.pointer(Params)]);

@@ -1,5 +1,6 @@
-// Thread count for generation: chosen by measuring, never node-llama-cpp's default, which
-// oversubscribes small machines by orders of magnitude (see docs/PERFORMANCE.md).
+// Thread counts, for generation and for batches: chosen by measuring, never node-llama-cpp's
+// default, which oversubscribes small machines by orders of magnitude (see docs/PERFORMANCE.md).
+// The two differ: during a batch the JavaScript thread is idle, so batches gain from every core.
 
 import type { LlamaModel, Token } from "node-llama-cpp";
 import type { ThreadCalibration, ThreadTrial } from "../contract/types.js";
@@ -101,4 +102,47 @@ export async function calibrateThreads(
     tokensPerSecond: Math.round((best.get(threads) ?? 0) * 10) / 10,
   }));
   return { chosen: chooseThreads(trials), trials, measuredAt: new Date().toISOString() };
+}
+
+/** Tokens in each batch-calibration trial: long enough to be a batch, short enough to stay quick. */
+const BATCH_TRIAL_TOKENS = 128;
+
+/** Prompt-processing speed at one thread count: one batch decoded in a fresh context. */
+async function measureBatchTrial(model: LlamaModel, threads: number, tokens: number): Promise<number> {
+  const context = await model.createContext({ contextSize: Math.min(Math.max(tokens, 256), model.trainContextSize), threads, batchSize: tokens });
+  try {
+    const sequence = context.getSequence();
+    const text = model.tokenize("Once upon a time, in a small village by the sea, there lived a girl who loved boats and the wind. ");
+    const filler = text.length > 0 ? text : [model.tokens.bos ?? (0 as Token)];
+    const prompt: Token[] = Array.from({ length: Math.min(tokens, context.contextSize - 1) }, (_, index) => filler[index % filler.length] as Token);
+    const started = performance.now();
+    await sequence.evaluateWithoutGeneratingNewTokens(prompt);
+    const elapsed = performance.now() - started;
+    return elapsed > 0 ? (prompt.length * 1000) / elapsed : 0;
+  } finally {
+    await context.dispose();
+  }
+}
+
+/**
+ * Measures prompt processing at each candidate count and picks the fastest, as
+ * calibrateThreads does for generation: two passes in opposite orders, each count's best kept.
+ */
+export async function calibrateBatchThreads(
+  model: LlamaModel,
+  cores: number,
+  onProgress: (fraction: number) => void,
+  tokens: number = BATCH_TRIAL_TOKENS,
+): Promise<{ chosen: number; trials: ThreadTrial[] }> {
+  const candidates = threadCandidates(cores);
+  const size = Math.max(2, Math.min(tokens, model.trainContextSize - 1));
+  await measureBatchTrial(model, candidates[candidates.length - 1] ?? 1, Math.min(size, 32)); // pages the weights in
+  const best = new Map<number, number>();
+  const order = [...candidates, ...[...candidates].reverse()];
+  for (const [index, threads] of order.entries()) {
+    best.set(threads, Math.max(best.get(threads) ?? 0, await measureBatchTrial(model, threads, size)));
+    onProgress((index + 1) / order.length);
+  }
+  const trials: ThreadTrial[] = candidates.map((threads) => ({ threads, tokensPerSecond: Math.round((best.get(threads) ?? 0) * 10) / 10 }));
+  return { chosen: chooseThreads(trials), trials };
 }

@@ -166,8 +166,26 @@ describe("comparing variants", () => {
     // Saved, listed and reopened as it was.
     expect((await harness.core.api.listLabRuns()).map((summary) => summary.id)).toContain(runId);
     expect(await harness.core.api.getLabRun({ runId })).toEqual(run);
-    // The reference distribution was a temporary file.
+    // The reference distribution was kept in the lab's cache, not as a temporary file.
+    expect(run.referenceCache).toEqual({ status: "stored", reason: null });
     expect(await fs.readdir(path.join(harness.home, "lab", "tmp"))).toEqual([]);
+  });
+
+  it("reuses the cached reference when a variant is compared again: same figures, no second reference pass", async () => {
+    const ids = ["F32", "Q8_0"].map((type) => modelIdFor(path.join(folder, `synthetic-${type}.gguf`)));
+    const { runId } = await harness.core.api.startComparison({ modelIds: ids, textId: "english-prose", contextSize: CONTEXT });
+    const again = (await harness.waitFor(isRunEnd(runId), 170_000)).run;
+    expect(again.error).toBeNull();
+    expect(again.referenceCache).toEqual({ status: "reused", reason: null });
+    // The reference was measured for speed only: no evaluating phase before the variant's.
+    const phases = harness.events.filter(
+      (event): event is Extract<CoreEvent, { type: "lab.progress" }> => event.type === "lab.progress" && event.progress.runId === runId,
+    );
+    expect(phases.some((event) => event.progress.variant === 0 && event.progress.phase === "evaluating")).toBe(false);
+    expect(again.variants[0]?.perplexity).toBe(run.variants[0]?.perplexity);
+    const before = run.variants.find((variant) => variant.fileType === "Q8_0");
+    expect(again.variants[1]?.kld).toEqual(before?.kld);
+    expect(again.variants[1]?.sameTopRate).toBe(before?.sameTopRate);
   });
 
   it("agrees with perplexity and KL divergence computed here from the full probability vectors", async () => {

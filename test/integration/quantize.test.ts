@@ -8,7 +8,9 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeGguf, readGgufHeader, type GgufTensorInfo } from "../../electron/common-node/gguf/gguf-reader.js";
 import { QUANT_TYPES, type QuantType } from "../../electron/common-node/gguf/quant-types.js";
-import { locateLlamaLibrary, prebuiltBinaryNames, quantizeModel, type QuantizeProgress } from "../../electron/engine/quantize.js";
+import { getBackend } from "../../electron/engine/model-session.js";
+import { loadedLlamaLibraries, openNativeLlama } from "../../electron/engine/native/llama-library.js";
+import { quantizeModel, type QuantizeProgress } from "../../electron/engine/quantize.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 
@@ -40,14 +42,17 @@ const isMatrix = (tensor: GgufTensorInfo): boolean => tensor.dims.length === 2;
 const K_QUANTS = new Set(["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]);
 
 describe("llama.cpp's library", () => {
-  it("is found where node-llama-cpp keeps its prebuilt binaries, by platform", async () => {
-    expect(prebuiltBinaryNames("linux", "x64")).toEqual(["linux-x64"]);
-    expect(prebuiltBinaryNames("darwin", "arm64")).toEqual(["mac-arm64-metal"]);
-    expect(prebuiltBinaryNames("win32", "x64")).toEqual(["win-x64"]);
-    expect(prebuiltBinaryNames("aix", "ppc64")).toEqual([]);
-    const library = await locateLlamaLibrary();
-    expect(existsSync(library)).toBe(true);
-    expect(path.basename(path.dirname(library))).toBe(prebuiltBinaryNames()[0]);
+  it("is the build node-llama-cpp chose and loaded, opened once more: never a second copy in the process", async () => {
+    const llama = await getBackend();
+    const native = await openNativeLlama();
+    expect(existsSync(native.file)).toBe(true);
+    // The folder is that of node-llama-cpp's build for its backend: linux-x64, linux-x64-cuda, mac-arm64-metal, ...
+    const folder = path.basename(path.dirname(native.file));
+    if (llama.gpu !== false) expect(folder).toContain(llama.gpu);
+    else expect(folder).not.toMatch(/cuda|vulkan/);
+    // The process holds one libllama, the one node-llama-cpp's addon sits beside.
+    expect(loadedLlamaLibraries()).toEqual([native.file]);
+    expect(existsSync(path.join(path.dirname(native.file), "llama-addon.node"))).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@ import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
 import { EngineClient } from "./engine-client.js";
 import type { SpawnEngine } from "./engine-process.js";
 import type { LoadChoices } from "./load-choices.js";
-import { modelFileKey, type ThreadMemory } from "./thread-memory.js";
+import { modelFileKey, withBatch, type ThreadMemory } from "./thread-memory.js";
 
 export interface ModelHostOptions {
   spawnEngine: SpawnEngine;
@@ -112,18 +112,24 @@ export class ModelHost {
         path: entry.path,
         contextSize: choice.contextSize ?? this.#options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
         threads: remembered?.chosen ?? null,
+        batchThreads: remembered?.batch?.chosen ?? null,
         gpuLayers: choice.gpuLayers,
       });
       // Remembered only once it loaded: a choice that fails must not fail every later load.
       await loadChoices.remember(modelId, choice).catch(() => undefined);
-      if (result.calibration) await threadMemory.remember(fileKey, result.calibration).catch(() => undefined);
+      // Both counts are remembered together; a batch count measured now joins a remembered generation count.
+      const calibration = withBatch(result.calibration ?? remembered, result.batchCalibration);
+      if (calibration && (result.calibration || result.batchCalibration)) {
+        await threadMemory.remember(fileKey, calibration).catch(() => undefined);
+      }
       const model: LoadedModel = {
         modelId,
         name: entry.summary.fileName.replace(/\.gguf$/i, ""),
         contextSize: result.contextSize,
         threads: result.threads,
+        batchThreads: result.batchThreads,
         threadsSource: result.calibration ? "calibrated" : "remembered",
-        calibration: result.calibration ?? remembered,
+        calibration,
         gpu: result.gpu,
         gpuLayers: result.gpuLayers,
         gpuLayersAsked: result.gpuLayersAsked,

@@ -1,5 +1,5 @@
-// Remembers the measured best thread count per model file and machine, so calibration runs
-// once, at the first load of a model on this machine.
+// Remembers the measured best thread counts (generation, and batches) per model file and
+// machine, so calibration runs once, at the first load of a model on this machine.
 
 import os from "node:os";
 import { z } from "zod";
@@ -10,6 +10,12 @@ const calibrationSchema = z.object({
   chosen: z.number().int().min(1),
   trials: z.array(z.object({ threads: z.number().int().min(1), tokensPerSecond: z.number().min(0) })),
   measuredAt: z.string(),
+  batch: z
+    .object({
+      chosen: z.number().int().min(1),
+      trials: z.array(z.object({ threads: z.number().int().min(1), tokensPerSecond: z.number().min(0) })),
+    })
+    .optional(),
 });
 
 const fileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), calibrationSchema) });
@@ -23,6 +29,16 @@ export function machineKey(): string {
 /** The model file, identified without hashing gigabytes: its size and modification time. */
 export function modelFileKey(sizeBytes: number, mtimeMs: number, fileName: string): string {
   return `${fileName}:${sizeBytes}:${Math.round(mtimeMs)}`;
+}
+
+/** A calibration with a batch count measured separately joined to it; null when there is neither. */
+export function withBatch(
+  calibration: ThreadCalibration | null,
+  batch: ThreadCalibration["batch"] | null | undefined,
+): ThreadCalibration | null {
+  if (!batch) return calibration;
+  if (!calibration) return null;
+  return { ...calibration, batch };
 }
 
 export class ThreadMemory {

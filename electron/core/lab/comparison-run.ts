@@ -9,10 +9,11 @@ import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { LabPhase, LabRun, QuantVariantResult } from "../../contract/types.js";
 import type { LabEngineProgress, LabMeasurement } from "../../engine/lab-protocol.js";
 import { newId } from "../../common/ids.js";
-import { modelFileKey } from "../engine-client/thread-memory.js";
+import { modelFileKey, withBatch } from "../engine-client/thread-memory.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
 import type { LabServiceOptions } from "./lab-options.js";
+import { ReferenceCache, type ReferenceRecord } from "./reference-cache.js";
 import type { LabRunStore } from "./run-store.js";
 import { checkVariantsOfOneModel, readVariant, type VariantFile } from "./variant-check.js";
 
@@ -43,6 +44,7 @@ export class Comparisons {
     private readonly engines: LabEngines,
     private readonly runs: LabRunStore,
     private readonly tempDir: string,
+    private readonly cache: ReferenceCache,
   ) {}
 
   private engine(onProgress: (progress: LabEngineProgress) => void): Promise<LabEngine> {
@@ -100,7 +102,22 @@ export class Comparisons {
     active: { engine: LabEngine | null; cancelled: boolean },
   ): Promise<LabRun> {
     await fs.mkdir(this.tempDir, { recursive: true });
-    const referenceFile = path.join(this.tempDir, `${run.id}.ref`);
+    // The reference's distribution: from the cache when it holds this (file, text, context),
+    // else written into the cache, else (a cache folder that cannot be written) to a temporary file.
+    const referenceStat = statSync(variants[0]?.path ?? "");
+    const referenceKey = ReferenceCache.key({
+      fileKey: modelFileKey(referenceStat.size, referenceStat.mtimeMs, path.basename(variants[0]?.path ?? "")),
+      text: input.text.text,
+      contextSize: input.contextSize,
+    });
+    const cached = await this.cache.take(referenceKey).catch(() => null);
+    const slot = cached ? null : await this.cache.slot(referenceKey);
+    const temporary = path.join(this.tempDir, `${run.id}.ref`);
+    const referenceFile = cached?.file ?? slot?.file ?? temporary;
+    run.referenceCache = cached
+      ? { status: "reused", reason: null }
+      : { status: "uncached", reason: slot && !slot.cached ? slot.reason : null };
+    let referenceComplete = cached !== null;
     let index = 0;
     let phase: LabPhase = "loading";
     const progress = (update: LabEngineProgress): void => {
@@ -137,8 +154,12 @@ export class Comparisons {
               vocabSize: variant.description.vocabSize ?? 0,
               contextSize: input.contextSize,
               threads: remembered?.chosen ?? null,
+              batchThreads: remembered?.batch?.chosen ?? null,
+              // While the chat holds a model, its replies keep a core: batches take the others.
+              ...((this.options.chatModelBytes?.() ?? 0) > 0 ? { batchThreadsCap: Math.max(1, os.availableParallelism() - 1) } : {}),
               text: input.text.text,
-              role: position === 0 ? "reference" : "compare",
+              // A cached reference is measured for speed only: its distribution is on disk already.
+              role: position === 0 ? (cached ? "speed-only" : "reference") : "compare",
               referenceFile,
               promptTokens: PROMPT_TOKENS,
               generateTokens: GENERATE_TOKENS,
@@ -148,10 +169,27 @@ export class Comparisons {
               const wire = toWireError(error, "internal");
               throw active.cancelled ? error : new QuantaError(wire.code, `${path.basename(variant.path)}: ${wire.message}`);
             });
-          if (measured.calibration) await this.options.threadMemory.remember(key, measured.calibration).catch(() => undefined);
-          if (position === 0) referencePerplexity = measured.quality.perplexity;
+          const calibration = withBatch(measured.calibration ?? remembered, measured.batchCalibration);
+          if (calibration && (measured.calibration || measured.batchCalibration)) {
+            await this.options.threadMemory.remember(key, calibration).catch(() => undefined);
+          }
+          const quality = measured.quality ?? (cached ? qualityOf(cached.record) : null);
+          if (!quality) throw new QuantaError("internal", `${path.basename(variant.path)} was measured without its quality.`);
+          if (position === 0) {
+            referencePerplexity = quality.perplexity;
+            referenceComplete = true;
+            if (slot?.cached) {
+              const notKept = await this.cache.commit(referenceKey, {
+                perplexity: quality.perplexity,
+                tokens: quality.tokens,
+                chunks: quality.chunks,
+                scoredTokens: quality.scoredTokens,
+              });
+              run.referenceCache = notKept === null ? { status: "stored", reason: null } : { status: "uncached", reason: notKept };
+            }
+          }
           run.machine.gpu ??= measured.gpu;
-          run.variants.push(variantResult(variant, measured, position === 0, referencePerplexity));
+          run.variants.push(variantResult(variant, { ...measured, quality }, position === 0, referencePerplexity));
         }
         run.status = "complete";
       } finally {
@@ -161,7 +199,10 @@ export class Comparisons {
       run.status = active.cancelled ? "cancelled" : "failed";
       run.error = active.cancelled ? null : toWireError(error, "internal");
     } finally {
-      await fs.rm(referenceFile, { force: true });
+      await fs.rm(temporary, { force: true });
+      await fs.rm(`${temporary}.part`, { force: true });
+      // A stopped reference leaves nothing in the cache that could pass for complete.
+      if (slot?.cached && !referenceComplete) await this.cache.remove(referenceKey);
     }
     run.finishedAt = new Date().toISOString();
     try {
@@ -174,7 +215,12 @@ export class Comparisons {
   }
 }
 
-function variantResult(variant: VariantFile, measured: LabMeasurement, isReference: boolean, referencePerplexity: number): QuantVariantResult {
+/** The reference's quality as the cache recorded it. */
+function qualityOf(record: ReferenceRecord): NonNullable<LabMeasurement["quality"]> {
+  return { tokens: record.tokens, chunks: record.chunks, scoredTokens: record.scoredTokens, perplexity: record.perplexity, kld: null, sameTopRate: null };
+}
+
+function variantResult(variant: VariantFile, measured: LabMeasurement & { quality: NonNullable<LabMeasurement["quality"]> }, isReference: boolean, referencePerplexity: number): QuantVariantResult {
   const { description } = variant;
   return {
     modelId: variant.modelId,
@@ -190,6 +236,7 @@ function variantResult(variant: VariantFile, measured: LabMeasurement, isReferen
     ramBytes: measured.ramBytes,
     vramBytes: measured.vramBytes,
     threads: measured.threads,
+    batchThreads: measured.batchThreads,
     promptTokens: measured.speed.promptTokens,
     promptTokensPerSecond: measured.speed.promptTokensPerSecond,
     generatedTokens: measured.speed.generatedTokens,

@@ -16,4 +16,6 @@ export interface LabServiceOptions {
   chatModelBytes?: () => number;
   /** Threads llama.cpp quantizes with. Default: every core. */
   quantizeThreads?: number;
+  /** Bytes the reference distributions' cache may hold. Default DEFAULT_REFERENCE_CACHE_BYTES. */
+  referenceCacheBytes?: number;
 }

@@ -12,6 +12,7 @@ import type { LabEngine } from "./lab-engine.js";
 import { LabEngines } from "./lab-engines.js";
 import type { LabServiceOptions } from "./lab-options.js";
 import { QuantizeJobs } from "./quantize-jobs.js";
+import { DEFAULT_REFERENCE_CACHE_BYTES, ReferenceCache } from "./reference-cache.js";
 import { LabRunStore } from "./run-store.js";
 import { SideBySideRuns } from "./side-by-side-run.js";
 
@@ -27,6 +28,8 @@ export class LabService {
   private readonly jobs: QuantizeJobs;
   private readonly comparisons: Comparisons;
   private readonly sideBySide: SideBySideRuns;
+  /** The reference distributions kept between comparisons. */
+  readonly referenceCache: ReferenceCache;
 
   constructor(options: LabServiceOptions) {
     const lab = path.join(options.home, "lab");
@@ -34,7 +37,8 @@ export class LabService {
     this.runs = new LabRunStore(path.join(lab, "runs"));
     this.engines = new LabEngines(options.spawnEngine);
     this.jobs = new QuantizeJobs(options, this.engines);
-    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"));
+    this.referenceCache = new ReferenceCache(path.join(lab, "reference-cache"), options.referenceCacheBytes ?? DEFAULT_REFERENCE_CACHE_BYTES);
+    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"), this.referenceCache);
     this.sideBySide = new SideBySideRuns(options, this.engines);
   }
 

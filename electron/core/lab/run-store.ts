@@ -26,6 +26,7 @@ const variantSchema = z
     ramBytes: z.number(),
     vramBytes: z.number(),
     threads: z.number(),
+    batchThreads: z.number().int().min(1).optional(),
     promptTokens: z.number(),
     promptTokensPerSecond: z.number(),
     generatedTokens: z.number(),
@@ -52,6 +53,10 @@ export const labRunSchema: z.ZodType<LabRun> = z
     variants: z.array(variantSchema),
     machine: z.object({ cpu: z.string(), cores: z.number(), memoryBytes: z.number(), gpu: z.string().nullable() }).strict(),
     error: wireError.nullable(),
+    referenceCache: z
+      .object({ status: z.enum(["reused", "stored", "uncached"]), reason: z.string().nullable() })
+      .strict()
+      .optional(),
   })
   .strict();
 
