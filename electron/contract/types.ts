@@ -204,14 +204,36 @@ export interface ProcessReading {
   rssBytes: number;
 }
 
-/** What the loaded model and its KV cache occupy. */
-export interface ModelFootprint {
-  modelId: string;
+// ---- Memory a model occupies: one definition for Will it fit, the Hardware view and the Lab ----
+
+/**
+ * Where a loaded (or estimated) model's memory goes, as llama.cpp allocates it. Every view names
+ * these the same way:
+ * - weights: the model's tensors (memory-mapped or copied), in RAM and VRAM together;
+ * - KV cache: the keys and values kept for every position of the context (F16), for the whole
+ *   context size, whether used yet or not; null where the model's cache is not a plain KV cache
+ *   (recurrent or sliding-window models), as Quanta cannot tell it apart from the compute buffers;
+ * - compute buffers: the scratch memory llama.cpp reserves to evaluate a batch (and the logits);
+ *   null when the KV cache is;
+ * - layers: the model's repeating blocks plus its output layer, as llama.cpp counts GPU layers.
+ */
+export interface MemoryFootprint {
   weightsBytes: number;
-  kvCacheBytes: number;
+  kvCacheBytes: number | null;
+  computeBytes: number | null;
+  /** Everything above that lives in system memory. */
   ramBytes: number;
-  vramBytes: number;
+  /** Everything above that lives in GPU memory; null without a GPU (not available, not zero). */
+  vramBytes: number | null;
+  /** Repeating layers plus the output layer. */
+  totalLayers: number;
+  /** Of totalLayers, how many are on the GPU. */
   gpuLayers: number;
+}
+
+/** What the loaded model occupies now, measured from llama.cpp's buffers. */
+export interface ModelFootprint extends MemoryFootprint {
+  modelId: string;
   threads: number;
 }
 
@@ -346,8 +368,12 @@ export interface QuantVariantResult {
   bitsPerWeight: number;
   isReference: boolean;
   loadMs: number;
-  ramBytes: number;
-  vramBytes: number;
+  /** Measured as MemoryFootprint.ramBytes at the evaluation's context; null in runs saved before it was measured so. */
+  ramBytes: number | null;
+  /** MemoryFootprint.vramBytes: null without a GPU (or not measured). */
+  vramBytes: number | null;
+  /** The full breakdown, where measured (runs saved before it have none). */
+  footprint?: MemoryFootprint;
   threads: number;
   promptTokens: number;
   promptTokensPerSecond: number;
@@ -565,21 +591,18 @@ export interface CatalogEntry {
   description: string;
 }
 
-/** Will a model fit? llama.cpp's estimate of weights plus KV cache at a context size, against what is free now. */
-export interface FitEstimate {
+/**
+ * Will a model fit? llama.cpp's estimate of its MemoryFootprint (weights, KV cache and compute
+ * buffers) at a context size, with gpuLayers the most layers that fit in free VRAM (0 without a
+ * GPU), against what is free now.
+ */
+export interface FitEstimate extends MemoryFootprint {
   modelId: string;
   /** The context size estimated for (the model's trained size when smaller than asked). */
   contextSize: number;
   /** Everything fits (on the GPU when there is one); only some layers fit on the GPU; or RAM is short. */
   verdict: "fits" | "fits_partly" | "does_not_fit";
   gpu: string | null;
-  totalLayers: number;
-  /** The most layers that fit in free VRAM (0 without a GPU). */
-  gpuLayers: number;
-  ramBytes: number;
-  vramBytes: number;
-  weightsBytes: number;
-  kvCacheBytes: number;
   freeRamBytes: number;
   totalRamBytes: number;
   freeVramBytes: number | null;

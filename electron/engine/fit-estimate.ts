@@ -6,6 +6,7 @@ import os from "node:os";
 import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { FitEstimateRequest, EngineFitEstimate } from "./protocol.js";
+import { estimateFootprint } from "./memory-footprint.js";
 import { getBackend } from "./model-session.js";
 
 export async function estimateFit(request: FitEstimateRequest): Promise<EngineFitEstimate> {
@@ -22,19 +23,10 @@ export async function estimateFit(request: FitEstimateRequest): Promise<EngineFi
   }
   const totalLayers = insights.totalLayers;
   const contextSize = Math.min(request.contextSize, insights.trainContextSize ?? request.contextSize);
-  const needs = (gpuLayers: number) => {
-    const model = insights.estimateModelResourceRequirements({ gpuLayers });
-    const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: gpuLayers });
-    return {
-      gpuLayers,
-      ramBytes: model.cpuRam + context.cpuRam,
-      vramBytes: model.gpuVram + context.gpuVram,
-      weightsBytes: insights.modelSize,
-      kvCacheBytes: context.cpuRam + context.gpuVram,
-    };
-  };
-
   const gpu = llama.gpu !== false && llama.supportsGpuOffloading ? llama.gpu : null;
+  // The same footprint (weights, KV cache, compute buffers) the Hardware view and the Lab show.
+  const needs = (gpuLayers: number) => estimateFootprint(insights, contextSize, gpuLayers, gpu !== null);
+
   const vram = gpu === null ? null : await llama.getVramState();
   const freeRam = os.freemem();
   const ramFits = (bytes: number) => bytes <= freeRam;
@@ -46,19 +38,18 @@ export async function estimateFit(request: FitEstimateRequest): Promise<EngineFi
     let high = totalLayers;
     while (low < high) {
       const mid = Math.ceil((low + high) / 2);
-      if (needs(mid).vramBytes <= vram.free) low = mid;
+      if (((await needs(mid)).vramBytes ?? 0) <= vram.free) low = mid;
       else high = mid - 1;
     }
     gpuLayers = low;
   }
-  const chosen = needs(gpuLayers);
+  const chosen = await needs(gpuLayers);
   const verdict = !ramFits(chosen.ramBytes) ? "does_not_fit" : gpu !== null && gpuLayers < totalLayers ? "fits_partly" : "fits";
 
   return {
     contextSize,
     verdict,
     gpu: gpu === null ? null : String(gpu),
-    totalLayers,
     ...chosen,
     freeRamBytes: freeRam,
     totalRamBytes: os.totalmem(),

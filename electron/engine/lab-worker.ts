@@ -7,6 +7,7 @@ import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
 import { evaluateAgainstReference, evaluateReference, evaluationTokens } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
+import { measureFootprint } from "./memory-footprint.js";
 import { getBackend } from "./model-session.js";
 import { isQuantType, quantizeDryRun, quantizeModel, type QuantType } from "./quantize.js";
 
@@ -127,7 +128,6 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
 
     async labMeasure(request): Promise<LabMeasurement> {
       const llama = await getBackend();
-      const rssBefore = process.memoryUsage.rss();
       const started = performance.now();
       let model: LlamaModel;
       try {
@@ -157,8 +157,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
         // Batches of at most 512, as llama-perplexity evaluates by default (n_ubatch): bounded compute buffers.
         const context = await model.createContext({ contextSize, threads, batchSize: Math.min(contextSize, 512) });
         try {
-          const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
-          const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
+          const footprint = await measureFootprint(model, context, llama.gpu !== false);
           const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) => emit({ phase: "evaluating", fraction: chunk / chunks });
           const quality =
             request.role === "reference"
@@ -166,8 +165,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
               : await evaluateAgainstReference(model, context, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress);
           return {
             loadMs: Math.round(loadMs),
-            ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
-            vramBytes: estimate.gpuVram + cache.gpuVram,
+            footprint,
             gpuLayers: model.gpuLayers,
             gpu: llama.gpu === false ? null : llama.gpu,
             threads,

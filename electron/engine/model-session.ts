@@ -13,7 +13,8 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
-import type { ThreadCalibration } from "../contract/types.js";
+import type { MemoryFootprint, ThreadCalibration } from "../contract/types.js";
+import { measureFootprint } from "./memory-footprint.js";
 import { calibrateThreads } from "./threads.js";
 import type { EngineLoadResult, EngineModelUsage, EngineUsage, LoadRequest } from "./protocol.js";
 import type { GenerationTarget } from "./generation.js";
@@ -22,8 +23,8 @@ interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   target: GenerationTarget;
-  /** llama.cpp's estimate of where weights and KV cache live, computed once at load. */
-  placement: { ramBytes: number; vramBytes: number };
+  /** What the model and its context occupy, read from llama.cpp's buffers once at load (they do not grow). */
+  footprint: MemoryFootprint;
 }
 
 function isSpecializedName(name: string): name is SpecializedChatWrapperTypeName {
@@ -104,16 +105,12 @@ export class ModelSession {
       const contextSize = Math.min(request.contextSize, model.trainContextSize);
       const context = await model.createContext({ contextSize, threads });
       const chatWrapper: ChatWrapper = resolveChatWrapper(model);
-      const weights = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
-      const cache = await model.fileInsights.estimateContextResourceRequirementsV2({
-        contextSize: context.contextSize,
-        modelGpuLayers: model.gpuLayers,
-      });
+      const footprint = await measureFootprint(model, context, llama.gpu !== false);
       this.loaded = {
         model,
         context,
         target: { model, sequence: context.getSequence(), chatWrapper, contextSize: context.contextSize, threads },
-        placement: { ramBytes: weights.cpuRam + cache.cpuRam, vramBytes: weights.gpuVram + cache.gpuVram },
+        footprint,
       };
       return {
         contextSize: context.contextSize,
@@ -152,11 +149,7 @@ export class ModelSession {
     const loaded = this.loaded;
     if (!loaded) return null;
     return {
-      weightsBytes: loaded.model.size,
-      kvCacheBytes: loaded.context.stateSize,
-      ramBytes: loaded.placement.ramBytes,
-      vramBytes: loaded.placement.vramBytes,
-      gpuLayers: loaded.model.gpuLayers,
+      ...loaded.footprint,
       threads: loaded.target.threads,
       contextUsed: loaded.target.sequence.nextTokenIndex,
       contextSize: loaded.target.contextSize,

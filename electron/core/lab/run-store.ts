@@ -23,8 +23,21 @@ const variantSchema = z
     bitsPerWeight: z.number(),
     isReference: z.boolean(),
     loadMs: z.number(),
-    ramBytes: z.number(),
-    vramBytes: z.number(),
+    // Null where not available (no GPU; not measured); runs saved before measured RSS growth here.
+    ramBytes: z.number().nullable(),
+    vramBytes: z.number().nullable(),
+    footprint: z
+      .object({
+        weightsBytes: z.number(),
+        kvCacheBytes: z.number().nullable(),
+        computeBytes: z.number().nullable(),
+        ramBytes: z.number(),
+        vramBytes: z.number().nullable(),
+        totalLayers: z.number(),
+        gpuLayers: z.number(),
+      })
+      .strict()
+      .optional(),
     threads: z.number(),
     promptTokens: z.number(),
     promptTokensPerSecond: z.number(),

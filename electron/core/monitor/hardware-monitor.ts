@@ -400,8 +400,8 @@ export class HardwareMonitor {
   private footprint(usage: EngineUsage | null): ModelFootprint | null {
     const model = this.model;
     if (!usage?.model || !model) return null;
-    const { weightsBytes, kvCacheBytes, ramBytes, vramBytes, gpuLayers, threads } = usage.model;
-    return { modelId: model.modelId, weightsBytes, kvCacheBytes, ramBytes, vramBytes, gpuLayers, threads };
+    const { weightsBytes, kvCacheBytes, computeBytes, ramBytes, vramBytes, totalLayers, gpuLayers, threads } = usage.model;
+    return { modelId: model.modelId, weightsBytes, kvCacheBytes, computeBytes, ramBytes, vramBytes, totalLayers, gpuLayers, threads };
   }
 
   private generationReading(usage: EngineUsage | null, now: number): GenerationReading | null {
