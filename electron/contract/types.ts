@@ -520,6 +520,7 @@ export interface ModelInspection {
   parameterCount: number;
   tensorBytes: number;
   contextLength: number | null;
+  /** Repeating blocks plus the output layer (MemoryFootprint.totalLayers). */
   layers: number | null;
   embeddingLength: number | null;
   headCount: number | null;

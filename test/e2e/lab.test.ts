@@ -53,7 +53,7 @@ describe("the Lab", () => {
     // Q8_0 and Q4_K_M are chosen by default; the prediction covers both.
     await expect.poll(() => make.getByRole("checkbox", { name: /Q4_K_M/ }).isChecked(), { timeout: 20_000 }).toBe(true);
     expect(await make.getByRole("checkbox", { name: /^Q8_0/ }).isChecked()).toBe(true);
-    expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ MB in all/);
+    expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ (KiB|MiB) in all/);
 
     await make.getByRole("button", { name: "Make variants" }).click();
     const jobs = make.getByRole("list", { name: "Quantization jobs" });

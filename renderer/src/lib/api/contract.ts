@@ -35,6 +35,7 @@ export type {
   MessageStatus,
   MissingReading,
   MetadataRow,
+  MemoryFootprint,
   ModelFootprint,
   ModelInspection,
   ModelSource,

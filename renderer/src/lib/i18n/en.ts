@@ -382,7 +382,7 @@ export const en = {
   "hw.memory.swap": "Swap",
   "hw.memory.vram": "VRAM · {name}",
   "hw.memory.noSwap": "No swap space on this machine",
-  "hw.memory.model": "The model takes {size}: weights {weights}, KV cache {kv}",
+  "hw.memory.model": "The model takes {size}: weights {weights}, KV cache {kv}, compute buffers {compute}",
   "hw.memory.modelShare": "Model",
   "hw.memory.otherShare": "Everything else",
 
@@ -534,8 +534,8 @@ export const en = {
   "lab.col.pp": "Prompt tok/s",
   "lab.col.tg": "Generation tok/s",
   "lab.col.load": "Load ms",
-  "lab.col.ram": "RAM",
-  "lab.col.vram": "VRAM",
+  "lab.col.ram": "In RAM",
+  "lab.col.vram": "In VRAM",
   "lab.chart.quality": "Quality loss against size",
   "lab.chart.speed": "Speed against bits per weight",
   "lab.chart.variants": "Variants",
@@ -584,6 +584,20 @@ export const en = {
   "lab.heat.rowOf": "Probabilities under {name}",
   "lab.make.byDryRun": "Sizes from llama.cpp's dry run: the types it would choose for every tensor.",
   "lab.make.byEstimate": "Sizes estimated from each type's typical bits per weight.",
+  // Memory a model occupies: one name for each figure in every view (Will it fit, Hardware, Lab).
+  "mem.weights": "Weights",
+  "mem.kvCache": "KV cache",
+  "mem.compute": "Compute buffers",
+  "mem.inRam": "In RAM",
+  "mem.inVram": "In VRAM",
+  "mem.gpuLayers": "Layers on the GPU",
+  "mem.layersOf": "{layers} of {total} (output layer included)",
+  "mem.cpuOnly": "none: all {total} layers run on the CPU",
+  "mem.notAvailable": "not available",
+  "mem.noGpu": "not available: no GPU",
+  "mem.kvNotPlain": "not available for this kind of model",
+  "mem.kvHint": "Keys and values for every position of the context, allocated at load whether used or not.",
+  "mem.computeHint": "Scratch memory llama.cpp reserves to evaluate a batch of tokens.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;
