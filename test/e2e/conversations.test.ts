@@ -172,11 +172,18 @@ describe("conversations in the browser", () => {
     expect(json.suggestedFilename()).toBe("Cat-story.json");
     const exported = JSON.parse(await fs.readFile(await json.path(), "utf8")) as {
       format: string;
-      chat: { title: string; messages: { text: string }[] };
-      allMessages: { role: string; text: string; provenance?: { model: { fileName: string } } }[];
+      exportedAt: string;
+      chat: { title: string; createdAt: string; updatedAt: string; messages: { text: string }[] };
+      allMessages: { role: string; text: string; createdAt: string; provenance?: { model: { fileName: string } } }[];
     };
     expect(exported.format).toBe("quanta-chat");
     expect(exported.chat.title).toBe("Cat story");
+    // The chat file's own dates: made before its first message, changed by the last reply, both before the export.
+    const created = Date.parse(exported.chat.createdAt);
+    const updated = Date.parse(exported.chat.updatedAt);
+    expect(created).toBeLessThanOrEqual(Date.parse(exported.allMessages[0]!.createdAt));
+    expect(updated).toBeGreaterThanOrEqual(created);
+    expect(updated).toBeLessThan(Date.parse(exported.exportedAt));
     expect(exported.chat.messages[0]?.text).toBe("Once upon a time there was a cat.");
     expect(exported.allMessages.filter((m) => m.role === "user").map((m) => m.text)).toEqual([
       "Once upon a time there was a cat.",

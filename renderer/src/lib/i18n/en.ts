@@ -598,6 +598,9 @@ export const en = {
   "mem.kvNotPlain": "not available for this kind of model",
   "mem.kvHint": "Keys and values for every position of the context, allocated at load whether used or not.",
   "mem.computeHint": "Scratch memory llama.cpp reserves to evaluate a batch of tokens.",
+  // The chat's context meter when the count is old or over the context.
+  "chats.contextUncounted": "not counted yet (the next reply counts it), of {size} tokens",
+  "chats.contextOver": "{used} tokens, more than the {size} of the context: the oldest turns are left out at the next reply",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -597,4 +597,7 @@ export const zhCN: Record<MessageKey, string> = {
   "mem.kvNotPlain": "此类模型无法获取",
   "mem.kvHint": "上下文每个位置的键和值，加载时即全部分配，无论是否已用。",
   "mem.computeHint": "llama.cpp 为计算一批词元预留的临时内存。",
+  // 对话上下文计量：计数过时或超出上下文时。
+  "chats.contextUncounted": "尚未计数（下次回复时计数），共 {size} 个词元",
+  "chats.contextOver": "{used} 个词元，超过上下文的 {size}：下次回复时会省略最早的轮次",
 };

@@ -31,6 +31,9 @@ interface ReplyStart {
 class ChatStore {
   chatId = $state<string | null>(null);
   title = $state("");
+  /** The chat file's own dates, as the core last reported them (exports carry them). */
+  createdAt = $state("");
+  updatedAt = $state("");
   messages = $state.raw<ChatMessage[]>([]);
   settings = $state.raw<ChatSettings>(DEFAULT_CHAT_SETTINGS);
   /** For messages on show with other versions: all the versions' ids, oldest first. */
@@ -214,7 +217,10 @@ class ChatStore {
     if (chatId === null) return false;
     try {
       const chat = await api.updateChatSettings({ chatId, settings });
-      if (this.chatId === chatId) this.settings = chat.settings;
+      if (this.chatId === chatId) {
+        this.settings = chat.settings;
+        this.updatedAt = chat.updatedAt;
+      }
       return true;
     } catch (error) {
       notices.report(error);
@@ -228,8 +234,8 @@ class ChatStore {
     return {
       id: this.chatId,
       title: this.title,
-      createdAt: "",
-      updatedAt: new Date().toISOString(),
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
       messages: $state.snapshot(this.messages),
       settings: $state.snapshot(this.settings),
       versions: $state.snapshot(this.versions),
@@ -271,6 +277,8 @@ class ChatStore {
   #show(chat: Chat): void {
     this.chatId = chat.id;
     this.title = chat.title;
+    this.createdAt = chat.createdAt;
+    this.updatedAt = chat.updatedAt;
     this.messages = chat.messages;
     this.settings = chat.settings;
     this.versions = chat.versions;
