@@ -14,7 +14,7 @@ import { DEFAULT_LOAD_CONTEXT_SIZE, resolveSampling } from "../contract/chat-set
 import { ChatStore, newId } from "./chats/chat-store.js";
 import { openExternalLink } from "./chats/external-link.js";
 import { EngineClient } from "./engine-client/engine-client.js";
-import { LoadChoices } from "./engine-client/load-choices.js";
+import { checkGpuLayers, LoadChoices, modelLayerCount } from "./engine-client/load-choices.js";
 import type { SpawnEngine } from "./engine-client/engine-process.js";
 import { modelFileKey, ThreadMemory } from "./engine-client/thread-memory.js";
 import { createLibraryService } from "./library/library-service.js";
@@ -158,6 +158,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     if (generation) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before loading another model.");
     if (engineState.kind === "loading") throw new QuantaError("busy", "A model is already loading.");
     const entry = await library.resolve(modelId);
+    checkGpuLayers(asked.gpuLayers, await modelLayerCount(entry.path));
     const choice = await loadChoices.resolve(modelId, asked);
     const started = performance.now();
     monitor.modelUnloaded();

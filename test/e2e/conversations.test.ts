@@ -200,8 +200,8 @@ describe("conversations in the browser", () => {
     await form.getByRole("textbox", { name: "System prompt" }).fill("You tell stories about cats.");
     await form.getByRole("combobox", { name: "Sampling preset" }).selectOption({ label: "Precise" });
     await form.getByRole("spinbutton", { name: /^Max tokens/ }).fill("64");
-    await form.getByRole("button", { name: "Apply settings" }).click();
-    await page.getByText("Settings saved for this conversation.").waitFor();
+    // Applied as typed: no button to forget.
+    await expect.poll(() => form.getByRole("status", { name: "Settings saved" }).textContent().then((text) => text?.trim())).toBe("Settings saved for this conversation.");
 
     // The reply before filled the 2,048-token context: the oldest turns make room.
     await send("The cat sat on the mat.");
@@ -216,6 +216,33 @@ describe("conversations in the browser", () => {
     await expect.poll(() => form.getByRole("textbox", { name: "System prompt" }).inputValue()).toBe("You tell stories about cats.");
     expect(await form.getByRole("spinbutton", { name: /^Max tokens/ }).inputValue()).toBe("64");
     expect(await form.getByRole("combobox", { name: "Sampling preset" }).inputValue()).toBe("precise");
+  });
+
+  it("uses settings typed just before sending, and refuses out-of-range values with the range", async () => {
+    const form = page.getByRole("form", { name: "Chat settings" });
+    const maxTokens = form.getByRole("spinbutton", { name: /^Max tokens/ });
+    // Typed and sent at once, without waiting for anything: the reply still stops at 3 tokens.
+    await maxTokens.fill("3");
+    await send("The cat saw a bird.");
+    const stats = (await replies().last().getByText(/tok\/s · /).textContent()) ?? "";
+    expect(Number(/(\d+) tokens?$/.exec(stats.trim())?.[1])).toBeLessThanOrEqual(3);
+
+    // A context above the loaded model's 2,048, or absurdly large, is refused in the form with the range.
+    const context = form.getByRole("spinbutton", { name: "Context size" });
+    for (const value of ["4096", "1000000000"]) {
+      await context.fill(value);
+      await expect.poll(() => form.getByRole("alert").textContent().then((text) => text?.trim())).toBe(
+        "Context size: a whole number of tokens from 64 to 2,048, the context the model is loaded with.",
+      );
+      expect(await context.getAttribute("aria-invalid")).toBe("true");
+      expect(await form.getByRole("status", { name: "Settings saved" }).textContent()).toContain("Not saved");
+    }
+    // No developer's wording anywhere on the page.
+    expect(await page.locator("body").textContent()).not.toMatch(/Invalid call|updateChatSettings|Too big/);
+    await context.fill("");
+    await maxTokens.fill("64");
+    await expect.poll(() => form.getByRole("alert").count()).toBe(0);
+    await expect.poll(() => form.getByRole("status", { name: "Settings saved" }).textContent().then((text) => text?.trim())).toBe("Settings saved for this conversation.");
   });
 
   it("speaks Simplified Chinese when chosen, and a screenshot shows the finished chat", async () => {

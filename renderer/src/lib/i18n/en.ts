@@ -601,6 +601,14 @@ export const en = {
   // The chat's context meter when the count is old or over the context.
   "chats.contextUncounted": "not counted yet (the next reply counts it), of {size} tokens",
   "chats.contextOver": "{used} tokens, more than the {size} of the context: the oldest turns are left out at the next reply",
+  // Chat settings: applied as typed, out-of-range values refused with the range.
+  "chats.settingsState": "Settings saved",
+  "chats.settingsSavingNow": "Saving…",
+  "chats.settingsInvalid": "Not saved: correct the value marked in red.",
+  "chats.invalid.range": "{name}: a number from {min} to {max}.",
+  "chats.invalid.whole": "{name}: a whole number from {min} to {max}.",
+  "chats.invalid.context": "Context size: a whole number of tokens from {min} to {max}.",
+  "chats.invalid.contextLoaded": "Context size: a whole number of tokens from {min} to {max}, the context the model is loaded with.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -600,4 +600,12 @@ export const zhCN: Record<MessageKey, string> = {
   // 对话上下文计量：计数过时或超出上下文时。
   "chats.contextUncounted": "尚未计数（下次回复时计数），共 {size} 个词元",
   "chats.contextOver": "{used} 个词元，超过上下文的 {size}：下次回复时会省略最早的轮次",
+  // 对话设置：输入即应用，超出范围的值会给出范围且不保存。
+  "chats.settingsState": "设置已保存",
+  "chats.settingsSavingNow": "正在保存…",
+  "chats.settingsInvalid": "未保存：请更正标红的值。",
+  "chats.invalid.range": "{name}：{min} 到 {max} 之间的数。",
+  "chats.invalid.whole": "{name}：{min} 到 {max} 之间的整数。",
+  "chats.invalid.context": "上下文大小：{min} 到 {max} 之间的整数个词元。",
+  "chats.invalid.contextLoaded": "上下文大小：{min} 到 {max} 之间的整数个词元（模型加载时的上下文）。",
 };

@@ -101,6 +101,8 @@ class ChatStore {
     if (this.switching) return;
     this.switching = true;
     try {
+      // Pending settings belong to the chat being left: save them before it goes.
+      await this.flushSettings();
       if (this.generating) await this.stop();
       this.#show(await load());
       notices.dismiss();
@@ -169,6 +171,8 @@ class ChatStore {
     this.#earlyDone.clear();
     notices.dismiss();
     try {
+      // Settings changed just before sending apply to this reply.
+      await this.flushSettings();
       const { userMessage, assistantMessageId } = await call();
       if (this.chatId !== chatId) return true;
       const done = this.#earlyDone.get(assistantMessageId);
@@ -212,8 +216,40 @@ class ChatStore {
     }
   }
 
-  async saveSettings(settings: ChatSettings): Promise<boolean> {
-    const chatId = this.chatId;
+  /** True from a change in the settings form until it is saved. */
+  settingsSaving = $state(false);
+  #settingsSaved: Promise<unknown> = Promise.resolve();
+  #pendingSettings: { chatId: string; settings: ChatSettings } | null = null;
+  #settingsTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Saves settings as the form changes them (a moment after the last keystroke). Saves run one
+   * after another, and a reply started meanwhile saves what is pending first, so what was typed
+   * is what the reply uses.
+   */
+  applySettings(settings: ChatSettings): void {
+    if (this.chatId === null) return;
+    this.#pendingSettings = { chatId: this.chatId, settings };
+    this.settingsSaving = true;
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+    this.#settingsTimer = setTimeout(() => void this.flushSettings(), 300);
+  }
+
+  /** Saves any pending change now; resolves when every save so far is done. */
+  flushSettings(): Promise<unknown> {
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+    this.#settingsTimer = null;
+    const pending = this.#pendingSettings;
+    this.#pendingSettings = null;
+    if (pending) this.#settingsSaved = this.#settingsSaved.then(() => this.saveSettings(pending.settings, pending.chatId));
+    const current = this.#settingsSaved;
+    void current.then(() => {
+      if (this.#settingsSaved === current && this.#pendingSettings === null) this.settingsSaving = false;
+    });
+    return current;
+  }
+
+  async saveSettings(settings: ChatSettings, chatId = this.chatId): Promise<boolean> {
     if (chatId === null) return false;
     try {
       const chat = await api.updateChatSettings({ chatId, settings });
