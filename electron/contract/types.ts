@@ -266,7 +266,20 @@ export interface HardwareSample {
 export interface MonitorMarker {
   at: number;
   kind: "model-loaded" | "generation-started" | "generation-ended" | "engine-restarted";
+  /** In English, for logs and exports; the renderer words the marker from kind and details. */
   label: string;
+  /** The figures and names of the label, for the renderer to word in the user's language. */
+  details?: MarkerDetails;
+}
+
+/** What a marker's label says, as data: the model, its threads and context; a reply's outcome, tokens and speed. */
+export interface MarkerDetails {
+  model?: string;
+  threads?: number;
+  contextSize?: number;
+  outcome?: "done" | "stopped" | "failed";
+  tokens?: number;
+  tokensPerSecond?: number;
 }
 
 /** The recorded window (the last 10 minutes at most) and how it is being sampled. */
@@ -411,6 +424,8 @@ export interface LabRunSummary {
   createdAt: string;
   status: LabRunStatus;
   modelName: string;
+  /** The built-in text's id, which the renderer names in the user's language (textTitle is English). */
+  textId: string;
   textTitle: string;
   contextSize: number;
   variantCount: number;
@@ -589,7 +604,10 @@ export interface CatalogEntry {
   file: string;
   sizeBytes: number;
   parameters: string;
+  /** In English. */
   description: string;
+  /** The description in other languages, by language tag ("zh-CN"); English where one is missing. */
+  descriptions?: Record<string, string>;
 }
 
 /**

@@ -74,6 +74,7 @@ export function summarizeRun(run: LabRun): LabRunSummary {
     createdAt: run.createdAt,
     status: run.status,
     modelName: run.modelName,
+    textId: run.textId,
     textTitle: run.textTitle,
     contextSize: run.contextSize,
     variantCount: run.variants.length,

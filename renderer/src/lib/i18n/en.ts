@@ -632,6 +632,14 @@ export const en = {
   "error.context_overflow.message_too_long": "The message needs {tokens} tokens, but the context holds {contextSize}. Shorten it or load the model with a larger context.",
   "error.download_failed.size_mismatch": "{file} has {actualBytes} instead of {expectedBytes}.",
   "error.disk_full.not_enough_space": "Not enough disk space: {file} needs {neededBytes} more, and {freeBytes} is free (Quanta keeps {spareBytes} spare).",
+  // The hardware timeline's markers, in detail (on hover).
+  "hw.markerDetail.loaded": "{model} loaded: {threads}, context of {context} tokens",
+  "hw.markerDetail.started": "Reply with {model}",
+  "hw.markerDetail.ended": "{outcome}: {tokens} tokens at {speed} tokens/s",
+  "hw.markerDetail.outcome.done": "Reply finished",
+  "hw.markerDetail.outcome.stopped": "Reply stopped",
+  "hw.markerDetail.outcome.failed": "Reply failed",
+  "hw.markerDetail.restarted": "The engine restarted after it stopped unexpectedly",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

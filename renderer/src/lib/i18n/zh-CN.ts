@@ -631,4 +631,12 @@ export const zhCN: Record<MessageKey, string> = {
   "error.context_overflow.message_too_long": "这条消息需要 {tokens} 个词元，但上下文只能容纳 {contextSize} 个。请缩短消息，或以更大的上下文加载模型。",
   "error.download_failed.size_mismatch": "{file} 的大小是 {actualBytes}，而不是 {expectedBytes}。",
   "error.disk_full.not_enough_space": "磁盘空间不足：{file} 还需要 {neededBytes}，当前可用 {freeBytes}（Quanta 会保留 {spareBytes} 余量）。",
+  // 硬件时间线标记的详情（悬停显示）。
+  "hw.markerDetail.loaded": "已加载 {model}：{threads}，上下文 {context} 个词元",
+  "hw.markerDetail.started": "使用 {model} 回复",
+  "hw.markerDetail.ended": "{outcome}：{tokens} 个词元，{speed} 词元/秒",
+  "hw.markerDetail.outcome.done": "回复完成",
+  "hw.markerDetail.outcome.stopped": "回复已停止",
+  "hw.markerDetail.outcome.failed": "回复失败",
+  "hw.markerDetail.restarted": "引擎意外停止后已重新启动",
 };
