@@ -239,6 +239,10 @@ describe("conversations in the browser", () => {
     }
     // No developer's wording anywhere on the page.
     expect(await page.locator("body").textContent()).not.toMatch(/Invalid call|updateChatSettings|Too big/);
+    // A smaller context than the conversation fills: said so, never "415 of 128".
+    await context.fill("128");
+    const meter = page.getByRole("meter", { name: "Context used" });
+    await expect.poll(() => meter.getAttribute("aria-valuetext")).toMatch(/^[\d,]+ tokens, more than the 128 of the context/);
     await context.fill("");
     await maxTokens.fill("64");
     await expect.poll(() => form.getByRole("alert").count()).toBe(0);
