@@ -1,6 +1,7 @@
 // End to end, as a newcomer reads the figures and the messages: Will it fit shows every value on
 // its label's row, with the same layer count as the inspector, at 1440×900 and 1024×768 and in
-// both languages; and in Chinese, nothing the core reports (a bad file, an engine crash, a
+// both languages; chat settings refused with the range in Chinese at both sizes; and in
+// Chinese, nothing the core reports (a bad file, an engine crash, a
 // message too long for the context) reaches the page in English.
 
 import { execFileSync } from "node:child_process";
@@ -113,6 +114,16 @@ describe("figures and words", () => {
     await page.getByRole("tab", { name: "聊天" }).click();
     await page.getByRole("button", { name: "显示对话设置" }).click();
     const form = page.getByRole("form", { name: "对话设置" });
+    // A context above the loaded 2,048 is refused in the form, in Chinese, at 1024×768 too, inside the panel.
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      await form.getByRole("spinbutton", { name: "上下文大小" }).fill("4096");
+      const alert = form.getByRole("alert");
+      await expect.poll(() => alert.textContent().then((text) => text?.trim())).toBe("上下文大小：64 到 2,048 之间的整数个词元（模型加载时的上下文）。");
+      const [box, panel] = [(await alert.boundingBox())!, (await form.boundingBox())!];
+      expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width + 1);
+    }
+    await page.setViewportSize(VIEWPORTS[0]);
     await form.getByRole("spinbutton", { name: "上下文大小" }).fill("64");
     await page.getByRole("textbox", { name: "消息" }).fill("The little cat walked to the old red barn and sat down. ".repeat(40));
     await page.getByRole("button", { name: "发送" }).click();

@@ -199,10 +199,13 @@ describe("getting a first model", () => {
     expect(await layers.textContent()).toMatch(/\d+ layers/);
 
     await automatic.uncheck();
-    // A number that is not a count of layers is refused before anything is sent.
-    await count.fill("-2");
-    await expect.poll(() => layers.getByText("GPU layers is a whole number, 0 or more.").count()).toBe(1);
-    expect(await load.isDisabled()).toBe(true);
+    // A number that is not a count of this model's layers (5 blocks and the output layer) is refused before anything is sent.
+    const refusal = "GPU layers: a whole number from 0 to 6, the model's layers with the output layer.";
+    for (const bad of ["-2", "999"]) {
+      await count.fill(bad);
+      await expect.poll(() => layers.getByText(refusal).count()).toBe(1);
+      expect(await load.isDisabled()).toBe(true);
+    }
     await count.fill("3");
     await load.click();
     const status = page.getByRole("status", { name: "Engine status" });
