@@ -29,8 +29,8 @@ export const REPORT_COLUMNS: readonly Column[] = [
   { title: "pp tok/s", value: (v) => fixed(1)(v.promptTokensPerSecond) },
   { title: "tg tok/s", value: (v) => fixed(1)(v.generationTokensPerSecond) },
   { title: "load ms", value: (v) => String(Math.round(v.loadMs)) },
-  { title: "RAM MiB", value: (v) => fixed(1)(v.ramBytes / MIB) },
-  { title: "VRAM MiB", value: (v) => fixed(1)(v.vramBytes / MIB) },
+  { title: "RAM MiB", value: (v) => (v.ramBytes === null ? "" : fixed(1)(v.ramBytes / MIB)) },
+  { title: "VRAM MiB", value: (v) => (v.vramBytes === null ? "" : fixed(1)(v.vramBytes / MIB)) },
   { title: "threads", value: (v) => String(v.threads) },
 ];
 

@@ -212,14 +212,36 @@ export interface ProcessReading {
   rssBytes: number;
 }
 
-/** What the loaded model and its KV cache occupy. */
-export interface ModelFootprint {
-  modelId: string;
+// ---- Memory a model occupies: one definition for Will it fit, the Hardware view and the Lab ----
+
+/**
+ * Where a loaded (or estimated) model's memory goes, as llama.cpp allocates it. Every view names
+ * these the same way:
+ * - weights: the model's tensors (memory-mapped or copied), in RAM and VRAM together;
+ * - KV cache: the keys and values kept for every position of the context (F16), for the whole
+ *   context size, whether used yet or not; null where the model's cache is not a plain KV cache
+ *   (recurrent or sliding-window models), as Quanta cannot tell it apart from the compute buffers;
+ * - compute buffers: the scratch memory llama.cpp reserves to evaluate a batch (and the logits);
+ *   null when the KV cache is;
+ * - layers: the model's repeating blocks plus its output layer, as llama.cpp counts GPU layers.
+ */
+export interface MemoryFootprint {
   weightsBytes: number;
-  kvCacheBytes: number;
+  kvCacheBytes: number | null;
+  computeBytes: number | null;
+  /** Everything above that lives in system memory. */
   ramBytes: number;
-  vramBytes: number;
+  /** Everything above that lives in GPU memory; null without a GPU (not available, not zero). */
+  vramBytes: number | null;
+  /** Repeating layers plus the output layer. */
+  totalLayers: number;
+  /** Of totalLayers, how many are on the GPU. */
   gpuLayers: number;
+}
+
+/** What the loaded model occupies now, measured from llama.cpp's buffers. */
+export interface ModelFootprint extends MemoryFootprint {
+  modelId: string;
   threads: number;
 }
 
@@ -252,7 +274,20 @@ export interface HardwareSample {
 export interface MonitorMarker {
   at: number;
   kind: "model-loaded" | "generation-started" | "generation-ended" | "engine-restarted";
+  /** In English, for logs and exports; the renderer words the marker from kind and details. */
   label: string;
+  /** The figures and names of the label, for the renderer to word in the user's language. */
+  details?: MarkerDetails;
+}
+
+/** What a marker's label says, as data: the model, its threads and context; a reply's outcome, tokens and speed. */
+export interface MarkerDetails {
+  model?: string;
+  threads?: number;
+  contextSize?: number;
+  outcome?: "done" | "stopped" | "failed";
+  tokens?: number;
+  tokensPerSecond?: number;
 }
 
 /** The recorded window (the last 10 minutes at most) and how it is being sampled. */
@@ -371,8 +406,12 @@ export interface QuantVariantResult {
   bitsPerWeight: number;
   isReference: boolean;
   loadMs: number;
-  ramBytes: number;
-  vramBytes: number;
+  /** Measured as MemoryFootprint.ramBytes at the evaluation's context; null in runs saved before it was measured so. */
+  ramBytes: number | null;
+  /** MemoryFootprint.vramBytes: null without a GPU (or not measured). */
+  vramBytes: number | null;
+  /** The full breakdown, where measured (runs saved before it have none). */
+  footprint?: MemoryFootprint;
   threads: number;
   /** Threads the prompt speed and the evaluation ran with. Absent in runs saved before batches had their own. */
   batchThreads?: number;
@@ -418,6 +457,8 @@ export interface LabRunSummary {
   createdAt: string;
   status: LabRunStatus;
   modelName: string;
+  /** The built-in text's id, which the renderer names in the user's language (textTitle is English). */
+  textId: string;
   textTitle: string;
   contextSize: number;
   variantCount: number;
@@ -531,6 +572,7 @@ export interface ModelInspection {
   /** Null when a tensor's type, and so its size, is unknown (unknownTensorTypes). */
   tensorBytes: number | null;
   contextLength: number | null;
+  /** Repeating blocks plus the output layer (MemoryFootprint.totalLayers). */
   layers: number | null;
   embeddingLength: number | null;
   headCount: number | null;
@@ -602,24 +644,24 @@ export interface CatalogEntry {
   file: string;
   sizeBytes: number;
   parameters: string;
+  /** In English. */
   description: string;
+  /** The description in other languages, by language tag ("zh-CN"); English where one is missing. */
+  descriptions?: Record<string, string>;
 }
 
-/** Will a model fit? llama.cpp's estimate of weights plus KV cache at a context size, against what is free now. */
-export interface FitEstimate {
+/**
+ * Will a model fit? llama.cpp's estimate of its MemoryFootprint (weights, KV cache and compute
+ * buffers) at a context size, with gpuLayers the most layers that fit in free VRAM (0 without a
+ * GPU), against what is free now.
+ */
+export interface FitEstimate extends MemoryFootprint {
   modelId: string;
   /** The context size estimated for (the model's trained size when smaller than asked). */
   contextSize: number;
   /** Everything fits (on the GPU when there is one); only some layers fit on the GPU; or RAM is short. */
   verdict: "fits" | "fits_partly" | "does_not_fit";
   gpu: string | null;
-  totalLayers: number;
-  /** The most layers that fit in free VRAM (0 without a GPU). */
-  gpuLayers: number;
-  ramBytes: number;
-  vramBytes: number;
-  weightsBytes: number;
-  kvCacheBytes: number;
   freeRamBytes: number;
   totalRamBytes: number;
   freeVramBytes: number | null;

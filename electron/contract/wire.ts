@@ -1,8 +1,8 @@
 // How RPC messages travel: birpc's messages, with errors turned into WireError on the way
 // out and back into QuantaError on the way in. Shared by every transport (WebSocket,
-// MessagePort, the engine's process channel) so errors always cross as code + message.
+// MessagePort, the engine's process channel) so errors always cross as code + message (+ parameters).
 
-import { fromWireError, isErrorCode, toWireError, type WireError } from "./errors.js";
+import { asErrorParams, fromWireError, isErrorCode, toWireError, type WireError } from "./errors.js";
 
 interface ErrorCarrier {
   e?: unknown;
@@ -10,8 +10,8 @@ interface ErrorCarrier {
 
 function isWireError(value: unknown): value is WireError {
   if (typeof value !== "object" || value === null) return false;
-  const { code, message } = value as { code?: unknown; message?: unknown };
-  return isErrorCode(code) && typeof message === "string";
+  const { code, message, params } = value as { code?: unknown; message?: unknown; params?: unknown };
+  return isErrorCode(code) && typeof message === "string" && (params === undefined || asErrorParams(params) !== undefined);
 }
 
 /** Prepares an outgoing message object: a thrown error becomes a plain { code, message }. */

@@ -10,6 +10,7 @@ import os from "node:os";
 import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { FitEstimateRequest, EngineFitEstimate } from "./protocol.js";
+import { estimateFootprint } from "./memory-footprint.js";
 import { getBackend } from "./model-session.js";
 import { refuseRedirects } from "./no-redirects.js";
 
@@ -44,17 +45,10 @@ async function estimate(insights: GgufInsights, contextAsked: number): Promise<E
   const contextSize = Math.min(contextAsked, insights.trainContextSize ?? contextAsked);
   const gpu = llama.gpu !== false && llama.supportsGpuOffloading ? llama.gpu : null;
   const vram = gpu === null ? null : await llama.getVramState();
-  // What a load with gpuLayers "auto" would choose: the most layers whose VRAM fits.
+  // What a load with gpuLayers "auto" would choose (the loader's own resolver): the most layers whose VRAM fits.
   const gpuLayers = gpu === null ? 0 : (await insights.configurationResolver.resolveModelGpuLayersV2("auto")).gpuLayers;
-  const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
-  const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: gpuLayers });
-  const chosen = {
-    gpuLayers,
-    ramBytes: model.cpuRam + context.cpuRam,
-    vramBytes: model.gpuVram + context.gpuVram,
-    weightsBytes: insights.modelSize,
-    kvCacheBytes: context.cpuRam + context.gpuVram,
-  };
+  // The same footprint (weights, KV cache, compute buffers) the Hardware view and the Lab show.
+  const chosen = await estimateFootprint(insights, contextSize, gpuLayers, gpu !== null);
   const freeRam = os.freemem();
   const verdict = chosen.ramBytes > freeRam ? "does_not_fit" : gpu !== null && gpuLayers < totalLayers ? "fits_partly" : "fits";
 
@@ -62,7 +56,6 @@ async function estimate(insights: GgufInsights, contextAsked: number): Promise<E
     contextSize,
     verdict,
     gpu: gpu === null ? null : String(gpu),
-    totalLayers,
     ...chosen,
     freeRamBytes: freeRam,
     totalRamBytes: os.totalmem(),

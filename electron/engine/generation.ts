@@ -92,7 +92,8 @@ export function buildPrompt(
     if (system + dropped >= history.length - 1) {
       throw new QuantaError(
         "context_overflow",
-        `The message needs ${tokens.length} tokens, but the context window holds ${target.contextSize}. Shorten it or load the model with a larger context.`,
+        `The message needs ${tokens.length.toLocaleString("en-US")} tokens, but the context window holds ${target.contextSize.toLocaleString("en-US")}. Shorten it or load the model with a larger context.`,
+        { reason: "message_too_long", tokens: tokens.length, contextSize: target.contextSize },
       );
     }
     dropped += 1;

@@ -3,7 +3,7 @@
 // never in the one that serves chat, so a long measurement never blocks a reply.
 
 import { z } from "zod";
-import type { ThreadCalibration } from "../contract/types.js";
+import type { MemoryFootprint, ThreadCalibration } from "../contract/types.js";
 import type { EvaluationQuality, KldSummary } from "./evaluation-math.js";
 
 const quantizeRequestSchema = z
@@ -73,10 +73,8 @@ export interface LabSpeed {
 
 export interface LabMeasurement {
   loadMs: number;
-  /** Resident memory the model added to the process (weights touched, context, buffers). */
-  ramBytes: number;
-  /** llama.cpp's estimate of weights plus KV cache on the GPU; 0 on the CPU. */
-  vramBytes: number;
+  /** What the variant occupies at the evaluation's context, read from llama.cpp's buffers (memory-footprint.ts). */
+  footprint: MemoryFootprint;
   gpuLayers: number;
   /** llama.cpp's GPU backend ("cuda", "vulkan", "metal"), null on the CPU. */
   gpu: string | null;

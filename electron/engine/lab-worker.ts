@@ -7,6 +7,7 @@ import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
 import { evaluateAgainstReference, evaluateReference } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
+import { measureFootprint } from "./memory-footprint.js";
 import { getBackend } from "./model-session.js";
 import { isQuantType, type QuantType } from "../common-node/gguf/quant-types.js";
 import { NativeEvaluator } from "./native/llama-evaluator.js";
@@ -139,7 +140,6 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
 
     async labMeasure(request): Promise<LabMeasurement> {
       const llama = await getBackend();
-      const rssBefore = process.memoryUsage.rss();
       const started = performance.now();
       let model: LlamaModel;
       try {
@@ -171,13 +171,14 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
         if (contextSize < request.contextSize) {
           throw new QuantaError("invalid_request", `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`);
         }
-        const estimate = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
-        const cache = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers });
+        // What the variant occupies at the evaluation's context (batches of 512, as llama-perplexity),
+        // read from llama.cpp's buffers: the one footprint every view shows.
+        const footprintContext = await model.createContext({ contextSize, threads, batchSize: Math.min(contextSize, 512) });
+        const footprint = await measureFootprint(model, footprintContext, llama.gpu !== false).finally(() => footprintContext.dispose());
         const gpuLayers = model.gpuLayers;
         const measurement = (quality: LabMeasurement["quality"]): LabMeasurement => ({
           loadMs: Math.round(loadMs),
-          ramBytes: Math.max(0, process.memoryUsage.rss() - rssBefore),
-          vramBytes: estimate.gpuVram + cache.gpuVram,
+          footprint,
           gpuLayers,
           gpu: llama.gpu === false ? null : llama.gpu,
           threads,

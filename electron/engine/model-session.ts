@@ -13,9 +13,10 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
-import type { ThreadCalibration } from "../contract/types.js";
+import type { MemoryFootprint, ThreadCalibration } from "../contract/types.js";
 import { useBatchThreads } from "./batch-threads.js";
 import { withLoadLog } from "./load-log.js";
+import { measureFootprint } from "./memory-footprint.js";
 import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
 import type { EngineLoadResult, EngineModelUsage, EngineUsage, LoadRequest } from "./protocol.js";
 import type { GenerationTarget } from "./generation.js";
@@ -24,8 +25,8 @@ interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   target: GenerationTarget;
-  /** llama.cpp's estimate of where weights and KV cache live, computed once at load. */
-  placement: { ramBytes: number; vramBytes: number };
+  /** What the model and its context occupy, read from llama.cpp's buffers once at load (they do not grow). */
+  footprint: MemoryFootprint;
 }
 
 function isSpecializedName(name: string): name is SpecializedChatWrapperTypeName {
@@ -114,16 +115,12 @@ export class ModelSession {
       // Prompts with the batch count, replies with the generation count.
       const twoCounts = useBatchThreads(context, { generation: threads, batch: batchThreads });
       const chatWrapper: ChatWrapper = resolveChatWrapper(model);
-      const weights = await model.fileInsights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
-      const cache = await model.fileInsights.estimateContextResourceRequirementsV2({
-        contextSize: context.contextSize,
-        modelGpuLayers: model.gpuLayers,
-      });
+      const footprint = await measureFootprint(model, context, llama.gpu !== false);
       this.loaded = {
         model,
         context,
         target: { model, sequence: context.getSequence(), chatWrapper, contextSize: context.contextSize, threads },
-        placement: { ramBytes: weights.cpuRam + cache.cpuRam, vramBytes: weights.gpuVram + cache.gpuVram },
+        footprint,
       };
       return {
         contextSize: context.contextSize,
@@ -164,11 +161,7 @@ export class ModelSession {
     const loaded = this.loaded;
     if (!loaded) return null;
     return {
-      weightsBytes: loaded.model.size,
-      kvCacheBytes: loaded.context.stateSize,
-      ramBytes: loaded.placement.ramBytes,
-      vramBytes: loaded.placement.vramBytes,
-      gpuLayers: loaded.model.gpuLayers,
+      ...loaded.footprint,
       threads: loaded.target.threads,
       contextUsed: loaded.target.sequence.nextTokenIndex,
       contextSize: loaded.target.contextSize,

@@ -172,11 +172,18 @@ describe("conversations in the browser", () => {
     expect(json.suggestedFilename()).toBe("Cat-story.json");
     const exported = JSON.parse(await fs.readFile(await json.path(), "utf8")) as {
       format: string;
-      chat: { title: string; messages: { text: string }[] };
-      allMessages: { role: string; text: string; provenance?: { model: { fileName: string } } }[];
+      exportedAt: string;
+      chat: { title: string; createdAt: string; updatedAt: string; messages: { text: string }[] };
+      allMessages: { role: string; text: string; createdAt: string; provenance?: { model: { fileName: string } } }[];
     };
     expect(exported.format).toBe("quanta-chat");
     expect(exported.chat.title).toBe("Cat story");
+    // The chat file's own dates: made before its first message, changed by the last reply, both before the export.
+    const created = Date.parse(exported.chat.createdAt);
+    const updated = Date.parse(exported.chat.updatedAt);
+    expect(created).toBeLessThanOrEqual(Date.parse(exported.allMessages[0]!.createdAt));
+    expect(updated).toBeGreaterThanOrEqual(created);
+    expect(updated).toBeLessThan(Date.parse(exported.exportedAt));
     expect(exported.chat.messages[0]?.text).toBe("Once upon a time there was a cat.");
     expect(exported.allMessages.filter((m) => m.role === "user").map((m) => m.text)).toEqual([
       "Once upon a time there was a cat.",
@@ -193,8 +200,8 @@ describe("conversations in the browser", () => {
     await form.getByRole("textbox", { name: "System prompt" }).fill("You tell stories about cats.");
     await form.getByRole("combobox", { name: "Sampling preset" }).selectOption({ label: "Precise" });
     await form.getByRole("spinbutton", { name: /^Max tokens/ }).fill("64");
-    await form.getByRole("button", { name: "Apply settings" }).click();
-    await page.getByText("Settings saved for this conversation.").waitFor();
+    // Applied as typed: no button to forget.
+    await expect.poll(() => form.getByRole("status", { name: "Settings saved" }).textContent().then((text) => text?.trim())).toBe("Settings saved for this conversation.");
 
     // The reply before filled the 2,048-token context: the oldest turns make room.
     await send("The cat sat on the mat.");
@@ -209,6 +216,37 @@ describe("conversations in the browser", () => {
     await expect.poll(() => form.getByRole("textbox", { name: "System prompt" }).inputValue()).toBe("You tell stories about cats.");
     expect(await form.getByRole("spinbutton", { name: /^Max tokens/ }).inputValue()).toBe("64");
     expect(await form.getByRole("combobox", { name: "Sampling preset" }).inputValue()).toBe("precise");
+  });
+
+  it("uses settings typed just before sending, and refuses out-of-range values with the range", async () => {
+    const form = page.getByRole("form", { name: "Chat settings" });
+    const maxTokens = form.getByRole("spinbutton", { name: /^Max tokens/ });
+    // Typed and sent at once, without waiting for anything: the reply still stops at 3 tokens.
+    await maxTokens.fill("3");
+    await send("The cat saw a bird.");
+    const stats = (await replies().last().getByText(/tok\/s · /).textContent()) ?? "";
+    expect(Number(/(\d+) tokens?$/.exec(stats.trim())?.[1])).toBeLessThanOrEqual(3);
+
+    // A context above the loaded model's 2,048, or absurdly large, is refused in the form with the range.
+    const context = form.getByRole("spinbutton", { name: "Context size" });
+    for (const value of ["4096", "1000000000"]) {
+      await context.fill(value);
+      await expect.poll(() => form.getByRole("alert").textContent().then((text) => text?.trim())).toBe(
+        "Context size: a whole number of tokens from 64 to 2,048, the context the model is loaded with.",
+      );
+      expect(await context.getAttribute("aria-invalid")).toBe("true");
+      expect(await form.getByRole("status", { name: "Settings saved" }).textContent()).toContain("Not saved");
+    }
+    // No developer's wording anywhere on the page.
+    expect(await page.locator("body").textContent()).not.toMatch(/Invalid call|updateChatSettings|Too big/);
+    // A smaller context than the conversation fills: said so, never "415 of 128".
+    await context.fill("128");
+    const meter = page.getByRole("meter", { name: "Context used" });
+    await expect.poll(() => meter.getAttribute("aria-valuetext")).toMatch(/^[\d,]+ tokens, more than the 128 of the context/);
+    await context.fill("");
+    await maxTokens.fill("64");
+    await expect.poll(() => form.getByRole("alert").count()).toBe(0);
+    await expect.poll(() => form.getByRole("status", { name: "Settings saved" }).textContent().then((text) => text?.trim())).toBe("Settings saved for this conversation.");
   });
 
   it("speaks Simplified Chinese when chosen, and a screenshot shows the finished chat", async () => {

@@ -59,7 +59,7 @@ describe("the Lab", () => {
     expect(await destination.textContent()).toContain(models);
     expect(await destination.getByRole("radio", { name: /Quanta's models folder/ }).isChecked()).toBe(false);
     expect(await make.getByRole("checkbox", { name: /^Q8_0/ }).isChecked()).toBe(true);
-    expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ MB in all/);
+    expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ (KiB|MiB) in all/);
 
     await make.getByRole("button", { name: "Make variants" }).click();
     const jobs = make.getByRole("list", { name: "Quantization jobs" });

@@ -79,7 +79,7 @@ describe("getting a first model", () => {
     await page.getByRole("button", { name: "Search", exact: true }).click();
     await page.getByRole("button", { name: `Show files of ${REPO}` }).click();
     const files = page.getByRole("region", { name: `Files in ${REPO}` });
-    await expect.poll(() => files.textContent()).toMatch(/F32.*stories260K-F32\.gguf.*1\.2 MB/);
+    await expect.poll(() => files.textContent()).toMatch(/F32.*stories260K-F32\.gguf.*1\.1 MiB/);
     // Before downloading: will it fit? (its header is read from the hub, not the whole file)
     await files.getByRole("button", { name: "Will stories260K-F32.gguf fit?" }).click();
     await expect.poll(() => files.getByRole("status", { name: "Fit of stories260K-F32.gguf" }).textContent(), { timeout: 30_000 }).toMatch(/^\s*Fits\s*$/);
@@ -90,7 +90,7 @@ describe("getting a first model", () => {
     // Seen part-way: the bar is not yet full and the text gives bytes of the total.
     const partWay = Number(await progress.getAttribute("aria-valuenow"));
     expect(partWay).toBeLessThan(100);
-    expect(await progress.getAttribute("aria-valuetext")).toMatch(/[\d.]+ (KB|MB) of 1\.2 MB/);
+    expect(await progress.getAttribute("aria-valuetext")).toMatch(/[\d.]+ (B|KiB|MiB) of 1\.1 MiB/);
 
     const status = page.getByRole("status", { name: "Download of stories260K-F32.gguf" });
     await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/Done, in the library/);
@@ -199,10 +199,13 @@ describe("getting a first model", () => {
     expect(await layers.textContent()).toMatch(/\d+ layers/);
 
     await automatic.uncheck();
-    // A number that is not a count of layers is refused before anything is sent.
-    await count.fill("-2");
-    await expect.poll(() => layers.getByText("GPU layers is a whole number, 0 or more.").count()).toBe(1);
-    expect(await load.isDisabled()).toBe(true);
+    // A number that is not a count of this model's layers (5 blocks and the output layer) is refused before anything is sent.
+    const refusal = "GPU layers: a whole number from 0 to 6, the model's layers with the output layer.";
+    for (const bad of ["-2", "999"]) {
+      await count.fill(bad);
+      await expect.poll(() => layers.getByText(refusal).count()).toBe(1);
+      expect(await load.isDisabled()).toBe(true);
+    }
     await count.fill("3");
     await load.click();
     const status = page.getByRole("status", { name: "Engine status" });

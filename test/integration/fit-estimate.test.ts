@@ -60,11 +60,16 @@ describe("will it fit", () => {
     expect(fit.contextSize).toBe(context);
     expect(fit.verdict).toBe("fits");
     // K and V, F16, per layer and token: the least the cache can take.
-    const kvFloor = layers * context * 2 * (embd / heads) * kvHeads * 2;
-    expect(fit.kvCacheBytes).toBeGreaterThanOrEqual(kvFloor);
+    // K and V, F16, per layer and token: the KV cache and nothing else (compute buffers apart).
+    const kvCache = layers * context * 2 * (embd / heads) * kvHeads * 2;
+    expect(fit.kvCacheBytes).toBe(kvCache);
+    expect(fit.computeBytes).toBeGreaterThan(0);
     const tensorBytes = header.tensors.reduce((sum, tensor) => sum + (tensor.byteSize ?? Number.NaN), 0);
     expect(fit.weightsBytes).toBeGreaterThanOrEqual(tensorBytes * 0.9);
-    expect(fit.ramBytes + fit.vramBytes).toBeGreaterThanOrEqual(kvFloor);
+    expect(fit.weightsBytes + kvCache + fit.computeBytes!).toBe(fit.ramBytes + (fit.vramBytes ?? 0));
+    // Layers count the output layer too, as llama.cpp's GPU layers do.
+    expect(fit.totalLayers).toBe(layers + 1);
+    if (fit.gpu === null) expect(fit.vramBytes).toBeNull();
     expect(fit.ramBytes).toBeLessThan(fit.freeRamBytes);
     expect(fit.totalRamBytes).toBe(os.totalmem());
     expect(fit.totalLayers).toBeGreaterThanOrEqual(layers);
@@ -74,7 +79,7 @@ describe("will it fit", () => {
   it("says a model whose KV cache outgrows the machine does not fit", async () => {
     const fit = await harness.core.api.estimateFit({ modelId: await idOf("long-context.gguf"), contextSize: HUGE_CONTEXT });
     expect(fit.contextSize).toBe(HUGE_CONTEXT);
-    expect(fit.kvCacheBytes).toBeGreaterThanOrEqual(16 * HUGE_CONTEXT * 512 * 2);
+    expect(fit.kvCacheBytes).toBe(16 * HUGE_CONTEXT * 512 * 2);
     expect(fit.verdict).toBe("does_not_fit");
     expect(fit.ramBytes).toBeGreaterThan(fit.freeRamBytes);
     // The same model at a small context fits.

@@ -87,6 +87,9 @@ describe("making variants", () => {
       (event): event is Extract<CoreEvent, { type: "lab.quantize" }> => event.type === "lab.quantize" && event.job.type === "Q4_K_M",
     );
     expect(progress.some((event) => event.job.state === "running")).toBe(true);
+    // The progress bar counts against the plan's figure, the one the user was shown.
+    const q4Plan = plan.options.find((option) => option.type === "Q4_K_M")!.predictedBytes;
+    expect(progress.every((event) => event.job.bytesExpected === q4Plan)).toBe(true);
   });
 
   it("refuses an importance-matrix type, an existing file, and a source that is already low-bit", async () => {
@@ -163,6 +166,18 @@ describe("comparing variants", () => {
       expect(variant.sameTopRate).toBeLessThanOrEqual(1);
     }
     expect(byType.get("Q8_0")!.sameTopRate).toBeGreaterThanOrEqual(byType.get("Q2_K")!.sameTopRate!);
+    // Memory is measured from llama.cpp's buffers: weights shrink with the bits, the KV cache is
+    // the same for every variant, and RAM (never 0) rises with the bits; VRAM is not available
+    // without a GPU rather than 0.
+    const ram = run.variants.map((variant) => variant.ramBytes ?? 0);
+    for (let index = 1; index < ram.length; index++) expect(ram[index]!).toBeLessThan(ram[index - 1]!);
+    for (const variant of run.variants) {
+      const footprint = variant.footprint!;
+      expect(variant.ramBytes).toBeGreaterThan(footprint.weightsBytes);
+      expect(footprint.weightsBytes).toBeGreaterThanOrEqual(variant.sizeBytes * 0.8);
+      expect(footprint.kvCacheBytes).toBe(run.variants[0]!.footprint!.kvCacheBytes);
+      if (run.machine.gpu === null) expect(variant.vramBytes).toBeNull();
+    }
     // Saved, listed and reopened as it was.
     expect((await harness.core.api.listLabRuns()).map((summary) => summary.id)).toContain(runId);
     expect(await harness.core.api.getLabRun({ runId })).toEqual(run);

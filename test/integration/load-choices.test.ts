@@ -94,6 +94,14 @@ describe("GPU layers and context size per model", () => {
         const call = link.api.loadModel({ modelId, ...bad } as Parameters<QuantaCore["api"]["loadModel"]>[0]);
         await expect(call).rejects.toMatchObject({ code: "invalid_request", message: expect.stringMatching(message) });
       }
+      // More layers than the model has (stories260K: 5 blocks and the output layer) is refused
+      // with the figures for the renderer to word, and not remembered.
+      await expect(link.api.loadModel({ modelId, gpuLayers: 999 })).rejects.toMatchObject({
+        code: "invalid_request",
+        params: { reason: "gpu_layers_range", max: 6, asked: 999 },
+      });
+      expect((await link.api.loadModel({ modelId, gpuLayers: 6 })).gpuLayersAsked).toBe(6);
+      await link.api.loadModel({ modelId, gpuLayers: "auto" });
       expect(await link.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: "auto", contextSize: 256 });
       expect(await core.api.getEngineState()).toMatchObject({ kind: "ready" });
     } finally {

@@ -129,6 +129,24 @@ describe("watching the hardware", () => {
     expect(after.model!.weightsBytes).toBeGreaterThan(1_000_000);
     expect(after.model!.kvCacheBytes).toBeGreaterThan(0);
     expect(after.model!.threads).toBeGreaterThanOrEqual(1);
+    // One definition with Will it fit: the same weights, KV cache (the whole context's, not the
+    // part used so far), compute buffers and layers (the output layer counted) at the same context.
+    const loaded = await harness.core.api.getEngineState();
+    const contextSize = loaded.kind === "ready" ? loaded.model.contextSize : 0;
+    const fit = await harness.core.api.estimateFit({ modelId: await modelId("stories260K.gguf"), contextSize });
+    const { weightsBytes, kvCacheBytes, computeBytes, ramBytes, totalLayers } = after.model!;
+    expect({ weightsBytes, kvCacheBytes, computeBytes, ramBytes, totalLayers }).toEqual({
+      weightsBytes: fit.weightsBytes,
+      kvCacheBytes: fit.kvCacheBytes,
+      computeBytes: fit.computeBytes,
+      ramBytes: fit.ramBytes,
+      totalLayers: fit.totalLayers,
+    });
+    // stories260K: 5 layers, 4 KV heads of 8 values each for K and for V, F16, per position.
+    expect(kvCacheBytes).toBe(5 * contextSize * 2 * 4 * 8 * 2);
+    expect(totalLayers).toBe(6);
+    expect(weightsBytes + kvCacheBytes! + computeBytes!).toBe(ramBytes + (after.model!.vramBytes ?? 0));
+    if (after.gpus.length === 0) expect(after.model!.vramBytes).toBeNull();
   });
 
   it("gives the compute cost of the loaded model before any reply", async () => {
@@ -217,7 +235,11 @@ describe("a generation, watched", () => {
     expect(engineOf(back)!.pid).toBe(harness.core.engine.pid);
     // The model that was loaded comes back after the restart.
     await harness.waitForEngine("ready", 90_000);
-    await nextSample(watcher, (sample) => sample.model !== null, 30_000);
+    const reloaded = await nextSample(watcher, (sample) => sample.model !== null, 30_000);
+    // The KV cache is the context's allocation, the same after a restart (it once read "17 B").
+    const fit = await harness.core.api.estimateFit({ modelId: reloaded.model!.modelId, contextSize: reloaded.generation?.contextSize ?? 2048 });
+    expect(reloaded.model!.kvCacheBytes).toBeGreaterThan(1024);
+    expect(reloaded.model!.weightsBytes).toBe(fit.weightsBytes);
   });
 
   it("keeps the markers and samples in the window handed to a renderer that starts watching later", async () => {

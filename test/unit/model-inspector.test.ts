@@ -49,7 +49,8 @@ describe("the inspector on the shared test models", () => {
       expect(ours.tensorBytes).toBe(totalBytes);
       expect(ours.bitsPerWeight).toBeCloseTo((8 * totalBytes) / parameters, 10);
       expect(ours.contextLength).toBe(archMeta.context_length);
-      expect(ours.layers).toBe(archMeta.block_count);
+      // The output layer counted, as llama.cpp counts GPU layers (and as Will it fit does).
+      expect(ours.layers).toBe(Number(archMeta.block_count) + 1);
       expect(ours.embeddingLength).toBe(archMeta.embedding_length);
       expect(ours.headCount).toBe(archMeta["attention"] ? (archMeta["attention"] as Record<string, unknown>).head_count : null);
       const tokens = (meta.tokenizer?.ggml as Record<string, unknown> | undefined)?.tokens as unknown[] | undefined;
@@ -109,7 +110,7 @@ describe("the inspector on synthetic models", () => {
     // Mostly F16 with F32 norms: a little over 16 bits per weight.
     expect(ours.bitsPerWeight).toBeGreaterThan(16);
     expect(ours.bitsPerWeight).toBeLessThan(16.5);
-    expect(ours.layers).toBe(3);
+    expect(ours.layers).toBe(3 + 1);
     expect(ours.contextLength).toBe(1024);
     expect(ours.embeddingLength).toBe(256);
     expect(ours.feedForwardLength).toBe(512);

@@ -13,6 +13,20 @@ describe("errors on the wire", () => {
     expect(received.e).toMatchObject({ code: "busy", message: "A reply is running." });
   });
 
+  it("carry their parameters both ways, and drop parameters that are not flat strings and numbers", () => {
+    const params = { reason: "gpu_layers_range", max: 6, asked: 999 };
+    const sent = encodeRpcText({ t: "s", i: "1", e: new QuantaError("invalid_request", "Too many layers.", params) });
+    expect(JSON.parse(sent)).toEqual({ t: "s", i: "1", e: { code: "invalid_request", message: "Too many layers.", params } });
+    const received = decodeRpcText(sent) as { e: QuantaError };
+    expect(received.e).toBeInstanceOf(QuantaError);
+    expect(received.e.params).toEqual(params);
+    // Two arguments still make an error without parameters.
+    expect(new QuantaError("busy", "m").toWire()).toEqual({ code: "busy", message: "m" });
+    const nested = decodeRpcText(JSON.stringify({ t: "s", i: "3", e: { code: "busy", message: "m", params: { deep: { x: 1 } } } })) as { e: QuantaError };
+    expect(nested.e.params).toBeUndefined();
+    expect(nested.e.code).toBe("busy");
+  });
+
   it("turns foreign errors into internal errors that keep their message", () => {
     expect(toWireError(new TypeError("x is undefined"))).toEqual({ code: "internal", message: "x is undefined" });
     expect(toWireError({ code: "not_a_code", message: "m" })).toEqual({ code: "internal", message: "m" });

@@ -331,7 +331,12 @@ export class DownloadManager {
       const partPath = this.partPath(job.saved, file.path);
       const size = await sizeOf(partPath);
       if (size !== file.sizeBytes) {
-        throw new QuantaError("download_failed", `${file.path} has ${size} bytes instead of ${file.sizeBytes}.`);
+        throw new QuantaError("download_failed", `${file.path} has ${formatMb(size)} instead of ${formatMb(file.sizeBytes)}.`, {
+          reason: "size_mismatch",
+          file: file.path,
+          actualBytes: size,
+          expectedBytes: file.sizeBytes,
+        });
       }
       if (file.sha256 === null) continue; // the hub published no checksum (a small non-LFS file)
       const hash = createHash("sha256");
@@ -417,6 +422,7 @@ export class DownloadManager {
       throw new QuantaError(
         "disk_full",
         `Not enough disk space: ${job.saved.files[0]?.path ?? "the model"} needs ${formatMb(needed)} more, and ${formatMb(free)} is free (Quanta keeps ${formatMb(DISK_MARGIN_BYTES)} spare).`,
+        { reason: "not_enough_space", file: job.saved.files[0]?.path ?? "", neededBytes: needed, freeBytes: free, spareBytes: DISK_MARGIN_BYTES },
       );
     }
   }
@@ -487,6 +493,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Sizes in the app's one convention, binary units (as the renderer's formatBytes). */
 function formatMb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -3,7 +3,9 @@
 
 import { z } from "zod";
 import { gpuLayersChoiceSchema, loadContextSizeSchema } from "../../contract/api.js";
-import type { ModelLoadChoice } from "../../contract/types.js";
+import { QuantaError } from "../../contract/errors.js";
+import type { GpuLayersChoice, ModelLoadChoice } from "../../contract/types.js";
+import { describeGguf, readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 
 const choiceSchema = z.object({ gpuLayers: gpuLayersChoiceSchema, contextSize: loadContextSizeSchema.nullable() }).strict();
@@ -46,4 +48,24 @@ export class LoadChoices {
   #read(): Promise<LoadChoicesFile> {
     return readJsonFile(this.file, fileSchema, { version: 1, models: {} });
   }
+}
+
+/**
+ * The model's layers as llama.cpp counts GPU layers (and Will it fit shows them): its repeating
+ * blocks plus the output layer. Null when the header does not say.
+ */
+export async function modelLayerCount(filePath: string): Promise<number | null> {
+  const header = await readGgufHeader(filePath).catch(() => null);
+  const blocks = header ? describeGguf(header, filePath).layers : null;
+  return blocks === null ? null : blocks + 1;
+}
+
+/** Refuses more GPU layers than the model has, so such a choice is never remembered. */
+export function checkGpuLayers(asked: GpuLayersChoice | undefined, totalLayers: number | null): void {
+  if (typeof asked !== "number" || totalLayers === null || asked <= totalLayers) return;
+  throw new QuantaError(
+    "invalid_request",
+    `This model has ${totalLayers} layers, the output layer included: choose at most ${totalLayers} GPU layers, not ${asked}.`,
+    { reason: "gpu_layers_range", max: totalLayers, asked },
+  );
 }

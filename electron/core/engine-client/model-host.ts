@@ -9,7 +9,7 @@ import type { LibraryEntry, ModelLibrary } from "../library/model-library.js";
 import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
 import { EngineClient } from "./engine-client.js";
 import type { SpawnEngine } from "./engine-process.js";
-import type { LoadChoices } from "./load-choices.js";
+import { checkGpuLayers, modelLayerCount, type LoadChoices } from "./load-choices.js";
 import { modelFileKey, withBatch, type ThreadMemory } from "./thread-memory.js";
 
 export interface ModelHostOptions {
@@ -100,6 +100,7 @@ export class ModelHost {
     const { library, loadChoices, threadMemory, monitor } = this.#options;
     if (this.#state.kind === "loading") throw new QuantaError("busy", "A model is already loading.");
     const entry = await library.resolve(modelId);
+    checkGpuLayers(asked.gpuLayers, await modelLayerCount(entry.path));
     const choice = await loadChoices.resolve(modelId, asked);
     const started = performance.now();
     monitor.modelUnloaded();

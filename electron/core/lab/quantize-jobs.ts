@@ -39,6 +39,8 @@ interface RunningJob {
 export class QuantizeJobs {
   private readonly jobs: RunningJob[] = [];
   private queue: Promise<void> = Promise.resolve();
+  /** llama.cpp's dry-run sizes per source file (path, size and time), so jobs count against the plan shown. */
+  private readonly dryRuns = new Map<string, Record<string, number | null>>();
 
   constructor(
     private readonly options: LabServiceOptions,
@@ -63,12 +65,15 @@ export class QuantizeJobs {
       ? null
       : `${path.basename(sourcePath)} is already quantized (${source.fileType}). Quantize from an F32, F16, BF16 or Q8_0 file, so one quantization's error does not pile onto another's.`;
     const types = LAB_TARGET_TYPES.filter((type) => type !== source.fileType);
-    let dryRunBytes: Record<string, number | null> = {};
-    if (dryRun && refusal === null) {
+    const stat = await fs.stat(sourcePath).catch(() => null);
+    const dryRunKey = `${sourcePath}\0${stat?.size ?? ""}\0${stat?.mtimeMs ?? ""}`;
+    let dryRunBytes: Record<string, number | null> = this.dryRuns.get(dryRunKey) ?? {};
+    if (dryRun && refusal === null && !this.dryRuns.has(dryRunKey)) {
       try {
         const engine = await this.engine(() => undefined);
         try {
           dryRunBytes = await engine.api.labPredict({ input: sourcePath, types: [...types] });
+          this.dryRuns.set(dryRunKey, dryRunBytes);
         } finally {
           engine.stop();
         }
@@ -225,7 +230,8 @@ export class QuantizeJobs {
           this.update(running, {
             fraction: progress.fraction,
             bytesWritten: progress.bytesWritten ?? running.job.bytesWritten,
-            bytesExpected: progress.bytesExpected ?? running.job.bytesExpected,
+            // The plan's figure throughout: the plan, the progress bar and the finished file agree.
+            bytesExpected: running.job.bytesExpected,
           }),
         (engine) => {
           running.engine = engine;

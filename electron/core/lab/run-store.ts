@@ -9,7 +9,7 @@ import { ERROR_CODES } from "../../contract/errors.js";
 import type { LabRun, LabRunSummary } from "../../contract/types.js";
 import { writeJsonAtomic } from "../settings/json-file.js";
 
-const wireError = z.object({ code: z.enum(ERROR_CODES), message: z.string() }).strict();
+const wireError = z.object({ code: z.enum(ERROR_CODES), message: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() }).strict();
 const kld = z.object({ mean: z.number(), median: z.number(), p99: z.number(), max: z.number() }).strict();
 
 const variantSchema = z
@@ -23,8 +23,21 @@ const variantSchema = z
     bitsPerWeight: z.number(),
     isReference: z.boolean(),
     loadMs: z.number(),
-    ramBytes: z.number(),
-    vramBytes: z.number(),
+    // Null where not available (no GPU; not measured); runs saved before measured RSS growth here.
+    ramBytes: z.number().nullable(),
+    vramBytes: z.number().nullable(),
+    footprint: z
+      .object({
+        weightsBytes: z.number(),
+        kvCacheBytes: z.number().nullable(),
+        computeBytes: z.number().nullable(),
+        ramBytes: z.number(),
+        vramBytes: z.number().nullable(),
+        totalLayers: z.number(),
+        gpuLayers: z.number(),
+      })
+      .strict()
+      .optional(),
     threads: z.number(),
     batchThreads: z.number().int().min(1).optional(),
     promptTokens: z.number(),
@@ -66,6 +79,7 @@ export function summarizeRun(run: LabRun): LabRunSummary {
     createdAt: run.createdAt,
     status: run.status,
     modelName: run.modelName,
+    textId: run.textId,
     textTitle: run.textTitle,
     contextSize: run.contextSize,
     variantCount: run.variants.length,

@@ -87,6 +87,8 @@ const catalogSchema = z.object({
         sizeBytes: z.number().int().positive(),
         parameters: z.string().min(1).max(20),
         description: z.string().min(1).max(300),
+        /** The description in other languages the interface speaks, by language tag. */
+        descriptions: z.record(z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/), z.string().min(1).max(300)).optional(),
       }),
     )
     .max(50),

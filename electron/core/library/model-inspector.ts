@@ -53,7 +53,8 @@ export function inspectGguf({ modelId, fileName, headers, readMs }: InspectInput
     parameterCount: description.parameterCount,
     tensorBytes: description.tensorBytes,
     contextLength: description.contextLength,
-    layers: description.layers,
+    // The repeating blocks plus the output layer: the count llama.cpp's GPU layers and Will it fit use.
+    layers: description.layers === null ? null : description.layers + 1,
     embeddingLength: description.embeddingLength,
     headCount: archCount("attention.head_count"),
     headCountKv: archCount("attention.head_count_kv"),

@@ -12,6 +12,7 @@
 import { MONITOR_WINDOW_MS, MIN_SAMPLE_INTERVAL_MS } from "../../contract/api.js";
 import type {
   BandwidthProbe,
+  MarkerDetails,
   ChatMessage,
   ComputeCost,
   CoreEvent,
@@ -160,7 +161,11 @@ export class HardwareMonitor {
     this.shape = null; // read the header again: the file may have been replaced since
     this.lastTokensPerSecond = null;
     this.lastContextUsed = 0;
-    this.addMarker("model-loaded", `${model.name} (${threads} thread${threads === 1 ? "" : "s"}, context ${model.contextSize})`);
+    this.addMarker("model-loaded", `${model.name} (${threads} thread${threads === 1 ? "" : "s"}, context ${model.contextSize})`, {
+      model: model.name,
+      threads,
+      contextSize: model.contextSize,
+    });
   }
 
   modelUnloaded(): void {
@@ -178,7 +183,7 @@ export class HardwareMonitor {
       contextUsed: null,
       rate: new TokenRate(),
     };
-    this.addMarker("generation-started", this.model ? `Reply with ${this.model.name}` : "Reply");
+    this.addMarker("generation-started", this.model ? `Reply with ${this.model.name}` : "Reply", this.model ? { model: this.model.name } : {});
   }
 
   /** A delta from the engine: the reply's token count and the context in use so far. */
@@ -201,7 +206,10 @@ export class HardwareMonitor {
     const outcome =
       message.status === "failed" ? `failed (${message.error?.code ?? "error"})` : message.status === "stopped" ? "stopped" : "done";
     const speed = stats ? `: ${stats.generatedTokens} tokens, ${stats.tokensPerSecond} tok/s` : "";
-    this.addMarker("generation-ended", `Reply ${outcome}${speed}`);
+    this.addMarker("generation-ended", `Reply ${outcome}${speed}`, {
+      outcome: message.status === "failed" ? "failed" : message.status === "stopped" ? "stopped" : "done",
+      ...(stats ? { tokens: stats.generatedTokens, tokensPerSecond: stats.tokensPerSecond } : {}),
+    });
   }
 
   /** The engine died: what it held is gone. */
@@ -400,8 +408,8 @@ export class HardwareMonitor {
   private footprint(usage: EngineUsage | null): ModelFootprint | null {
     const model = this.model;
     if (!usage?.model || !model) return null;
-    const { weightsBytes, kvCacheBytes, ramBytes, vramBytes, gpuLayers, threads } = usage.model;
-    return { modelId: model.modelId, weightsBytes, kvCacheBytes, ramBytes, vramBytes, gpuLayers, threads };
+    const { weightsBytes, kvCacheBytes, computeBytes, ramBytes, vramBytes, totalLayers, gpuLayers, threads } = usage.model;
+    return { modelId: model.modelId, weightsBytes, kvCacheBytes, computeBytes, ramBytes, vramBytes, totalLayers, gpuLayers, threads };
   }
 
   private generationReading(usage: EngineUsage | null, now: number): GenerationReading | null {
@@ -418,8 +426,8 @@ export class HardwareMonitor {
     };
   }
 
-  private addMarker(kind: MonitorMarker["kind"], label: string): void {
-    const marker: MonitorMarker = { at: Date.now(), kind, label };
+  private addMarker(kind: MonitorMarker["kind"], label: string, details: MarkerDetails = {}): void {
+    const marker: MonitorMarker = { at: Date.now(), kind, label, details };
     this.markers.push(marker);
     this.sendToWatchers({ type: "monitor.marker", marker });
   }

@@ -36,6 +36,7 @@ export type {
   MessageStatus,
   MissingReading,
   MetadataRow,
+  MemoryFootprint,
   ModelFootprint,
   ModelInspection,
   ModelSource,

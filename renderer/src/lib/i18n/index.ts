@@ -5,6 +5,7 @@ import { settings } from "../stores/settings.svelte.js";
 import { en, type MessageKey } from "./en.js";
 import type { Language } from "./languages.js";
 import { zhCN } from "./zh-CN.js";
+import { scaleBytes } from "../utils/units.js";
 
 export type { MessageKey } from "./en.js";
 export { LANGUAGES, type Language } from "./languages.js";
@@ -43,16 +44,15 @@ export function formatRate(value: number): string {
   return formatNumber(value, value < 100 ? 1 : 0);
 }
 
-/** File sizes in decimal units, as disks and model hubs state them. */
+/** A size in the app's one convention, binary units (utils/units.ts): "380 KiB", "1.2 GiB". */
 export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"] as const;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${formatNumber(value, value < 10 && unit > 0 ? 1 : 0)} ${units[unit] ?? "B"}`;
+  const { value, unit, digits } = scaleBytes(bytes);
+  return `${formatNumber(value, digits)} ${unit}`;
+}
+
+/** A size that may not be available: the figure, or the words saying it is not. */
+export function formatBytesOr(bytes: number | null, missing: string): string {
+  return bytes === null ? missing : formatBytes(bytes);
 }
 
 export function formatDateTime(iso: string): string {

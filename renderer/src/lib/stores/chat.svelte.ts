@@ -41,6 +41,9 @@ interface ReplyStart {
 class ChatStore {
   chatId = $state<string | null>(null);
   title = $state("");
+  /** The chat file's own dates, as the core last reported them (exports carry them). */
+  createdAt = $state("");
+  updatedAt = $state("");
   messages = $state.raw<ChatMessage[]>([]);
   settings = $state.raw<ChatSettings>(DEFAULT_CHAT_SETTINGS);
   /** For messages on show with other versions: all the versions' ids, oldest first. */
@@ -138,6 +141,8 @@ class ChatStore {
     if (this.switching) return;
     this.switching = true;
     try {
+      // Pending settings belong to the chat being left: save them before it goes.
+      await this.flushSettings();
       if (this.generating) await this.stop();
       this.#show(await load());
       notices.dismiss();
@@ -206,6 +211,8 @@ class ChatStore {
     this.#earlyDone.clear();
     notices.dismiss();
     try {
+      // Settings changed just before sending apply to this reply.
+      await this.flushSettings();
       const { userMessage, assistantMessageId } = await call();
       if (this.chatId !== chatId) return true;
       const done = this.#earlyDone.get(assistantMessageId);
@@ -250,12 +257,47 @@ class ChatStore {
     }
   }
 
-  async saveSettings(settings: ChatSettings): Promise<boolean> {
-    const chatId = this.chatId;
+  /** True from a change in the settings form until it is saved. */
+  settingsSaving = $state(false);
+  #settingsSaved: Promise<unknown> = Promise.resolve();
+  #pendingSettings: { chatId: string; settings: ChatSettings } | null = null;
+  #settingsTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Saves settings as the form changes them (a moment after the last keystroke). Saves run one
+   * after another, and a reply started meanwhile saves what is pending first, so what was typed
+   * is what the reply uses.
+   */
+  applySettings(settings: ChatSettings): void {
+    if (this.chatId === null) return;
+    this.#pendingSettings = { chatId: this.chatId, settings };
+    this.settingsSaving = true;
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+    this.#settingsTimer = setTimeout(() => void this.flushSettings(), 300);
+  }
+
+  /** Saves any pending change now; resolves when every save so far is done. */
+  flushSettings(): Promise<unknown> {
+    if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
+    this.#settingsTimer = null;
+    const pending = this.#pendingSettings;
+    this.#pendingSettings = null;
+    if (pending) this.#settingsSaved = this.#settingsSaved.then(() => this.saveSettings(pending.settings, pending.chatId));
+    const current = this.#settingsSaved;
+    void current.then(() => {
+      if (this.#settingsSaved === current && this.#pendingSettings === null) this.settingsSaving = false;
+    });
+    return current;
+  }
+
+  async saveSettings(settings: ChatSettings, chatId = this.chatId): Promise<boolean> {
     if (chatId === null) return false;
     try {
       const chat = await api.updateChatSettings({ chatId, settings });
-      if (this.chatId === chatId) this.settings = chat.settings;
+      if (this.chatId === chatId) {
+        this.settings = chat.settings;
+        this.updatedAt = chat.updatedAt;
+      }
       return true;
     } catch (error) {
       notices.report(error);
@@ -269,8 +311,8 @@ class ChatStore {
     return {
       id: this.chatId,
       title: this.title,
-      createdAt: "",
-      updatedAt: new Date().toISOString(),
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
       messages: $state.snapshot(this.messages),
       settings: $state.snapshot(this.settings),
       versions: $state.snapshot(this.versions),
@@ -312,6 +354,8 @@ class ChatStore {
   #show(chat: Chat): void {
     this.chatId = chat.id;
     this.title = chat.title;
+    this.createdAt = chat.createdAt;
+    this.updatedAt = chat.updatedAt;
     this.messages = chat.messages;
     this.settings = chat.settings;
     this.versions = chat.versions;

@@ -15,7 +15,8 @@ class FitStore {
   contextSize = $state<number>(LOAD_CONTEXT_SIZE);
   estimate = $state.raw<FitEstimate | null>(null);
   estimating = $state(false);
-  failure = $state<string | null>(null);
+  /** The failed estimate, worded where shown (i18n/errors.ts). */
+  failure = $state.raw<{ code?: unknown; message?: unknown; params?: unknown } | null>(null);
   /** A load waiting for the user's answer: the model is estimated not to fit. */
   pendingLoad = $state.raw<{ modelId: string; name: string; estimate: FitEstimate; gpuLayers?: GpuLayersChoice } | null>(null);
   /** The inspected model's GPU layers: automatic, or the number typed (kept as typed until loading). */
@@ -38,11 +39,15 @@ class FitStore {
     }
   }
 
-  /** The choice to send, or null when the typed number is not a whole number of layers. */
-  layersChoice(): GpuLayersChoice | null {
+  /**
+   * The choice to send, or null when the typed number is not a whole number of layers from 0 to
+   * the model's count (the output layer included), as the core also checks.
+   */
+  layersChoice(totalLayers: number | null = this.estimate?.totalLayers ?? null): GpuLayersChoice | null {
     if (this.layersAuto) return "auto";
     const count = this.layersCount;
-    return count !== null && Number.isInteger(count) && count >= 0 ? count : null;
+    const inRange = count !== null && Number.isInteger(count) && count >= 0 && (totalLayers === null || count <= totalLayers);
+    return inRange ? count : null;
   }
 
   async estimateFor(modelId: string, contextSize = this.contextSize): Promise<void> {
@@ -56,7 +61,7 @@ class FitStore {
     } catch (error) {
       if (ask === this.#asked) {
         this.estimate = null;
-        this.failure = error instanceof Error ? error.message : String(error);
+        this.failure = typeof error === "object" && error !== null ? error : { message: String(error) };
       }
     } finally {
       if (ask === this.#asked) this.estimating = false;

@@ -17,11 +17,12 @@ import {
 import { LOAD_CONTEXT_SIZE } from "./fit.svelte.js";
 import { models } from "./models.svelte.js";
 
-export type LibraryError = { code: string; message: string };
+/** A failed call, kept with its code and parameters so it is worded in the language shown (i18n/errors.ts). */
+export type LibraryError = { code: string; message: string; params?: unknown };
 
 function asError(error: unknown): LibraryError {
-  const { code, message } = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown };
-  return { code: typeof code === "string" ? code : "internal", message: typeof message === "string" ? message : String(error) };
+  const { code, message, params } = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown; params?: unknown };
+  return { code: typeof code === "string" ? code : "internal", message: typeof message === "string" ? message : String(error), params };
 }
 
 class LibraryStore {
@@ -38,7 +39,7 @@ class LibraryStore {
   offline = $state(false);
 
   /** Fit estimates for hub files, by "repo/path", at the context models are loaded with. */
-  hubFits = $state.raw<Record<string, { estimate: HubFitEstimate | null; failure: string | null }>>({});
+  hubFits = $state.raw<Record<string, { estimate: HubFitEstimate | null; failure: LibraryError | null }>>({});
   downloads = $state.raw<DownloadJob[]>([]);
   catalog = $state.raw<CatalogEntry[]>([]);
   hubAddress = $state.raw<HubAddress | null>(null);
@@ -120,7 +121,7 @@ class LibraryStore {
       const estimate = await api.estimateHubFit({ repo, path, contextSize: LOAD_CONTEXT_SIZE });
       this.hubFits = { ...this.hubFits, [key]: { estimate, failure: null } };
     } catch (error) {
-      this.hubFits = { ...this.hubFits, [key]: { estimate: null, failure: asError(error).message } };
+      this.hubFits = { ...this.hubFits, [key]: { estimate: null, failure: asError(error) } };
     }
   }
 

@@ -31,6 +31,7 @@ import {
 } from "../api/index.js";
 import { Timeline } from "../utils/timeline.js";
 import { settings, type SampleInterval } from "./settings.svelte.js";
+import { errorText as wordError } from "../i18n/errors.js";
 
 /** Until the core says otherwise (MonitorHistory.windowMs). */
 const DEFAULT_WINDOW_MS: typeof MONITOR_WINDOW_MS = 600_000;
@@ -81,9 +82,9 @@ function* readings(sample: HardwareSample): Generator<readonly [string, number |
   }
 }
 
+/** A failed call in the user's language (by code and parameters), as it is when it fails. */
 function errorText(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === "string" && message.trim() !== "" ? message : String(error);
+  return wordError(typeof error === "object" && error !== null ? error : { message: String(error) });
 }
 
 function markerKey(marker: MonitorMarker): string {

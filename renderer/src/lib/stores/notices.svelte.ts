@@ -7,8 +7,8 @@ import type { MessageKey } from "../i18n/en.js";
 
 export type Notice =
   | { kind: "hint"; key: MessageKey }
-  /** A failure the core (or the connection) described; the core's text is shown as is. */
-  | { kind: "error"; code: string; message: string | null; key: MessageKey | null };
+  /** A failure the core (or the connection) described: worded by code and parameters (i18n/errors.ts). */
+  | { kind: "error"; code: string; message: string | null; params?: unknown; key: MessageKey | null };
 
 class NoticesStore {
   current = $state.raw<Notice | null>(null);
@@ -24,16 +24,18 @@ class NoticesStore {
       this.current = { kind: "error", code: error.code, message: null, key: "connection.lost" };
       return;
     }
-    const { code, message } = (typeof error === "object" && error !== null ? error : {}) as {
+    const { code, message, params } = (typeof error === "object" && error !== null ? error : {}) as {
       code?: unknown;
       message?: unknown;
+      params?: unknown;
     };
     const text = typeof message === "string" && message.trim() !== "" ? message : null;
     this.current = {
       kind: "error",
       code: typeof code === "string" ? code : "internal",
       message: text,
-      key: text === null ? "notice.unknown" : null,
+      params,
+      key: text === null && typeof code !== "string" ? "notice.unknown" : null,
     };
   }
 

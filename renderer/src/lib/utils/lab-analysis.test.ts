@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { QuantVariantResult } from "../api/index.js";
 import { paretoFront, qualityLoss, recommend, sortVariants } from "./lab-analysis.js";
 
-function variant(fileName: string, sizeBytes: number, kld: number | null, ratio: number, ramBytes = sizeBytes): QuantVariantResult {
+function variant(fileName: string, sizeBytes: number, kld: number | null, ratio: number, ramBytes: number | null = sizeBytes): QuantVariantResult {
   return {
     modelId: null,
     name: fileName,
@@ -14,7 +14,7 @@ function variant(fileName: string, sizeBytes: number, kld: number | null, ratio:
     isReference: kld === null,
     loadMs: 1,
     ramBytes,
-    vramBytes: 0,
+    vramBytes: null,
     threads: 1,
     promptTokens: 512,
     promptTokensPerSecond: 100,
@@ -54,6 +54,19 @@ describe("the lab's analysis", () => {
     expect(recommend(all, "kld", 0.5, 10_000)).toEqual({ kind: "variant", variant: q3 });
     expect(recommend(all, "kld", 0.04, 480)).toEqual({ kind: "none" });
     expect(recommend(all, "ppl", 0.0015, 10_000)).toEqual({ kind: "variant", variant: q8 });
+  });
+
+  it("judges memory by the measured footprint, and by the file size where none was measured", () => {
+    // Measured: the KV cache and compute buffers make this 490-byte file need 900 bytes of RAM.
+    const heavy = variant("Q4_K_M", 490, 0.03, 1.02, 900);
+    expect(recommend([f16, heavy], "kld", 0.04, 800)).toEqual({ kind: "none" });
+    expect(recommend([f16, heavy], "kld", 0.04, 1000)).toEqual({ kind: "variant", variant: heavy });
+    // Not measured (null), or the 0 runs saved before recorded: the file size is the least it needs.
+    for (const ram of [null, 0]) {
+      const unmeasured = variant("Q4_K_M", 490, 0.03, 1.02, ram);
+      expect(recommend([unmeasured], "kld", 0.04, 480)).toEqual({ kind: "none" });
+      expect(recommend([unmeasured], "kld", 0.04, 500)).toEqual({ kind: "variant", variant: unmeasured });
+    }
   });
 
   it("sorts by any column, both ways", () => {

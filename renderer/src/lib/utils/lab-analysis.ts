@@ -36,9 +36,15 @@ export type Recommendation =
   | { kind: "none" };
 
 /**
- * The smallest variant whose quality loss is within the budget and whose memory (RAM used
- * while measured, or its file size if larger) fits in the machine's memory.
+ * The system memory a variant needs: its measured footprint in RAM (weights on the CPU, KV cache,
+ * compute buffers); where that is not available (runs saved before it was measured, which also
+ * recorded 0 for some variants), its file size, the least its weights take.
  */
+export function memoryNeed(variant: QuantVariantResult): number {
+  return variant.ramBytes !== null && variant.ramBytes > 0 ? variant.ramBytes : variant.sizeBytes;
+}
+
+/** The smallest variant whose quality loss is within the budget and whose memory need fits in the machine's memory. */
 export function recommend(
   variants: readonly QuantVariantResult[],
   metric: QualityMetric,
@@ -47,7 +53,7 @@ export function recommend(
 ): Recommendation {
   const fitting = variants
     .filter((variant) => qualityLoss(variant, metric) <= budget)
-    .filter((variant) => Math.max(variant.ramBytes, variant.sizeBytes) <= memoryBytes)
+    .filter((variant) => memoryNeed(variant) <= memoryBytes)
     .sort((a, b) => a.sizeBytes - b.sizeBytes);
   const best = fitting[0];
   return best ? { kind: "variant", variant: best } : { kind: "none" };
@@ -84,6 +90,10 @@ export function sortValue(variant: QuantVariantResult, key: SortKey): number | s
       return variant.kld?.max ?? 0;
     case "sameTopRate":
       return variant.sameTopRate ?? 1;
+    case "ramBytes":
+    case "vramBytes":
+      // Not available sorts below every figure.
+      return variant[key] ?? -1;
     default:
       return variant[key];
   }
