@@ -59,7 +59,7 @@ describe("the hardware view", () => {
     const strip = page.getByRole("region", { name: "Hardware summary" });
     await expect
       .poll(() => strip.textContent(), { timeout: 20_000 })
-      .toMatch(/CPU\s*\d+%.*RAM\s*[\d.,]+ [KMGT]?B \/ [\d.,]+ [KMGT]?B.*VRAM\s*no GPU/);
+      .toMatch(/CPU\s*\d+%.*RAM\s*[\d.,]+ [KMGT]?i?B \/ [\d.,]+ [KMGT]?i?B.*VRAM\s*no GPU/);
   });
 
   it("loads stories260K, follows a reply on the charts, and says there is no GPU", async () => {
