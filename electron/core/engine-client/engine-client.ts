@@ -11,11 +11,16 @@ import {
   type EngineApi,
   type EngineEvents,
 } from "../../engine/protocol.js";
+import type { TokenLogprob } from "../../engine/api-protocol.js";
 import type { EngineExit, EngineProcess, SpawnEngine } from "./engine-process.js";
 
 export interface EngineClientEvents {
   loadProgress(progress: number, phase: "loading" | "calibrating"): void;
-  delta(requestId: string, text: string, progress: { generatedTokens: number; contextUsed: number }): void;
+  delta(
+    requestId: string,
+    text: string,
+    progress: { generatedTokens: number; contextUsed: number; logprobs?: TokenLogprob[] },
+  ): void;
   /** The engine died; a new one is being started. */
   crashed(error: QuantaError): void;
   /** A (new) engine process is up and idle. */
@@ -93,8 +98,8 @@ export class EngineClient {
           resolve();
         },
         loadProgress: ({ progress, phase }) => this.events.loadProgress(progress, phase),
-        delta: ({ requestId, text, generatedTokens, contextUsed }) =>
-          this.events.delta(requestId, text, { generatedTokens, contextUsed }),
+        delta: ({ requestId, text, generatedTokens, contextUsed, logprobs }) =>
+          this.events.delta(requestId, text, { generatedTokens, contextUsed, ...(logprobs ? { logprobs } : {}) }),
       };
       const rpc = createBirpc<EngineApi, EngineEvents>(handlers, {
         post: (message) => child.send(encodeRpcMessage(message)),
