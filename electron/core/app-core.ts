@@ -21,6 +21,8 @@ import { createLibraryService } from "./library/library-service.js";
 import type { LibraryEntry } from "./library/model-library.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
 import { createLabApi } from "./lab/lab-api.js";
+import { createApiServerService, type ApiServerService } from "./api-server/api-server-service.js";
+import { InterimGenerationQueue } from "./api-server/generation-port.js";
 import type { RpcChannel } from "./rpc-channel.js";
 import { dataPaths } from "./settings/paths.js";
 
@@ -61,6 +63,8 @@ export interface QuantaCore {
   readonly engine: EngineClient;
   /** The hardware monitor, for tests and the benchmark that reads its own cost. */
   readonly monitor: HardwareMonitor;
+  /** The local API server (the CLI starts it with flags of its own). */
+  readonly apiServer: ApiServerService;
   dispose(): Promise<void>;
 }
 
@@ -118,7 +122,10 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       if (engineState.kind === "loading") setEngineState({ ...engineState, progress, phase });
     },
     delta: (requestId, text, progress) => {
-      if (generation?.requestId !== requestId) return;
+      if (generation?.requestId !== requestId) {
+        apiQueue.routeDelta(requestId, { text, ...progress });
+        return;
+      }
       generation.message.text += text;
       checkpoint(generation);
       monitor.generationProgress(progress);
@@ -346,8 +353,27 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     chatModelBytes: () => loaded?.entry.summary.sizeBytes ?? 0,
   });
 
+  // Local API server: OpenAI- and Anthropic-compatible, one request at a time on the chat's engine.
+  const apiQueue = new InterimGenerationQueue(() => engine.api());
+  const apiServer = createApiServerService({
+    home: paths.home,
+    emit,
+    queue: apiQueue,
+    listModels: () => library.list(),
+    loadedModelId: () => (engineState.kind === "ready" ? (loaded?.model.modelId ?? null) : null),
+    loading: () => engineState.kind === "loading",
+    loadModel: async (modelId) => void (await loadModel(modelId)),
+    unloadModel: () => api.unloadModel(),
+    monitor: {
+      started: (label) => monitor.generationStarted("api", newId(), label),
+      progress: (progress) => monitor.generationProgress(progress),
+      ended: (outcome) => monitor.apiRequestEnded(outcome),
+    },
+  });
+
   const api: CoreApi = {
     ...lab.api,
+    ...apiServer.api,
     getAppInfo: async () => ({
       version: options.version,
       shell: options.shell,
@@ -440,11 +466,13 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   await chats.load();
   await libraryService.start();
   engine.start().catch(() => undefined);
+  await apiServer.init();
 
   return {
     api,
     engine,
     monitor,
+    apiServer,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -473,6 +501,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       });
     },
     async dispose() {
+      await apiServer.dispose();
       lab.dispose();
       monitor.dispose();
       listeners.clear();

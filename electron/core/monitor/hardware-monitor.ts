@@ -168,7 +168,8 @@ export class HardwareMonitor {
     this.lastTokensPerSecond = null;
   }
 
-  generationStarted(chatId: string, messageId: string): void {
+  /** label: the marker's text (an API request names its endpoint and model). */
+  generationStarted(chatId: string, messageId: string, label?: string): void {
     this.generation = {
       chatId,
       messageId,
@@ -178,7 +179,7 @@ export class HardwareMonitor {
       contextUsed: null,
       rate: new TokenRate(),
     };
-    this.addMarker("generation-started", this.model ? `Reply with ${this.model.name}` : "Reply");
+    this.addMarker("generation-started", label ?? (this.model ? `Reply with ${this.model.name}` : "Reply"));
   }
 
   /** A delta from the engine: the reply's token count and the context in use so far. */
@@ -202,6 +203,16 @@ export class HardwareMonitor {
       message.status === "failed" ? `failed (${message.error?.code ?? "error"})` : message.status === "stopped" ? "stopped" : "done";
     const speed = stats ? `: ${stats.generatedTokens} tokens, ${stats.tokensPerSecond} tok/s` : "";
     this.addMarker("generation-ended", `Reply ${outcome}${speed}`);
+  }
+
+  /** The end of a local API request (started with generationStarted("api", requestId, label)). */
+  apiRequestEnded(outcome: { label: string; tokensPerSecond: number | null; generatedTokens: number }): void {
+    const generation = this.generation;
+    this.generation = null;
+    if (generation?.contextUsed != null) this.lastContextUsed = generation.contextUsed;
+    if (outcome.tokensPerSecond !== null && outcome.tokensPerSecond > 0) this.lastTokensPerSecond = outcome.tokensPerSecond;
+    const speed = outcome.tokensPerSecond === null ? "" : `: ${outcome.generatedTokens} tokens, ${outcome.tokensPerSecond} tok/s`;
+    this.addMarker("generation-ended", `${outcome.label}${speed}`);
   }
 
   /** The engine died: what it held is gone. */
