@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   "no_model_loaded",
   "context_overflow",
   "busy",
+  // A queued request stopped before its turn on the engine
+  "cancelled",
   "engine_crashed",
   "engine_unavailable",
   "generation_failed",

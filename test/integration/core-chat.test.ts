@@ -4,6 +4,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CHAT_SETTINGS } from "../../electron/contract/chat-settings.js";
 import { QuantaError } from "../../electron/contract/errors.js";
 import type { CoreEvent, LoadedModel } from "../../electron/contract/types.js";
 import { readChatLog } from "../../electron/core/chats/chat-log.js";
@@ -132,6 +133,39 @@ describe("chat with stories260K", () => {
     await done;
   });
 
+  it("never forks a conversation when two clients keep sending to it, retrying while it is busy", async () => {
+    // Two browser tabs on one conversation, each sending again the moment it is told "busy":
+    // a send that lands while the last reply is being saved must wait, not attach to the
+    // message before that reply (a fork the UI cannot show).
+    const id = (await harness.core.api.createChat()).id;
+    await harness.core.api.updateChatSettings({ chatId: id, settings: { ...DEFAULT_CHAT_SETTINGS, overrides: { maxTokens: 4 } } });
+    const sendsPerClient = 8;
+    async function client(name: string): Promise<void> {
+      for (let n = 0; n < sendsPerClient; n += 1) {
+        for (;;) {
+          try {
+            await harness.core.api.sendMessage({ chatId: id, text: `${name} ${n}` });
+            break;
+          } catch (error) {
+            if ((error as QuantaError).code !== "busy") throw error;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+      }
+    }
+    await Promise.all([client("A"), client("B")]);
+    const replies = () => harness.events.filter((event) => event.type === "generation.done" && event.chatId === id).length;
+    await expect.poll(replies, { timeout: 60_000, interval: 20 }).toBe(2 * sendsPerClient);
+
+    const all = await harness.core.api.listAllMessages({ chatId: id });
+    expect(all).toHaveLength(4 * sendsPerClient);
+    // One line of messages: no two share a parent.
+    expect(new Set(all.map((message) => message.parentId ?? null)).size).toBe(all.length);
+    const chat = await harness.core.api.getChat({ chatId: id });
+    expect(chat.messages.map((message) => message.role)).toEqual(all.map((_, index) => (index % 2 === 0 ? "user" : "assistant")));
+    expect(chat.versions).toEqual({});
+  });
+
   it("validates every call: unknown fields, wrong types and empty text are refused", async () => {
     const { validatingResolver } = await import("../../electron/contract/validation.js");
     const { requestSchemas } = await import("../../electron/contract/api.js");
@@ -195,6 +229,66 @@ describe("stopping and crashing, with a model that never stops talking", () => {
     expect(message.stats?.stopReason).toBe("stopped");
     expect(message.stats?.generatedTokens).toBeLessThan(512);
     expect(message.text.length).toBeGreaterThan(0);
+  });
+
+  it("queues a reply in another conversation behind the one being written, and stops it while it waits", async () => {
+    const other = (await harness.core.api.createChat()).id;
+    const otherDelta = () =>
+      harness.waitFor(
+        (event): event is Extract<CoreEvent, { type: "generation.delta" }> => event.type === "generation.delta" && event.chatId === other,
+      );
+    const first = firstDelta();
+    const done = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "A long story, please." });
+    await first;
+
+    // Accepted, not refused: it waits for the engine.
+    let otherDone = harness.waitFor(isDone(other));
+    await harness.core.api.sendMessage({ chatId: other, text: "Me too." });
+    expect(harness.core.generations.waiting).toBe(1);
+    await harness.core.api.stopGeneration({ chatId: other });
+    const cancelled = (await otherDone).message;
+    expect(cancelled).toMatchObject({ status: "stopped", text: "", error: null });
+    expect(harness.core.generations.waiting).toBe(0);
+
+    // Queued again, it runs once the first reply ends.
+    otherDone = harness.waitFor(isDone(other));
+    const queued = await harness.core.api.sendMessage({ chatId: other, text: "Now?" });
+    const started = otherDelta();
+    await harness.core.api.stopGeneration({ chatId });
+    expect((await done).message.status).toBe("stopped");
+    await started;
+    await harness.core.api.stopGeneration({ chatId: other });
+    const { message } = await otherDone;
+    expect(message.id).toBe(queued.assistantMessageId);
+    expect(message.status).toBe("stopped");
+    expect(message.text.length).toBeGreaterThan(0);
+    const saved = await harness.core.api.getChat({ chatId: other });
+    expect(saved.messages.map((m) => m.text)).toEqual(["Me too.", "", "Now?", message.text]);
+  });
+
+  it("says a reply that could not be saved failed, never stopped or complete", async () => {
+    const id = (await harness.core.api.createChat()).id;
+    const first = harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "generation.delta" }> => event.type === "generation.delta" && event.chatId === id,
+    );
+    const done = harness.waitFor(isDone(id));
+    await harness.core.api.sendMessage({ chatId: id, text: "Tell me a story." });
+    await first;
+    // The conversation's file becomes a folder: every write to it fails from now on.
+    const file = path.join(harness.home, "chats", `${id}.jsonl`);
+    await fs.rename(file, `${file}.aside`);
+    await fs.mkdir(file);
+    try {
+      await harness.core.api.stopGeneration({ chatId: id });
+      const { message } = await done;
+      expect(message.status).toBe("failed");
+      expect(message.error?.code).toBe("storage_failed");
+      expect(message.text.length).toBeGreaterThan(0);
+    } finally {
+      await fs.rmdir(file);
+      await fs.rename(`${file}.aside`, file);
+    }
   });
 
   it("survives the engine being killed mid-reply: the partial reply is kept and marked, the model comes back", async () => {

@@ -31,6 +31,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, { status: number; code: string |
   engine_crashed: { status: 503, code: "engine_crashed" },
   engine_unavailable: { status: 503, code: "engine_unavailable" },
   timeout: { status: 504, code: "timeout" },
+  cancelled: { status: 499, code: "cancelled" },
 };
 
 /** Anything thrown while serving a request, as an ApiError (unknown errors are a 500 with their message). */

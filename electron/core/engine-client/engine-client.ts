@@ -27,6 +27,9 @@ export interface EngineClientEvents {
   started(): void;
 }
 
+/** The engine's API as the core calls it. */
+export type EngineRpc = BirpcReturn<EngineApi, EngineEvents>;
+
 const RESTART_DELAYS_MS = [100, 500, 2000, 5000];
 const START_TIMEOUT_MS = 30_000;
 
@@ -37,7 +40,7 @@ function describeExit(exit: EngineExit): string {
 
 export class EngineClient {
   private child: EngineProcess | null = null;
-  private rpc: BirpcReturn<EngineApi, EngineEvents> | null = null;
+  private rpc: EngineRpc | null = null;
   private ready: Promise<void> | null = null;
   private restarts = 0;
   private disposed = false;
@@ -60,7 +63,7 @@ export class EngineClient {
   }
 
   /** The engine's API, once it runs. */
-  async api(): Promise<BirpcReturn<EngineApi, EngineEvents>> {
+  async api(): Promise<EngineRpc> {
     await this.start();
     if (!this.rpc) throw new QuantaError("engine_unavailable", "The engine is not running.");
     return this.rpc;

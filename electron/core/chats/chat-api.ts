@@ -1,0 +1,38 @@
+// The conversations' part of the core contract: the store for what is saved, the replies
+// for what is being written. A conversation writing a reply keeps its shape until it is saved.
+
+import type { ChatCoreApi, CoreApi } from "../../contract/api.js";
+import { QuantaError } from "../../contract/errors.js";
+import type { ChatReplies } from "./chat-replies.js";
+import type { ChatStore } from "./chat-store.js";
+import { openExternalLink } from "./external-link.js";
+
+export type ChatApi = ChatCoreApi & Pick<CoreApi, "listChats" | "createChat" | "getChat" | "sendMessage" | "stopGeneration">;
+
+export function createChatApi(chats: ChatStore, replies: ChatReplies, openExternal?: (url: string) => Promise<void>): ChatApi {
+  return {
+    listChats: async () => chats.list(),
+    createChat: () => chats.create(),
+    // A reply being written is on disk only as of its last checkpoint: show it as it is now.
+    getChat: async ({ chatId }) => replies.live(chats.get(chatId)),
+    sendMessage: ({ chatId, text }) => replies.send(chatId, text),
+    stopGeneration: ({ chatId }) => replies.stop(chatId),
+    // ---- Conversations: sidebar, settings, versions, links ----
+    renameChat: ({ chatId, title }) => chats.rename(chatId, title),
+    deleteChat: async ({ chatId }) => {
+      if (replies.isReplying(chatId)) throw new QuantaError("busy", "Stop the reply before deleting this conversation.");
+      await chats.delete(chatId);
+    },
+    restoreChat: ({ chatId }) => chats.restore(chatId),
+    searchChats: async ({ query }) => chats.search(query),
+    updateChatSettings: ({ chatId, settings }) => chats.updateSettings(chatId, settings),
+    editMessage: ({ chatId, messageId, text }) => replies.edit(chatId, messageId, text),
+    regenerateReply: ({ chatId, messageId }) => replies.regenerate(chatId, messageId),
+    selectVersion: async ({ chatId, messageId }) => {
+      if (replies.isReplying(chatId)) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before switching versions.");
+      return chats.select(chatId, messageId);
+    },
+    openExternal: ({ url }) => openExternalLink(url, openExternal),
+    listAllMessages: async ({ chatId }) => chats.allMessages(chatId),
+  };
+}

@@ -1,0 +1,174 @@
+// The engine and the model in it, as the UI sees them: the engine's state (starting, idle,
+// loading, ready, failed), loading a model with its remembered choices and thread count,
+// unloading it, and loading it again by itself after the engine restarts from a crash.
+
+import { DEFAULT_LOAD_CONTEXT_SIZE } from "../../contract/chat-settings.js";
+import { QuantaError, toWireError } from "../../contract/errors.js";
+import type { CoreEvent, EngineState, LoadedModel, ModelLoadChoice } from "../../contract/types.js";
+import type { LibraryEntry, ModelLibrary } from "../library/model-library.js";
+import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
+import { EngineClient } from "./engine-client.js";
+import type { SpawnEngine } from "./engine-process.js";
+import type { LoadChoices } from "./load-choices.js";
+import { modelFileKey, type ThreadMemory } from "./thread-memory.js";
+
+export interface ModelHostOptions {
+  spawnEngine: SpawnEngine;
+  library: ModelLibrary;
+  loadChoices: LoadChoices;
+  threadMemory: ThreadMemory;
+  monitor: HardwareMonitor;
+  emit: (event: CoreEvent) => void;
+  /** The context size when neither the load nor the model's remembered choice names one. */
+  contextSize?: number;
+  /** Generations running or waiting: the model may not be swapped from under them. */
+  generating: () => boolean;
+  /** The engine's reply deltas (routed to the generation they belong to). */
+  delta: (requestId: string, delta: { text: string; generatedTokens: number; contextUsed: number }) => void;
+}
+
+export interface HostedModel {
+  entry: LibraryEntry;
+  model: LoadedModel;
+}
+
+export class ModelHost {
+  readonly engine: EngineClient;
+  readonly #options: ModelHostOptions;
+  #state: EngineState = { kind: "starting" };
+  #loaded: HostedModel | null = null;
+  /** The model to load again after the engine restarts (not after a crash while loading it). */
+  #reloadAfterRestart: string | null = null;
+  /** Set by a crash, so the next start is reported as a restart. */
+  #crashedBefore = false;
+
+  constructor(options: ModelHostOptions) {
+    this.#options = options;
+    const { monitor } = options;
+    this.engine = new EngineClient(options.spawnEngine, {
+      loadProgress: (progress, phase) => {
+        if (this.#state.kind === "loading") this.#setState({ ...this.#state, progress, phase });
+      },
+      delta: (requestId, text, progress) => options.delta(requestId, { text, ...progress }),
+      crashed: (error) => {
+        this.#reloadAfterRestart = this.#state.kind === "loading" ? null : (this.#loaded?.entry.summary.id ?? null);
+        this.#loaded = null;
+        this.#crashedBefore = true;
+        monitor.engineStopped();
+        this.#setState({ kind: "failed", error: error.toWire(), restarting: true });
+      },
+      started: () => {
+        if (this.#crashedBefore) monitor.engineRestarted();
+        this.#crashedBefore = false;
+        this.#setState({ kind: "idle" });
+        const modelId = this.#reloadAfterRestart;
+        this.#reloadAfterRestart = null;
+        // Jobs waiting for the engine expect the model they were queued for: no "busy" here.
+        if (modelId) this.#load(modelId, {}).catch(() => undefined);
+      },
+    });
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  /** The model loaded and ready, with its library entry. */
+  get loaded(): HostedModel | null {
+    return this.#loaded;
+  }
+
+  /** The engine process is up (idle, loading or ready): readers must not start one. */
+  get up(): boolean {
+    const { kind } = this.#state;
+    return kind === "idle" || kind === "loading" || kind === "ready";
+  }
+
+  /** Starts the engine process (in the background; a failure is reported as its state). */
+  start(): void {
+    this.engine.start().catch(() => undefined);
+  }
+
+  load(modelId: string, asked: Partial<ModelLoadChoice> = {}): Promise<LoadedModel> {
+    if (this.#options.generating()) {
+      return Promise.reject(new QuantaError("busy", "Wait for the reply to finish (or stop it) before loading another model."));
+    }
+    return this.#load(modelId, asked);
+  }
+
+  /**
+   * Loads a model for a job that holds its turn in the generation queue (a local API request
+   * naming a model that is not loaded): nothing else can be generating meanwhile.
+   */
+  loadInTurn(modelId: string): Promise<LoadedModel> {
+    return this.#load(modelId, {});
+  }
+
+  async #load(modelId: string, asked: Partial<ModelLoadChoice>): Promise<LoadedModel> {
+    const { library, loadChoices, threadMemory, monitor } = this.#options;
+    if (this.#state.kind === "loading") throw new QuantaError("busy", "A model is already loading.");
+    const entry = await library.resolve(modelId);
+    const choice = await loadChoices.resolve(modelId, asked);
+    const started = performance.now();
+    monitor.modelUnloaded();
+    this.#setState({ kind: "loading", modelId, progress: 0, phase: "loading" });
+    const fileKey = modelFileKey(entry.summary.sizeBytes, entry.mtimeMs, entry.summary.fileName);
+    try {
+      const remembered = await threadMemory.recall(fileKey);
+      const rpc = await this.engine.api();
+      const result = await rpc.loadModel({
+        path: entry.path,
+        contextSize: choice.contextSize ?? this.#options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
+        threads: remembered?.chosen ?? null,
+        gpuLayers: choice.gpuLayers,
+      });
+      // Remembered only once it loaded: a choice that fails must not fail every later load.
+      await loadChoices.remember(modelId, choice).catch(() => undefined);
+      if (result.calibration) await threadMemory.remember(fileKey, result.calibration).catch(() => undefined);
+      const model: LoadedModel = {
+        modelId,
+        name: entry.summary.fileName.replace(/\.gguf$/i, ""),
+        contextSize: result.contextSize,
+        threads: result.threads,
+        threadsSource: result.calibration ? "calibrated" : "remembered",
+        calibration: result.calibration ?? remembered,
+        gpu: result.gpu,
+        gpuLayers: result.gpuLayers,
+        gpuLayersAsked: result.gpuLayersAsked,
+        chatTemplate: result.chatTemplate,
+        loadMs: Math.round(performance.now() - started),
+      };
+      this.#loaded = { entry, model };
+      monitor.modelLoaded(
+        { modelId, name: model.name, path: entry.path, contextSize: model.contextSize, gpuLayers: model.gpuLayers },
+        model.threads,
+      );
+      this.#setState({ kind: "ready", model });
+      return model;
+    } catch (error) {
+      this.#loaded = null;
+      const wire = toWireError(error, "model_load_failed");
+      // After a crash the engine restarts on its own and reports itself idle.
+      if (wire.code !== "engine_crashed") this.#setState({ kind: "idle" });
+      throw new QuantaError(wire.code, wire.message);
+    }
+  }
+
+  async unload(): Promise<void> {
+    if (this.#options.generating()) throw new QuantaError("busy", "Stop the reply before unloading the model.");
+    const rpc = await this.engine.api();
+    await rpc.unloadModel();
+    this.#loaded = null;
+    this.#options.monitor.modelUnloaded();
+    this.#setState({ kind: "idle" });
+  }
+
+  dispose(): Promise<void> {
+    return this.engine.dispose();
+  }
+
+  #setState(state: EngineState): void {
+    this.#state = state;
+    this.#options.emit({ type: "engine", state });
+  }
+}
