@@ -1,0 +1,106 @@
+// The local API's pure parts: which Host headers and Origins pass, the model ids clients type,
+// settings that persist across restarts, and the examples the Server view shows.
+
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { apiModelIds } from "../../electron/contract/api-model-ids.js";
+import { isAllowedHost, isAllowedOrigin, parseHostHeader } from "../../electron/core/api-server/host-check.js";
+import { apiSettingsFile, readApiSettings, writeApiSettings } from "../../electron/core/api-server/settings.js";
+import { curlExample, shellQuote } from "../../renderer/src/lib/utils/api-examples.js";
+
+describe("Host header check", () => {
+  const loopback = { host: "127.0.0.1", port: 8150 };
+
+  it("accepts what a local client sends", () => {
+    for (const header of ["127.0.0.1:8150", "localhost:8150", "127.0.0.1", "[::1]:8150", "LOCALHOST:8150"]) {
+      expect(isAllowedHost(header, loopback), header).toBe(true);
+    }
+  });
+
+  it("refuses a rebinding page's domain, another port, a missing or malformed header", () => {
+    for (const header of [undefined, "", "attacker.example:8150", "attacker.example", "127.0.0.1:9999", "127.0.0.1.nip.io:8150", "a b", "[::1", "127.0.0.1:8150:1"]) {
+      expect(isAllowedHost(header, loopback), String(header)).toBe(false);
+    }
+  });
+
+  it("on a network bind accepts IP literals and the bound name, never another domain", () => {
+    const network = { host: "0.0.0.0", port: 8150 };
+    expect(isAllowedHost("192.168.1.20:8150", network)).toBe(true);
+    expect(isAllowedHost("[fe80::1]:8150", network)).toBe(true);
+    expect(isAllowedHost("attacker.example:8150", network)).toBe(false);
+    expect(isAllowedHost("box.local:8150", { host: "box.local", port: 8150 })).toBe(true);
+    // A loopback bind never answers to a LAN address (a proxy forwarding in from elsewhere).
+    expect(isAllowedHost("192.168.1.20:8150", loopback)).toBe(false);
+  });
+
+  it("parses v6 literals", () => {
+    expect(parseHostHeader("[::1]:80")).toEqual({ host: "::1", port: 80 });
+    expect(parseHostHeader("example.com")).toEqual({ host: "example.com", port: null });
+  });
+
+  it("lets a page's origin in only when CORS is on and lists it", () => {
+    expect(isAllowedOrigin("https://app.example", { enabled: false, origins: ["https://app.example"] })).toBe(false);
+    expect(isAllowedOrigin("https://app.example", { enabled: true, origins: ["https://app.example"] })).toBe(true);
+    expect(isAllowedOrigin("https://other.example", { enabled: true, origins: ["https://app.example"] })).toBe(false);
+    expect(isAllowedOrigin("https://other.example", { enabled: true, origins: ["*"] })).toBe(true);
+  });
+});
+
+describe("API model ids", () => {
+  it("is the file name without .gguf, made unique by the folder when names collide", () => {
+    const ids = apiModelIds([
+      { id: "a", fileName: "stories260K.gguf", folder: "/home/me/models" },
+      { id: "b", fileName: "qwen-Q4_K_M.gguf", folder: "/home/me/models" },
+      { id: "c", fileName: "qwen-Q4_K_M.gguf", folder: "/mnt/big/lmstudio" },
+      { id: "d", fileName: "big-00001-of-00003.gguf", folder: "/m" },
+    ]);
+    expect(ids.get("a")).toBe("stories260K");
+    expect(ids.get("b")).toBe("models/qwen-Q4_K_M");
+    expect(ids.get("c")).toBe("lmstudio/qwen-Q4_K_M");
+    expect(ids.get("d")).toBe("big");
+    expect(new Set(ids.values()).size).toBe(4);
+  });
+
+  it("stays unique when the folders share a name too", () => {
+    const ids = apiModelIds([
+      { id: "1111111111111111", fileName: "m.gguf", folder: "/a/models" },
+      { id: "2222222222222222", fileName: "m.gguf", folder: "/b/models" },
+    ]);
+    expect(new Set(ids.values()).size).toBe(2);
+  });
+});
+
+describe("API server settings", () => {
+  it("makes a key once, keeps it, and keeps what was saved across restarts", async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), "quanta-api-settings-"));
+    try {
+      const file = apiSettingsFile(home);
+      const first = await readApiSettings(file);
+      expect(first.port).toBe(8150);
+      expect(first.host).toBe("127.0.0.1");
+      expect(first.apiKey.length).toBeGreaterThanOrEqual(32);
+      const again = await readApiSettings(file);
+      expect(again.apiKey).toBe(first.apiKey);
+      await writeApiSettings(file, { ...first, port: 9000, cors: { enabled: true, origins: ["https://a.example"] } });
+      expect(await readApiSettings(file)).toMatchObject({ port: 9000, cors: { enabled: true, origins: ["https://a.example"] } });
+      // A damaged file is set aside, not lost, and the defaults come back.
+      await fs.writeFile(file, "{ not json");
+      const fresh = await readApiSettings(file);
+      expect(fresh.port).toBe(8150);
+      expect((await fs.readdir(home)).some((name) => name.includes(".damaged-"))).toBe(true);
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("examples", () => {
+  it("quotes for the shell whatever the key holds", () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    const curl = curlExample({ baseUrl: "http://127.0.0.1:8150/v1", apiKey: "k'ey", model: "stories260K" });
+    expect(curl).toContain(`'Authorization: Bearer k'\\''ey'`);
+    expect(curl.startsWith("curl 'http://127.0.0.1:8150/v1/chat/completions'")).toBe(true);
+  });
+});
