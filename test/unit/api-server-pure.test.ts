@@ -1,5 +1,5 @@
 // The local API's pure parts: which Host headers and Origins pass, the model ids clients type,
-// settings that persist across restarts, and the examples the Server view shows.
+// settings that persist across restarts.
 
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { apiModelIds } from "../../electron/contract/api-model-ids.js";
 import { isAllowedHost, isAllowedOrigin, parseHostHeader } from "../../electron/core/api-server/host-check.js";
 import { apiSettingsFile, readApiSettings, writeApiSettings } from "../../electron/core/api-server/settings.js";
-import { curlExample, shellQuote } from "../../renderer/src/lib/utils/api-examples.js";
 
 describe("Host header check", () => {
   const loopback = { host: "127.0.0.1", port: 8150 };
@@ -93,14 +92,5 @@ describe("API server settings", () => {
     } finally {
       await fs.rm(home, { recursive: true, force: true });
     }
-  });
-});
-
-describe("examples", () => {
-  it("quotes for the shell whatever the key holds", () => {
-    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
-    const curl = curlExample({ baseUrl: "http://127.0.0.1:8150/v1", apiKey: "k'ey", model: "stories260K" });
-    expect(curl).toContain(`'Authorization: Bearer k'\\''ey'`);
-    expect(curl.startsWith("curl 'http://127.0.0.1:8150/v1/chat/completions'")).toBe(true);
   });
 });
