@@ -28,6 +28,7 @@ import type {
   ApiSampling,
   ApiTool,
   ApiToolCall,
+  PromptUsage,
   TokenLogprob,
 } from "./api-protocol.js";
 import { DELTA_INTERVAL_MS, resolveStopTriggers, type GenerationTarget, type StopTriggers } from "./generation.js";
@@ -36,6 +37,8 @@ import { ReplyText } from "./reply-text.js";
 
 export interface ApiGenerationControl {
   onText(text: string, progress: { generatedTokens: number; contextUsed: number }, logprobs: TokenLogprob[] | undefined): void;
+  /** Once, when the prompt has been evaluated: its size (a streamed Anthropic reply starts with it). */
+  onPrompt(prompt: PromptUsage): void;
   isStopRequested(): boolean;
   /** Aborted together with isStopRequested, for node-llama-cpp's own loop. */
   signal: AbortSignal;
@@ -332,7 +335,10 @@ async function runTokenLoop(
   let previous: Token | undefined = prompt.tokens.at(-1);
   let finishReason: ApiFinishReason = "stop";
   for await (const { token, probabilities } of tokens) {
-    if (generated === 0) firstTokenAt = performance.now();
+    if (generated === 0 && firstTokenAt === 0) {
+      firstTokenAt = performance.now();
+      control.onPrompt({ tokens: prompt.tokens.length, cached: reuse });
+    }
     if (stopTokens.has(token)) break;
     generated += 1;
     reply.push(token);
@@ -363,7 +369,8 @@ async function runTokenLoop(
     }
   }
   const finished = performance.now();
-  reply.flush(true);
+  // A stop text completed by the last token allowed still ends the reply as a stop, not a cut.
+  if (reply.flush(true) && finishReason === "length") finishReason = "stop";
   if (generated === 0) firstTokenAt = finished;
   const generationMs = finished - firstTokenAt;
   return {
@@ -425,7 +432,10 @@ async function completeWithFunctions(
       ...(request.logitBias.length > 0 ? { tokenBias: tokenBiasFor(model, request.logitBias) } : {}),
       ...(request.stop.length > 0 ? { customStopTriggers: request.stop } : {}),
       onToken: (tokens) => {
-        firstTokenAt ??= performance.now();
+        if (firstTokenAt === null) {
+          firstTokenAt = performance.now();
+          control.onPrompt({ tokens: prompt.tokens.length, cached: Math.min(cached, prompt.tokens.length - 1) });
+        }
         generated += tokens.length;
       },
       onTextChunk: (text) => control.onText(text, { generatedTokens: generated, contextUsed: sequence.nextTokenIndex }, undefined),

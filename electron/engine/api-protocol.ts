@@ -93,6 +93,12 @@ export interface TokenLogprob {
   top: Array<{ token: string; logprob: number; bytes: number[] }>;
 }
 
+/** The prompt's size in tokens, and how many of them were already in the context. */
+export interface PromptUsage {
+  tokens: number;
+  cached: number;
+}
+
 export type ApiFinishReason = "stop" | "length" | "tool_calls" | "aborted";
 
 export interface ApiCompletionResult {

@@ -72,6 +72,7 @@ const api: EngineApi & LabEngineApi = {
         return await completeForApi(target, request, {
           onText: (text, progress, logprobs) =>
             core.delta({ requestId: request.requestId, text, ...progress, ...(logprobs ? { logprobs } : {}) }),
+          onPrompt: (prompt) => core.delta({ requestId: request.requestId, text: "", generatedTokens: 0, contextUsed: prompt.tokens, prompt }),
           isStopRequested: () => state.stopRequested,
           signal: abort.signal,
         });

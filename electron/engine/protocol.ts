@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { samplingValuesSchema } from "../contract/api.js";
 import type { FitEstimate, GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
-import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type TokenLogprob } from "./api-protocol.js";
+import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type PromptUsage, type TokenLogprob } from "./api-protocol.js";
 
 /** The sampling values the core resolved for a reply: the contract's schema, one definition for both boundaries. */
 export const samplingSchema = samplingValuesSchema;
@@ -129,6 +129,8 @@ export const engineEventSchemas = {
         contextUsed: z.number().int().min(0),
         /** Only for an API request that asked for log probabilities. */
         logprobs: z.array(tokenLogprobSchema).optional(),
+        /** On an API request's first delta: the prompt's size and how much of it was cached. */
+        prompt: z.object({ tokens: z.number().int().min(0), cached: z.number().int().min(0) }).strict().optional(),
       })
       .strict(),
   ]),
@@ -139,7 +141,14 @@ export const engineEventSchemas = {
 export interface EngineEvents {
   loadProgress(event: { progress: number; phase: "loading" | "calibrating" }): void;
   /** Text since the last delta, with the reply's token count and the context in use so far. */
-  delta(event: { requestId: string; text: string; generatedTokens: number; contextUsed: number; logprobs?: TokenLogprob[] }): void;
+  delta(event: {
+    requestId: string;
+    text: string;
+    generatedTokens: number;
+    contextUsed: number;
+    logprobs?: TokenLogprob[];
+    prompt?: PromptUsage;
+  }): void;
   ready(event: { pid: number }): void;
 }
 

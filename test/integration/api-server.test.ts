@@ -207,9 +207,10 @@ describe("OpenAI client", () => {
     expect(text.length).toBeGreaterThan(10);
     expect(second.choices[0]?.message.content).toBe(text);
 
-    // A word from the middle of that reply, as the stop sequence: the same reply ends just before it.
-    const words = text.split(" ").filter((word) => /^[a-z]{3,}$/.test(word));
-    const stop = words[Math.floor(words.length / 2)] ?? words[0];
+    // The last word of that reply, as the stop sequence: the same reply ends just before it,
+    // and it is a stop even though the reply also reached max_tokens on that word.
+    const words = text.split(" ").filter((word, index) => index > 0 && /^[a-z]{2,}$/.test(word));
+    const stop = words.at(-1);
     expect(stop).toBeDefined();
     const stopped = await ask({ stop: [` ${stop ?? ""}`] });
     expect(stopped.choices[0]?.finish_reason).toBe("stop");
@@ -385,7 +386,11 @@ describe("Anthropic client", () => {
   it("streams a message with Anthropic's events", async () => {
     const stream = anthropic.messages.stream({ model: STORIES, max_tokens: 12, messages: [{ role: "user", content: "Hello" }] });
     const types: string[] = [];
-    stream.on("streamEvent", (event) => types.push(event.type));
+    let promptTokens = 0;
+    stream.on("streamEvent", (event) => {
+      types.push(event.type);
+      if (event.type === "message_start") promptTokens = event.message.usage.input_tokens + (event.message.usage.cache_read_input_tokens ?? 0);
+    });
     const final = await stream.finalMessage();
     expect(types[0]).toBe("message_start");
     expect(types).toContain("content_block_start");
@@ -393,6 +398,9 @@ describe("Anthropic client", () => {
     expect(types.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
     expect(final.stop_reason).toBe("max_tokens");
     expect(final.usage.output_tokens).toBe(12);
+    // message_start already carries the prompt's size, as the engine counted it.
+    expect(promptTokens).toBeGreaterThan(5);
+    expect(promptTokens).toBe(final.usage.input_tokens + (final.usage.cache_read_input_tokens ?? 0));
   });
 
   it("uses a tool and takes the tool_result back", async () => {

@@ -192,7 +192,7 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
   let started = false;
   let textOpen = false;
   let index = 0;
-  const begin = () => {
+  const begin = (prompt?: { tokens: number; cached: number }) => {
     if (started) return;
     started = true;
     send({
@@ -205,8 +205,12 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        // The prompt's size is known when the reply ends; message_delta carries the counts.
-        usage: { input_tokens: 0, output_tokens: 0 },
+        // The engine's count, sent with its first token (before any text).
+        usage: {
+          input_tokens: (prompt?.tokens ?? 0) - (prompt?.cached ?? 0),
+          cache_read_input_tokens: prompt?.cached ?? 0,
+          output_tokens: 0,
+        },
       },
     });
   };
@@ -219,6 +223,7 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
     const result = await context.runner.complete(request, {
       ...options,
       onDelta: (delta) => {
+        if (delta.prompt) begin(delta.prompt);
         if (delta.text === "") return;
         begin();
         openText();

@@ -11,7 +11,7 @@ import {
   type EngineApi,
   type EngineEvents,
 } from "../../engine/protocol.js";
-import type { TokenLogprob } from "../../engine/api-protocol.js";
+import type { PromptUsage, TokenLogprob } from "../../engine/api-protocol.js";
 import type { EngineExit, EngineProcess, SpawnEngine } from "./engine-process.js";
 
 export interface EngineClientEvents {
@@ -19,7 +19,7 @@ export interface EngineClientEvents {
   delta(
     requestId: string,
     text: string,
-    progress: { generatedTokens: number; contextUsed: number; logprobs?: TokenLogprob[] },
+    progress: { generatedTokens: number; contextUsed: number; logprobs?: TokenLogprob[]; prompt?: PromptUsage },
   ): void;
   /** The engine died; a new one is being started. */
   crashed(error: QuantaError): void;
@@ -101,8 +101,13 @@ export class EngineClient {
           resolve();
         },
         loadProgress: ({ progress, phase }) => this.events.loadProgress(progress, phase),
-        delta: ({ requestId, text, generatedTokens, contextUsed, logprobs }) =>
-          this.events.delta(requestId, text, { generatedTokens, contextUsed, ...(logprobs ? { logprobs } : {}) }),
+        delta: ({ requestId, text, generatedTokens, contextUsed, logprobs, prompt }) =>
+          this.events.delta(requestId, text, {
+            generatedTokens,
+            contextUsed,
+            ...(logprobs ? { logprobs } : {}),
+            ...(prompt ? { prompt } : {}),
+          }),
       };
       const rpc = createBirpc<EngineApi, EngineEvents>(handlers, {
         post: (message) => child.send(encodeRpcMessage(message)),
