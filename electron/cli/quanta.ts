@@ -4,8 +4,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startHeadless } from "../headless/server.js";
-import { findElectronRuntime } from "../main/electron-runtime.js";
+import { RemoteBindRefused, startHeadless } from "../headless/server.js";
+import { isLoopbackHost } from "../core/net/host-check.js";
+import { findElectronRuntime } from "../common-node/electron-runtime.js";
 import { compareCommand, LabUsageError, quantizeCommand } from "./lab-commands.js";
 import { API_OPTIONS, API_USAGE, ApiUsageError, apiCommand, apiOverrides, startApi } from "./api-command.js";
 import { resolveHome } from "../core/settings/paths.js";
@@ -13,8 +14,9 @@ import { DESKTOP_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion
 
 const USAGE = `Usage:
   quanta start                 open the desktop app (headless mode where Electron is missing)
-  quanta serve [--port N] [--host ADDRESS]
-                               serve the app to a browser; prints the URL to open (port 0 picks one)
+  quanta serve [--port N] [--host ADDRESS [--allow-remote]]
+                               serve the app to a browser; prints the URL to open (port 0 picks one);
+                               an address other than this machine's needs --allow-remote
   quanta quantize IN --type TYPE [--out FILE]
                                quantize a GGUF (F32, F16, BF16 or Q8_0) with llama.cpp's quantizer
   quanta compare FILE FILE... [--text FILE] [--ctx N] [--json|--md]
@@ -32,17 +34,36 @@ function parsePort(value: string | undefined): number {
 }
 
 async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { port: { type: "string" }, host: { type: "string" }, ...API_OPTIONS }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: "string" }, host: { type: "string" }, "allow-remote": { type: "boolean" }, ...API_OPTIONS },
+    strict: true,
+  });
   const api = apiOverrides(values);
   if (!existsSync(RENDERER_DIR)) throw new UsageError("The renderer is not built. Run `npm run build` first (npm run serve does it for you).");
-  const server = await startHeadless({
-    home: resolveHome(),
-    version: packageVersion(),
-    rendererDir: RENDERER_DIR,
-    engineEntry: ENGINE_ENTRY,
-    host: values.host ?? "127.0.0.1",
-    port: parsePort(values.port),
-  });
+  const host = values.host ?? "127.0.0.1";
+  const allowRemote = values["allow-remote"] === true;
+  if (!isLoopbackHost(host) && allowRemote) {
+    console.warn(
+      `Warning: serving on ${host} sends the access token and everything you do in Quanta over the network in plain HTTP. ` +
+        "Anyone who can see that traffic can use Quanta as you. Use it only on a network you trust.",
+    );
+  }
+  let server: Awaited<ReturnType<typeof startHeadless>>;
+  try {
+    server = await startHeadless({
+      home: resolveHome(),
+      version: packageVersion(),
+      rendererDir: RENDERER_DIR,
+      engineEntry: ENGINE_ENTRY,
+      host,
+      port: parsePort(values.port),
+      allowRemote,
+    });
+  } catch (error) {
+    if (error instanceof RemoteBindRefused) throw new UsageError(error.message);
+    throw error;
+  }
   console.log(`Quanta is running. Open ${server.url}`);
   if (Object.keys(api).length > 0) await startApi(server.core, api);
   const stop = () => {

@@ -127,6 +127,13 @@ export const LAB_MAX_VARIANTS = 12;
 export const LAB_MAX_TEXT_CHARS = 2_000_000;
 export const LAB_CONTEXT_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
 
+// ---- Large texts: sent in parts, so no one message passes the WebSocket's 4 MiB limit ------
+/**
+ * The most characters one message carries of a text: 1.5 MiB of JSON even when every
+ * character is escaped as \uXXXX. A longer text goes by startTextUpload / appendTextUpload.
+ */
+export const TEXT_PART_MAX_CHARS = 262_144;
+
 // ---- Load settings per model: GPU layers and context size ---------------------------------
 
 /** More layers than any GGUF model has; llama.cpp uses at most the model's own count. */
@@ -235,17 +242,7 @@ export const requestSchemas = {
   listChats: z.tuple([]),
   createChat: z.tuple([]),
   getChat: z.tuple([z.object({ chatId: id }).strict()]),
-  sendMessage: z.tuple([
-    z
-      .object({
-        chatId: id,
-        text: z
-          .string()
-          .max(MAX_MESSAGE_CHARS, `a message is at most ${MAX_MESSAGE_CHARS} characters`)
-          .refine((text) => text.trim() !== "", "the message is empty"),
-      })
-      .strict(),
-  ]),
+  sendMessage: z.tuple([z.object({ chatId: id, text: messageText }).strict()]),
   stopGeneration: z.tuple([z.object({ chatId: id }).strict()]),
   watchHardware: z.tuple([
     z.object({ intervalMs: z.number().int().min(MIN_SAMPLE_INTERVAL_MS).max(MAX_SAMPLE_INTERVAL_MS) }).strict(),
@@ -255,17 +252,28 @@ export const requestSchemas = {
   probeMemoryBandwidth: z.tuple([]),
   // Quantization lab
   getQuantizePlan: z.tuple([z.object({ modelId: id }).strict()]),
-  startQuantize: z.tuple([z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20) }).strict()]),
+  startQuantize: z.tuple([
+    z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20), destination: z.enum(["beside", "models"]).optional() }).strict(),
+  ]),
   cancelQuantize: z.tuple([z.object({ jobId: id }).strict()]),
   listQuantizeJobs: z.tuple([]),
   listEvalTexts: z.tuple([]),
   addEvalText: z.tuple([
-    z
-      .object({
-        title: z.string().trim().min(1).max(120),
-        text: z.string().max(LAB_MAX_TEXT_CHARS, `an evaluation text is at most ${LAB_MAX_TEXT_CHARS} characters`),
-      })
-      .strict(),
+    z.union([
+      z
+        .object({
+          title: z.string().trim().min(1).max(120),
+          text: z.string().max(TEXT_PART_MAX_CHARS, `a text sent whole is at most ${TEXT_PART_MAX_CHARS} characters; send a longer one as an upload`),
+        })
+        .strict(),
+      z.object({ title: z.string().trim().min(1).max(120), uploadId: id }).strict(),
+    ]),
+  ]),
+  startTextUpload: z.tuple([
+    z.object({ chars: z.number().int().min(1).max(LAB_MAX_TEXT_CHARS, `an evaluation text is at most ${LAB_MAX_TEXT_CHARS} characters`) }).strict(),
+  ]),
+  appendTextUpload: z.tuple([
+    z.object({ uploadId: id, text: z.string().min(1).max(TEXT_PART_MAX_CHARS, `one part is at most ${TEXT_PART_MAX_CHARS} characters`) }).strict(),
   ]),
   startComparison: z.tuple([
     z
@@ -359,12 +367,20 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   // Quantization lab
   /** The types the model can be quantized to, with predicted sizes (or why it cannot be). */
   getQuantizePlan(request: { modelId: string }): Promise<QuantizePlan>;
-  /** Queues one job per type; jobs run one at a time in an engine process of their own ("lab.quantize" events). */
-  startQuantize(request: { modelId: string; types: string[] }): Promise<QuantizeJob[]>;
+  /**
+   * Queues one job per type; jobs run one at a time in an engine process of their own ("lab.quantize" events).
+   * `destination` is one of the plan's destinations' kinds (default: the plan's first).
+   */
+  startQuantize(request: { modelId: string; types: string[]; destination?: "beside" | "models" }): Promise<QuantizeJob[]>;
   cancelQuantize(request: { jobId: string }): Promise<void>;
   listQuantizeJobs(): Promise<QuantizeJob[]>;
   listEvalTexts(): Promise<EvalText[]>;
-  addEvalText(request: { title: string; text: string }): Promise<EvalText>;
+  /** A short text sent whole, or a long one sent before as an upload. */
+  addEvalText(request: { title: string; text: string } | { title: string; uploadId: string }): Promise<EvalText>;
+  /** Opens an upload of a text of this many characters (at most LAB_MAX_TEXT_CHARS). */
+  startTextUpload(request: { chars: number }): Promise<{ uploadId: string; partChars: number }>;
+  /** Adds the next part (at most TEXT_PART_MAX_CHARS characters), in order. */
+  appendTextUpload(request: { uploadId: string; text: string }): Promise<{ receivedChars: number }>;
   /** Measures the variants ("lab.progress" events, then "lab.run") and saves the run. */
   startComparison(request: { modelIds: string[]; textId: string; contextSize: number }): Promise<{ runId: string }>;
   cancelComparison(request: { runId: string }): Promise<void>;

@@ -289,11 +289,23 @@ export interface QuantizeOption {
   predictedBytes: number;
   /** "llama.cpp": its quantizer's dry run chose every tensor's type; "estimate": the type's typical bits per weight. */
   predictedBy: "llama.cpp" | "estimate";
-  /** The file name the variant gets next to its source. */
+  /** The file name the variant gets. */
   fileName: string;
-  /** A file of that name is already there (it is kept; choose it in a comparison instead). */
+  /** A file of that name is already in the default destination (it is kept; choose it in a comparison instead). */
   exists: boolean;
 }
+
+/** A folder the Lab can write a source's variants to. */
+export interface QuantizeDestination {
+  /** "beside": the source's own folder; "models": a family folder in Quanta's own models folder. */
+  kind: "beside" | "models";
+  folder: string;
+  /** The types whose variant file is already there. */
+  existing: string[];
+}
+
+/** Why a source's own folder is not offered for its variants: another app's store, not a folder the user added, not writable. */
+export type BesideRefusal = "other_app" | "not_user_folder" | "not_writable";
 
 export interface QuantizePlan {
   modelId: string;
@@ -301,6 +313,9 @@ export interface QuantizePlan {
   /** Null when the source can be quantized; else why not (already low-bit, unreadable). */
   refusal: string | null;
   options: QuantizeOption[];
+  /** Where the variants can go, the default first: the Lab shows it before it starts. */
+  destinations: QuantizeDestination[];
+  besideRefusal: BesideRefusal | null;
 }
 
 export type LabJobState = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -311,6 +326,8 @@ export interface QuantizeJob {
   sourceName: string;
   type: string;
   fileName: string;
+  /** The folder the variant is written to. */
+  folder: string;
   state: LabJobState;
   fraction: number;
   bytesWritten: number;

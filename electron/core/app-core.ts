@@ -8,7 +8,7 @@ import { RENDERER_EVENT_NAMES, requestSchemas, type CoreApi, type RendererApi } 
 import { QuantaError } from "../contract/errors.js";
 import type { CoreEvent, ProcessReading } from "../contract/types.js";
 import { validatingResolver } from "../contract/validation.js";
-import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
+import { encodeRpcMessage } from "../contract/wire.js";
 import type { SamplingSettings } from "../engine/protocol.js";
 import { createChatApi } from "./chats/chat-api.js";
 import { ChatReplies } from "./chats/chat-replies.js";
@@ -24,7 +24,7 @@ import { createApiServerService, type ApiServerService } from "./api-server/api-
 import { newId } from "../common/ids.js";
 import { createLibraryService } from "./library/library-service.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
-import type { RpcChannel } from "./rpc-channel.js";
+import { receiveCheckedRpc, type RpcChannel } from "./rpc-channel.js";
 import { dataPaths } from "./settings/paths.js";
 
 export interface CoreOptions {
@@ -220,7 +220,8 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       };
       const rpc: BirpcReturn<RendererApi, CoreApi> = createBirpc<RendererApi, CoreApi>(connectionApi, {
         post: (message) => channel.post(encodeRpcMessage(message)),
-        on: (listener) => channel.on((message) => listener(decodeRpcMessage(message))),
+        // The envelope is checked before birpc sees a message; a bad one closes this channel only.
+        on: (listener) => receiveCheckedRpc(channel, listener),
         eventNames: [...RENDERER_EVENT_NAMES],
         resolver: validatingResolver(requestSchemas),
         timeout: -1,

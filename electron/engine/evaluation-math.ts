@@ -112,6 +112,18 @@ export interface KldSummary {
   max: number;
 }
 
+/** One variant's figures over the text (the core gets these through lab-protocol.ts). */
+export interface EvaluationQuality {
+  /** Tokens of the whole text (BOS included where the model adds one). */
+  tokens: number;
+  chunks: number;
+  scoredTokens: number;
+  perplexity: number;
+  /** Null for the reference itself. */
+  kld: KldSummary | null;
+  sameTopRate: number | null;
+}
+
 /**
  * As llama-perplexity reports them: the median is the middle value (the mean of the two
  * middle ones for an even count); percentiles interpolate linearly at p × (n − 1).

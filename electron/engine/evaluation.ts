@@ -13,6 +13,7 @@ import {
   scoreAgainstReference,
   summarizeKld,
   type ChunkPlan,
+  type EvaluationQuality,
   type KldSummary,
 } from "./evaluation-math.js";
 
@@ -20,17 +21,6 @@ const MAGIC = 0x46455251; // "QREF"
 const VERSION = 1;
 /** magic, version, vocab, context size, chunks, first, token count: int32 each. */
 const HEADER_INTS = 7;
-
-export interface EvaluationQuality {
-  /** Tokens of the whole text (BOS included where the model adds one). */
-  tokens: number;
-  chunks: number;
-  scoredTokens: number;
-  perplexity: number;
-  /** Null for the reference itself. */
-  kld: KldSummary | null;
-  sameTopRate: number | null;
-}
 
 export interface EvaluationProgress {
   chunk: number;

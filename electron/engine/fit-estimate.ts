@@ -7,11 +7,13 @@ import { GgufInsights, readGgufFileInfo } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { FitEstimateRequest, EngineFitEstimate } from "./protocol.js";
 import { getBackend } from "./model-session.js";
+import { refuseRedirects } from "./no-redirects.js";
 
 export async function estimateFit(request: FitEstimateRequest): Promise<EngineFitEstimate> {
   const llama = await getBackend();
   let insights: GgufInsights;
   try {
+    if ("url" in request) refuseRedirects();
     const info =
       "url" in request
         ? await readGgufFileInfo(request.url, { sourceType: "network", logWarnings: false })

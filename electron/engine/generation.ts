@@ -15,7 +15,11 @@ import {
 import { QuantaError } from "../contract/errors.js";
 import type { GenerationStats, StopReason } from "../contract/types.js";
 import type { PromptMessage, SamplingSettings } from "./protocol.js";
+import { RecentTokens } from "./recent-tokens.js";
 import { ReplyText } from "./reply-text.js";
+
+/** How many of the last tokens the repeat penalty punishes. */
+const PUNISHED_TOKENS = 64;
 
 /** Text reaches the core about once per animation frame, never once per token. */
 export const DELTA_INTERVAL_MS = 16;
@@ -122,6 +126,8 @@ export async function generateReply(
     await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
   }
   const input = prompt.tokens.slice(reuse);
+  // The context is the prompt now; each generated token joins it before the next is sampled.
+  const recent = new RecentTokens(PUNISHED_TOKENS, prompt.tokens);
 
   let generated = 0;
   const reply = new ReplyText(model, prompt.stops.texts, (text) =>
@@ -143,11 +149,12 @@ export async function generateReply(
     seed: sampling.seed ?? Math.floor(Math.random() * 2 ** 32),
     ...(sampling.repeatPenalty === 1
       ? {}
-      : { repeatPenalty: { punishTokens: () => sequence.contextTokens.slice(-64), penalty: sampling.repeatPenalty } }),
+      : { repeatPenalty: { punishTokens: () => recent.toArray(), penalty: sampling.repeatPenalty } }),
   })) {
     if (generated === 0) firstTokenAt = performance.now();
     if (stopTokens.has(token)) break;
     generated += 1;
+    recent.push(token);
     reply.push(token);
     if (control.isStopRequested()) {
       stopReason = "stopped";

@@ -4,8 +4,7 @@
 
 import { z } from "zod";
 import type { ThreadCalibration } from "../contract/types.js";
-import type { KldSummary } from "./evaluation-math.js";
-import type { EvaluationQuality } from "./evaluation.js";
+import type { EvaluationQuality, KldSummary } from "./evaluation-math.js";
 
 const quantizeRequestSchema = z
   .object({

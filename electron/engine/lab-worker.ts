@@ -8,7 +8,8 @@ import type { ThreadCalibration } from "../contract/types.js";
 import { evaluateAgainstReference, evaluateReference, evaluationTokens } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
 import { getBackend } from "./model-session.js";
-import { isQuantType, quantizeDryRun, quantizeModel, type QuantType } from "./quantize.js";
+import { isQuantType, type QuantType } from "../common-node/gguf/quant-types.js";
+import { quantizeDryRun, quantizeModel } from "./quantize.js";
 
 /** llama.cpp's closing line of a (dry) quantization: "quant size  =     0.94 MiB (4.95 BPW)". */
 const QUANT_SIZE_LINE = /quant size\s*=\s*([\d.]+)\s*MiB/;

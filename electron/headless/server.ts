@@ -5,11 +5,13 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createCore, type QuantaCore } from "../core/app-core.js";
 import { forkEngine } from "../core/engine-client/engine-process.js";
-import { CONTENT_SECURITY_POLICY } from "../main/security-policy.js";
-import { mimeTypeFor, resolveAppPath } from "../main/protocol-path.js";
+import { responseHeaders } from "../common/response-headers.js";
+import { mimeTypeFor, resolveAppPath } from "../common-node/protocol-path.js";
+import { isAllowedHost, isAllowedOrigin, isLoopbackHost, isWildcardHost, serverNames, type ServerNames } from "../core/net/host-check.js";
 
 export interface HeadlessOptions {
   home: string;
@@ -18,6 +20,11 @@ export interface HeadlessOptions {
   engineEntry: string;
   host?: string;
   port?: number;
+  /**
+   * Serving beyond this machine sends the token over the network in plain HTTP; it takes
+   * this explicit consent (`--allow-remote`), and a warning is printed.
+   */
+  allowRemote?: boolean;
   /** Fixed token (tests); a fresh random one otherwise. */
   token?: string;
   core?: Partial<Pick<Parameters<typeof createCore>[0], "sampling" | "contextSize">>;
@@ -42,31 +49,36 @@ function sameToken(given: string | null, token: string): boolean {
 
 async function serveStatic(rendererDir: string, request: http.IncomingMessage, response: http.ServerResponse) {
   if (request.method !== "GET" && request.method !== "HEAD") {
-    response.writeHead(405, { Allow: "GET, HEAD" }).end();
+    response.writeHead(405, { ...responseHeaders(), Allow: "GET, HEAD" }).end();
     return;
   }
   const file = resolveAppPath(rendererDir, request.url ?? "/");
   if (!file) {
-    response.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found");
+    response.writeHead(404, responseHeaders("text/plain; charset=utf-8")).end("Not found");
     return;
   }
   try {
     const body = await fs.readFile(file);
-    response.writeHead(200, {
-      "Content-Type": mimeTypeFor(file),
-      "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-      "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
-      "Cache-Control": "no-store",
-    });
+    response.writeHead(200, responseHeaders(mimeTypeFor(file)));
     response.end(request.method === "HEAD" ? undefined : body);
   } catch {
-    response.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found");
+    response.writeHead(404, responseHeaders("text/plain; charset=utf-8")).end("Not found");
   }
+}
+
+/** A refusal written straight to an upgrading socket, with the same headers as every response. */
+function rawResponseHead(status: number, reason: string): string {
+  const headers = { ...responseHeaders(), Connection: "close", "Content-Length": "0" };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  return `HTTP/1.1 ${status} ${reason}\r\n${lines.join("\r\n")}\r\n\r\n`;
 }
 
 function attachSocket(core: QuantaCore, socket: WebSocket): void {
   const listeners: ((data: unknown) => void)[] = [];
+  // A protocol error (a frame over the size limit, invalid UTF-8) is this connection's
+  // alone: ws closes it with the matching code (1009, 1007). Without a listener, the
+  // "error" event would end the process.
+  socket.on("error", () => undefined);
   socket.on("message", (raw, isBinary) => {
     if (isBinary) return socket.close(1003, "text messages only");
     let message: unknown;
@@ -83,11 +95,29 @@ function attachSocket(core: QuantaCore, socket: WebSocket): void {
     },
     on: (listener) => listeners.push(listener),
     onClose: (listener) => socket.once("close", listener),
+    close: (reason) => socket.close(1008, reason.slice(0, 120)),
   });
+}
+
+/** Thrown before anything starts when a non-loopback bind lacks `allowRemote`. */
+export class RemoteBindRefused extends Error {}
+
+/** The machine's own interface addresses: the names a wildcard bind is reached by. */
+function interfaceAddresses(): string[] {
+  return Object.values(os.networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
+}
+
+function forbid(response: http.ServerResponse): void {
+  response.writeHead(403, { ...responseHeaders("text/plain; charset=utf-8"), Connection: "close" }).end("Forbidden");
 }
 
 export async function startHeadless(options: HeadlessOptions): Promise<HeadlessServer> {
   const host = options.host ?? "127.0.0.1";
+  if (!isLoopbackHost(host) && !options.allowRemote) {
+    throw new RemoteBindRefused(
+      `Serving on ${host} would send the access token to the network in plain HTTP. Pass --allow-remote to do it anyway, or leave --host out to serve this machine only.`,
+    );
+  }
   const token = options.token ?? randomBytes(24).toString("base64url");
   const core = await createCore({
     shell: "headless",
@@ -98,15 +128,24 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessS
   });
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  sockets.on("error", () => undefined);
+  // Known once listening (port 0 picks one); until then nothing is answered.
+  let names: ServerNames | null = null;
   const server = http.createServer((request, response) => {
+    // DNS rebinding: a page whose own name now points here sends its name as Host.
+    if (!names || !isAllowedHost(request.headers.host, names)) return forbid(response);
     serveStatic(options.rendererDir, request, response).catch(() => response.destroy());
   });
   server.on("upgrade", (request, socket, head) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const origin = request.headers.origin;
-    const sameOrigin = origin === undefined || origin === `http://${request.headers.host ?? ""}`;
-    if (url.pathname !== "/rpc" || !sameToken(url.searchParams.get("token"), token) || !sameOrigin) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    socket.on("error", () => socket.destroy());
+    if (!names || !isAllowedHost(request.headers.host, names) || !isAllowedOrigin(request.headers.origin, names)) {
+      socket.end(rawResponseHead(403, "Forbidden"));
+      return;
+    }
+    // A request target that is not a URL ("http://[") must not throw out of this listener.
+    const url = URL.canParse(request.url ?? "/", "http://localhost") ? new URL(request.url ?? "/", "http://localhost") : null;
+    if (url?.pathname !== "/rpc" || !sameToken(url.searchParams.get("token"), token)) {
+      socket.end(rawResponseHead(401, "Unauthorized"));
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => attachSocket(core, ws));
@@ -117,7 +156,10 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessS
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
+  names = serverNames(host, port, isWildcardHost(host) ? interfaceAddresses() : []);
+  // A wildcard bind is opened from this machine by its loopback name.
+  const urlHost = isWildcardHost(host) ? (host.includes(":") ? "::1" : "127.0.0.1") : host;
+  const shownHost = urlHost.includes(":") ? `[${urlHost}]` : urlHost;
 
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,

@@ -21,8 +21,8 @@ import type { RpcChannel } from "../core/rpc-channel.js";
 import { APP_FOLDER_NAME, resolveHome } from "../core/settings/paths.js";
 import { utilityProcessEngine } from "./engine-process.js";
 import { registerAppScheme, serveRenderer } from "./protocol.js";
-import { isAppUrl } from "./protocol-path.js";
-import { blockWebContentNetwork, denyAllPermissions, guardAllWebContents } from "./security.js";
+import { isAppUrl } from "../common/app-origin.js";
+import { blockWebContentNetwork, denyAllPermissions, guardAllWebContents, openLinkForCore } from "./security.js";
 import { createMainWindow } from "./window.js";
 
 const RENDERER_DIR = fileURLToPath(new URL("../../renderer/", import.meta.url));
@@ -169,8 +169,8 @@ if (!app.requestSingleInstanceLock()) {
           return result.canceled ? [] : result.filePaths;
         },
         revealPath: (file) => shell.showItemInFolder(file),
-        // The core has checked the URL is https before this is called.
-        openExternal: (url) => shell.openExternal(url),
+        // The core has checked the URL is https; the shell's one link gate (security.ts) throttles.
+        openExternal: openLinkForCore,
       });
       openWindow(core);
     })

@@ -1,11 +1,12 @@
 // The app:// protocol: serves the built renderer to the window (instead of file://, which
-// grants pages extra privileges), with the app's CSP on every response. Which file a URL
+// grants pages extra privileges), with the security headers on every response. Which file a URL
 // names is decided by resolveAppPath, the one path resolver headless mode uses too.
 
 import { promises as fs } from "node:fs";
 import { protocol, type Session } from "electron";
-import { APP_SCHEME, mimeTypeFor, resolveAppPath } from "./protocol-path.js";
-import { CONTENT_SECURITY_POLICY } from "./security-policy.js";
+import { APP_SCHEME } from "../common/app-origin.js";
+import { responseHeaders } from "../common/response-headers.js";
+import { mimeTypeFor, resolveAppPath } from "../common-node/protocol-path.js";
 
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
@@ -15,19 +16,10 @@ export function registerAppScheme(): void {
   ]);
 }
 
-function headers(contentType: string): Record<string, string> {
-  return {
-    "Content-Type": contentType,
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-  };
-}
-
 function refuse(status: number, text: string): Response {
-  return new Response(text, { status, headers: headers("text/plain; charset=utf-8") });
+  const headers = responseHeaders("text/plain; charset=utf-8");
+  if (status === 405) headers.Allow = "GET, HEAD";
+  return new Response(text, { status, headers });
 }
 
 /** Serves rendererDir under app://quanta/ in the given session (after the app is ready). */
@@ -42,6 +34,6 @@ export function serveRenderer(session: Session, rendererDir: string): void {
     } catch {
       return refuse(404, "Not found");
     }
-    return new Response(request.method === "HEAD" ? null : body, { status: 200, headers: headers(mimeTypeFor(file)) });
+    return new Response(request.method === "HEAD" ? null : body, { status: 200, headers: responseHeaders(mimeTypeFor(file)) });
   });
 }

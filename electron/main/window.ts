@@ -2,7 +2,7 @@
 // Navigation, new windows and <webview> are guarded for every webContents in security.ts.
 
 import { app, BrowserWindow } from "electron";
-import { APP_ENTRY_URL } from "./protocol-path.js";
+import { APP_ENTRY_URL } from "../common/app-origin.js";
 
 export const WINDOW_TITLE = "Quanta";
 

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
 import { benchCache, syntheticQ4 } from "./synthetic-model.js";

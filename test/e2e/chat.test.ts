@@ -73,16 +73,12 @@ describe("quanta serve", () => {
     }
   });
 
-  it("serves the app with a strict content security policy and no path escapes", async () => {
-    const base = new URL(app.url);
-    const index = await fetch(new URL("/", base));
+  // Path escapes are tried with raw request targets in serve-hardening.test.ts: fetch()
+  // normalizes "/../x" to "/x" before sending, so a check here could not fail.
+  it("serves the app with a strict content security policy", async () => {
+    const index = await fetch(new URL("/", new URL(app.url)));
     expect(index.status).toBe(200);
     expect(index.headers.get("content-security-policy")).toContain("script-src 'self'");
-    for (const escape of ["/../package.json", "/%2e%2e/package.json", "/..%2f..%2fpackage.json"]) {
-      const response = await fetch(new URL(escape, base));
-      expect(response.status).toBe(404);
-    }
-    void REPO_ROOT;
   });
 });
 

@@ -9,7 +9,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { _electron as electron } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { findElectronRuntime } from "../../electron/main/electron-runtime.js";
+import { findElectronRuntime } from "../../electron/common-node/electron-runtime.js";
 import { CLI_ENTRY, DIST, REPO_ROOT, tempDir } from "../support/paths.js";
 
 const runtime = findElectronRuntime(REPO_ROOT);

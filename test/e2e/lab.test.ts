@@ -52,6 +52,12 @@ describe("the Lab", () => {
 
     // Q8_0 and Q4_K_M are chosen by default; the prediction covers both.
     await expect.poll(() => make.getByRole("checkbox", { name: /Q4_K_M/ }).isChecked(), { timeout: 20_000 }).toBe(true);
+    // Where the files will go is said before anything starts: beside the source (a folder the
+    // user gave), or Quanta's own models folder.
+    const destination = make.getByRole("group", { name: "Where the variants go" });
+    expect(await destination.getByRole("radio", { name: /Beside the source/ }).isChecked()).toBe(true);
+    expect(await destination.textContent()).toContain(models);
+    expect(await destination.getByRole("radio", { name: /Quanta's models folder/ }).isChecked()).toBe(false);
     expect(await make.getByRole("checkbox", { name: /^Q8_0/ }).isChecked()).toBe(true);
     expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ MB in all/);
 

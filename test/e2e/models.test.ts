@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startFakeHub, type FakeHub } from "../support/fake-hub.js";
 import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";

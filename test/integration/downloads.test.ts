@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CoreEvent, DownloadJob } from "../../electron/contract/types.js";
 import { createLibraryService, type LibraryService } from "../../electron/core/library/library-service.js";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { dataPaths } from "../../electron/core/settings/paths.js";
 import { writeSplitGguf } from "../fixtures/gguf-split.js";
 import { startFakeHub, hubFile, type FakeHub } from "../support/fake-hub.js";

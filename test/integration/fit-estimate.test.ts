@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { hubFile, startFakeHub, type FakeHub } from "../support/fake-hub.js";

@@ -148,9 +148,9 @@ describe("the generation queue on a real engine", () => {
     const log: string[] = [];
     const failing = queue.submit<never>({
       owner: { kind: "api", client: "test" },
-      run: async () => {
+      run: () => {
         log.push("failing start");
-        throw new QuantaError("generation_failed", "This job fails on purpose.");
+        return Promise.reject(new QuantaError("generation_failed", "This job fails on purpose."));
       },
     });
     const next = queue.submit(recordedJob("next", log, 8));

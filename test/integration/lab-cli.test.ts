@@ -6,7 +6,7 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabRun } from "../../electron/contract/types.js";
-import { describeGguf, readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { describeGguf, readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { CLI_ENTRY, STORIES_MODEL, tempDir } from "../support/paths.js";
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CoreEvent, LabRun, QuantizeJob } from "../../electron/contract/types.js";
-import { describeGguf, readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { describeGguf, readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../../electron/core/library/model-library.js";
 import { builtinTextsDir } from "../../electron/core/lab/eval-texts.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";

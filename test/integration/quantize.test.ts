@@ -6,15 +6,9 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeGguf, readGgufHeader, type GgufTensorInfo } from "../../electron/core/library/gguf-reader.js";
-import {
-  locateLlamaLibrary,
-  prebuiltBinaryNames,
-  QUANT_TYPES,
-  quantizeModel,
-  type QuantizeProgress,
-  type QuantType,
-} from "../../electron/engine/quantize.js";
+import { describeGguf, readGgufHeader, type GgufTensorInfo } from "../../electron/common-node/gguf/gguf-reader.js";
+import { QUANT_TYPES, type QuantType } from "../../electron/common-node/gguf/quant-types.js";
+import { locateLlamaLibrary, prebuiltBinaryNames, quantizeModel, type QuantizeProgress } from "../../electron/engine/quantize.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 

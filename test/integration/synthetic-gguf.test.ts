@@ -6,13 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  GGML_TYPES,
-  describeGguf,
-  readGgufHeader,
-  type GgufHeader,
-  type GgufValue,
-} from "../../electron/core/library/gguf-reader.js";
+import { describeGguf, readGgufHeader, type GgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
+import { GGML_TYPES, type GgufValue } from "../../electron/common-node/gguf/gguf-types.js";
 import {
   float16BitsToFloat32,
   float32ToFloat16Bits,

@@ -19,12 +19,16 @@ export interface CoreHarness {
 
 export async function startCore(
   modelFolders: string[],
-  overrides: Partial<Pick<CoreOptions, "sampling" | "contextSize" | "checkpointMs">> = {},
+  overrides: Partial<Pick<CoreOptions, "sampling" | "contextSize" | "checkpointMs">> & {
+    /** A data folder of the caller's (kept by close()); default: a new temporary one, removed by close(). */
+    home?: string;
+  } = {},
 ): Promise<CoreHarness> {
-  const home = await tempDir("home");
+  const { home: givenHome, ...coreOverrides } = overrides;
+  const home = givenHome ?? (await tempDir("home"));
   const previous = process.env.QUANTA_MODELS;
   process.env.QUANTA_MODELS = modelFolders.join(path.delimiter);
-  const core = await createCore({ shell: "headless", home, version: "test", spawnEngine: forkEngine(ENGINE_ENTRY), ...overrides });
+  const core = await createCore({ shell: "headless", home, version: "test", spawnEngine: forkEngine(ENGINE_ENTRY), ...coreOverrides });
   if (previous === undefined) delete process.env.QUANTA_MODELS;
   else process.env.QUANTA_MODELS = previous;
 
@@ -69,7 +73,7 @@ export async function startCore(
     waitForEngine,
     async close() {
       await core.dispose();
-      await fs.rm(home, { recursive: true, force: true });
+      if (givenHome === undefined) await fs.rm(home, { recursive: true, force: true });
     },
   };
 }

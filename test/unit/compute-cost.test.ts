@@ -4,7 +4,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { computeCost, modelShapeFromHeader, tokenCost, type ModelShape } from "../../electron/core/monitor/compute-cost.js";
 import { writeGguf, type GgufTensorSpec, type GgufTypedValue } from "../fixtures/gguf-writer.js";
 import { tempDir } from "../support/paths.js";

@@ -8,17 +8,8 @@ import path from "node:path";
 import { GgmlType, GgufFileType, readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QuantaError } from "../../electron/contract/errors.js";
-import {
-  GGML_TYPES,
-  GGUF_LIMITS,
-  LLAMA_FILE_TYPES,
-  describeGguf,
-  ggufArrayLength,
-  isGgufArraySummary,
-  readGgufHeader,
-  type GgufHeader,
-  type GgufValue,
-} from "../../electron/core/library/gguf-reader.js";
+import { GGUF_LIMITS, describeGguf, readGgufHeader, type GgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
+import { GGML_TYPES, LLAMA_FILE_TYPES, ggufArrayLength, isGgufArraySummary, type GgufValue } from "../../electron/common-node/gguf/gguf-types.js";
 import { writeGguf, type GgufTensorSpec, type GgufTypedValue } from "../fixtures/gguf-writer.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
 

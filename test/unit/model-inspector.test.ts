@@ -7,7 +7,7 @@ import path from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelLibrary } from "../../electron/core/library/model-library.js";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { inspectGguf } from "../../electron/core/library/model-inspector.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";

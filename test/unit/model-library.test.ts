@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLibraryService, type LibraryService } from "../../electron/core/library/library-service.js";
 import { groupModelFamilies, type FamilyMember } from "../../electron/core/library/model-family.js";
-import { readGgufHeader } from "../../electron/core/library/gguf-reader.js";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { quantizationFromFileName, splitPart, stripQuantSuffix } from "../../electron/core/library/quant-names.js";
 import { dataPaths } from "../../electron/core/settings/paths.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";

@@ -1,11 +1,12 @@
 // The monitor's readers against this machine: /proc (or the os module) read for real, the
 // GPU reader where nvidia-smi is absent (this development machine) and with a stand-in
-// nvidia-smi that loses a GPU or dies; and the sampler's schedule.
+// nvidia-smi that loses a GPU or dies; and the sampler's schedule (on fake timers, so a
+// loaded machine cannot change what it counts).
 
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GpuReader, NO_NVIDIA_SMI } from "../../electron/core/monitor/gpu-reader.js";
 import { Sampler } from "../../electron/core/monitor/sampler.js";
 import { SystemReader } from "../../electron/core/monitor/system-reader.js";
@@ -155,6 +156,16 @@ describe("the GPU reader", () => {
 });
 
 describe("the sampler's schedule", () => {
+  // The sampler's own clock (setTimeout and performance.now) is faked: time moves only when
+  // the test advances it, and every count below is exact for the schedule, not for the load.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const pass = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
   function recorder(sampleMs = 0) {
     const calls: Array<{ kind: string; at: number; interval?: number }> = [];
     let running = 0;
@@ -184,19 +195,19 @@ describe("the sampler's schedule", () => {
     const sampler = new Sampler<string>(record.task);
     expect(sampler.watch("a", 200)).toBe(200);
     expect(sampler.watch("b", 50)).toBe(50);
-    await sleep(330);
+    await pass(330);
     sampler.unwatch("b");
     expect(sampler.intervalMs).toBe(200);
     const before = record.calls.filter((call) => call.kind === "sample").length;
     expect(before).toBeGreaterThanOrEqual(4);
-    await sleep(450);
+    await pass(450);
     const slow = record.calls.filter((call) => call.kind === "sample").length - before;
     expect(slow).toBeGreaterThanOrEqual(1);
     expect(slow).toBeLessThanOrEqual(3);
     sampler.unwatch("a");
     expect(sampler.active).toBe(false);
     const stopped = record.calls.length;
-    await sleep(300);
+    await pass(300);
     expect(record.calls.length).toBe(stopped);
     expect(record.calls.map((call) => call.kind)).toContain("retime");
     expect(record.calls.at(-1)?.kind).toBe("stop");
@@ -206,7 +217,7 @@ describe("the sampler's schedule", () => {
     const record = recorder(120);
     const sampler = new Sampler<string>(record.task);
     sampler.watch("a", 30);
-    await sleep(600);
+    await pass(600);
     sampler.stopAll();
     expect(record.overlapped).toBe(false);
     const samples = record.calls.filter((call) => call.kind === "sample");
@@ -218,10 +229,10 @@ describe("the sampler's schedule", () => {
     const record = recorder(150);
     const sampler = new Sampler<string>(record.task);
     sampler.watch("a", 20);
-    await sleep(60); // a sample is in flight now
+    await pass(60); // a sample is in flight now
     sampler.unwatch("a");
     sampler.watch("a", 20);
-    await sleep(500);
+    await pass(500);
     sampler.stopAll();
     expect(record.overlapped).toBe(false);
   });

@@ -3,7 +3,8 @@
 
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isAppUrl, mimeTypeFor, resolveAppPath } from "../../electron/main/protocol-path.js";
+import { isAppUrl } from "../../electron/common/app-origin.js";
+import { mimeTypeFor, resolveAppPath } from "../../electron/common-node/protocol-path.js";
 
 const ROOT = path.resolve("/srv/quanta/dist/renderer");
 const inRoot = (...segments: string[]) => path.join(ROOT, ...segments);

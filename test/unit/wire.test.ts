@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { QuantaError, toWireError } from "../../electron/contract/errors.js";
 import { validatingResolver } from "../../electron/contract/validation.js";
-import { decodeRpcText, encodeRpcText } from "../../electron/contract/wire.js";
+import { checkRpcEnvelope, decodeRpcText, encodeRpcText } from "../../electron/contract/wire.js";
 
 describe("errors on the wire", () => {
   it("cross as code plus message and come back as QuantaError", () => {
@@ -53,6 +53,35 @@ describe("validating resolver", () => {
   it("refuses methods without a schema, including prototype names", () => {
     for (const name of ["missing", "__proto__", "constructor", "toString"]) {
       expect(() => resolve(name, undefined)()).toThrow(/no method/);
+    }
+  });
+});
+
+describe("the envelope of an inbound RPC message", () => {
+  it("keeps well-formed requests and answers, with only birpc's own fields", () => {
+    expect(checkRpcEnvelope({ t: "q", i: "abc", m: "listModels", a: [], extra: 1 })).toEqual({ ok: true, message: { t: "q", i: "abc", m: "listModels", a: [] } });
+    expect(checkRpcEnvelope({ t: "q", m: "event", a: [{}] })).toEqual({ ok: true, message: { t: "q", m: "event", a: [{}] } });
+    expect(checkRpcEnvelope({ t: "s", i: "abc", r: 1 })).toEqual({ ok: true, message: { t: "s", i: "abc", r: 1 } });
+  });
+
+  it("refuses what has no usable id without an answer id, so the channel is closed", () => {
+    for (const message of [null, 42, "q", [], {}, { t: "x", i: "1" }, { t: "s" }, { t: "q", i: 7, m: "a", a: [] }, { t: "q", i: "x".repeat(65), m: "a", a: [] }, { t: "q", i: [[[]]], m: "a", a: [] }]) {
+      expect(checkRpcEnvelope(message)).toMatchObject({ ok: false, answerId: null });
+    }
+  });
+
+  it("refuses a bad method or argument list with the id to answer", () => {
+    for (const message of [
+      { t: "q", i: "1", m: "getAppInfo", a: { length: 120_000_000 } },
+      { t: "q", i: "1", m: "getAppInfo", a: "x" },
+      { t: "q", i: "1", m: "getAppInfo", a: new Array(9).fill(0) },
+      { t: "q", i: "1", m: "__proto__", a: [] },
+      { t: "q", i: "1", m: "$call", a: [] },
+      { t: "q", i: "1", m: "x".repeat(65), a: [] },
+      { t: "q", i: "1", m: 5, a: [] },
+      { t: "q", i: "1", m: "getAppInfo", a: [], o: "yes" },
+    ]) {
+      expect(checkRpcEnvelope(message)).toMatchObject({ ok: false, answerId: "1" });
     }
   });
 });

@@ -4,13 +4,15 @@
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import { QuantaError } from "../../contract/errors.js";
 import type { ApiServerSettings } from "../../contract/types.js";
 import { checkApiKey } from "./auth.js";
 import type { CompletionRunner } from "./completion-runner.js";
 import type { EndpointContext } from "./endpoint.js";
 import { ApiError, errorBody, toApiError, type ApiDialect } from "./errors.js";
-import { isAllowedHost, isAllowedOrigin } from "./host-check.js";
+import { isAllowedHost, isWildcardHost, serverNames, type ServerNames } from "../net/host-check.js";
+import { isAllowedOrigin } from "./cors.js";
 import { readJsonBody, sendJson } from "./http-io.js";
 import type { RequestLog } from "./request-log.js";
 import { dialectFor, findRoute } from "./routes.js";
@@ -49,7 +51,8 @@ export function startApiHttpServer(options: {
   log: RequestLog;
 }): Promise<RunningApiServer> {
   const settings = options.settings();
-  let boundPort = settings.port;
+  /** The names this listener answers to (the shared Host rule of core/net/host-check.ts). */
+  let names: ServerNames = serverNames(settings.host, settings.port);
 
   const server = http.createServer((request, response) => {
     void serve(request, response);
@@ -74,7 +77,7 @@ export function startApiHttpServer(options: {
     });
     let status = 200;
     try {
-      if (!isAllowedHost(request.headers.host, { host: current.host, port: boundPort })) {
+      if (!isAllowedHost(request.headers.host, names)) {
         throw new ApiError(403, "This Host header is not accepted (the API answers only requests addressed to it, which keeps other web sites out).", null, "forbidden_host");
       }
       // A page on another site may call the API only when CORS is on and lists its origin.
@@ -141,7 +144,11 @@ export function startApiHttpServer(options: {
       }
     });
     server.listen(settings.port, settings.host, () => {
-      boundPort = (server.address() as AddressInfo).port;
+      const boundPort = (server.address() as AddressInfo).port;
+      const interfaces = isWildcardHost(settings.host)
+        ? Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((address) => address.address))
+        : [];
+      names = serverNames(settings.host, boundPort, interfaces);
       resolve({
         port: boundPort,
         host: settings.host,

@@ -9,7 +9,7 @@ import { startApiHttpServer, type RunningApiServer } from "./api-http-server.js"
 import { generateApiKey, keyRequired } from "./auth.js";
 import { CompletionRunner, type MonitorPort } from "./completion-runner.js";
 import type { GenerationQueuePort } from "./generation-port.js";
-import { isLoopbackAddress } from "./host-check.js";
+import { isLoopbackHost } from "../net/host-check.js";
 import { RequestLog } from "./request-log.js";
 import { apiSettingsFile, readApiSettings, writeApiSettings } from "./settings.js";
 
@@ -108,7 +108,7 @@ export function createApiServerService(options: ApiServerServiceOptions): ApiSer
   async function start(): Promise<ApiServerState> {
     if (server) return state();
     const settings = effective();
-    if (!isLoopbackAddress(settings.host) && !keyRequired(settings)) {
+    if (!isLoopbackHost(settings.host) && !keyRequired(settings)) {
       throw new QuantaError("invalid_request", "An API key is required on any address but loopback.");
     }
     try {

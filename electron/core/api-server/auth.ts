@@ -5,7 +5,7 @@ import { timingSafeEqual } from "node:crypto";
 import type http from "node:http";
 import { randomBytes } from "node:crypto";
 import { ApiError } from "./errors.js";
-import { isLoopbackAddress } from "./host-check.js";
+import { isLoopbackHost } from "../net/host-check.js";
 
 export function generateApiKey(): string {
   return `qk-${randomBytes(24).toString("base64url")}`;
@@ -28,7 +28,7 @@ function sameKey(given: string, key: string): boolean {
 }
 
 export function keyRequired(settings: { host: string; requireKeyOnLoopback: boolean }): boolean {
-  return !isLoopbackAddress(settings.host) || settings.requireKeyOnLoopback;
+  return !isLoopbackHost(settings.host) || settings.requireKeyOnLoopback;
 }
 
 /** Throws a 401 when a key is required and missing or wrong. Without a requirement any key passes (clients send placeholders). */

@@ -1,7 +1,7 @@
 // The live request log of the Server view: the last requests in memory (never written to
 // disk: prompts are the user's), each reported when it starts and when it ends.
 
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import type { ApiRequestLogEntry } from "../../contract/types.js";
 
 export const MAX_LOG_ENTRIES = 200;

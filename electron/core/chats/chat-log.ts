@@ -6,10 +6,18 @@
 // Format 1: messages had no parentId (the conversation was one line of messages).
 // Format 2: messages carry parentId and provenance; "settings" and "selected" events.
 // Reading a format 1 file upgrades it in memory (see chat-tree.ts); nothing is rewritten.
+//
+// An append writes every byte and flushes it, or fails and cuts the file back to where it
+// was (a full disk can take part of a line without an error). A file whose lines are mostly
+// superseded (a long reply saved every few seconds) is compacted: rewritten to a temporary
+// file, flushed, renamed over the log, folder flushed; a kill at any point leaves one whole log.
 
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { z } from "zod";
+import { SAMPLING_PRESET_NAMES } from "../../contract/chat-settings.js";
 import { ERROR_CODES } from "../../contract/errors.js";
+import { replaceFileAtomic, writeAll } from "../settings/durable-write.js";
 
 export const CHAT_FORMAT_VERSION = 2;
 
@@ -62,7 +70,7 @@ function schemas(object: ObjectFactory) {
   });
   const settings = object({
     systemPrompt: z.string(),
-    preset: z.enum(["precise", "balanced", "creative"]),
+    preset: z.enum(SAMPLING_PRESET_NAMES),
     overrides: sampling.partial(),
     contextSize: z.number().nullable(),
     chatTemplate: z.string().nullable(),
@@ -91,6 +99,12 @@ export interface ChatLogRead {
   events: ChatEvent[];
   /** Lines that could not be read (a torn last line after a crash, a damaged line, an unknown event). */
   skipped: number;
+  /** Of the skipped lines, those that are JSON but no event this version knows (a newer Quanta's). */
+  unknownEvents: number;
+  /** Each event's line in bytes, newline included (parallel to `events`). */
+  lineBytes: number[];
+  /** The file's size in bytes. */
+  bytes: number;
   /** Lines kept without the fields this version does not know (written by a newer Quanta). */
   unknownFields: number;
   /** The format version the file says it was written in (1 when it does not say). */
@@ -99,7 +113,9 @@ export interface ChatLogRead {
 
 export function parseChatLog(text: string): ChatLogRead {
   const events: ChatEvent[] = [];
+  const lineBytes: number[] = [];
   let skipped = 0;
+  let unknownEvents = 0;
   let unknownFields = 0;
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
@@ -112,37 +128,74 @@ export function parseChatLog(text: string): ChatLogRead {
     }
     if (strict.event.safeParse(value).success) {
       events.push(lenient.event.parse(value));
+      lineBytes.push(Buffer.byteLength(line) + 1);
       continue;
     }
     const parsed = lenient.event.safeParse(value);
     if (parsed.success) {
       events.push(parsed.data);
+      lineBytes.push(Buffer.byteLength(line) + 1);
       unknownFields += 1;
     } else {
       skipped += 1;
+      unknownEvents += 1;
     }
   }
   const created = events.find((event) => event.type === "created");
-  return { events, skipped, unknownFields, version: created?.type === "created" ? created.v : 1 };
+  return {
+    events,
+    skipped,
+    unknownEvents,
+    unknownFields,
+    lineBytes,
+    bytes: Buffer.byteLength(text),
+    version: created?.type === "created" ? created.v : 1,
+  };
 }
 
 export async function readChatLog(file: string): Promise<ChatLogRead> {
   return parseChatLog(await fs.readFile(file, "utf8"));
 }
 
-/** Appends one event and waits until it is on disk. */
-export async function appendChatEvent(file: string, event: ChatEvent): Promise<void> {
+/**
+ * Appends one event and waits until it is on disk; returns the line's size in bytes. On any
+ * failure (a full disk, an I/O error) the file is cut back to its size before, so no torn
+ * line is left, and the error is thrown: the event is not saved and must not be reported so.
+ */
+export async function appendChatEvent(file: string, event: ChatEvent): Promise<number> {
   const handle = await fs.open(file, "a+");
   try {
     // A line that a crash tore in half must not swallow this one: start on a fresh line.
     const { size } = await handle.stat();
     const prefix = size > 0 && (await lastByte(handle, size)) !== 0x0a ? "\n" : "";
-    await handle.write(`${prefix}${JSON.stringify(event)}\n`);
-    await handle.datasync();
+    const data = Buffer.from(`${prefix}${JSON.stringify(event)}\n`);
+    try {
+      await writeAll(handle, data);
+      await handle.datasync();
+    } catch (error) {
+      // Truncating frees space, so it works on a full disk; if it cannot, the next append
+      // starts on a fresh line and the reader skips the torn one.
+      await handle.truncate(size).catch(() => undefined);
+      throw error;
+    }
+    return data.byteLength;
   } finally {
     await handle.close();
   }
 }
+
+/**
+ * Replaces the log with exactly these events (a compaction), atomically: a kill or a full
+ * disk at any point leaves either the old log or the new one, whole. Returns each line's size.
+ */
+export async function rewriteChatLog(file: string, events: readonly ChatEvent[]): Promise<number[]> {
+  const lines = events.map((event) => `${JSON.stringify(event)}\n`);
+  await replaceFileAtomic(file, Buffer.from(lines.join("")), `${file}.${randomBytes(6).toString("hex")}${COMPACTING_SUFFIX}`);
+  return lines.map((line) => Buffer.byteLength(line));
+}
+
+/** A compaction's temporary file ends so; one a kill left behind is a copy, removed at load. */
+export const COMPACTING_SUFFIX = ".compacting";
 
 async function lastByte(handle: fs.FileHandle, size: number): Promise<number> {
   const buffer = Buffer.alloc(1);

@@ -32,6 +32,8 @@ interface ActiveReply {
   /** The last checkpoint of the reply on its way to disk; the final save waits for it. */
   checkpoint: Promise<void>;
   checkpointAt: number;
+  /** Its turn on the engine came (the monitor was told it started). */
+  started: boolean;
 }
 
 const DEFAULT_CHECKPOINT_MS = 2000;
@@ -125,6 +127,7 @@ export class ChatReplies {
       },
       checkpoint: Promise.resolve(),
       checkpointAt: performance.now(),
+      started: false,
     };
     this.#active.set(chatId, active);
     return active;
@@ -158,7 +161,6 @@ export class ChatReplies {
     const { message, chatId } = active;
     const settings = chats.settings(chatId);
     const replySampling = resolveSampling(settings, this.#options.sampling);
-    let ran = false;
     let file = models.loaded?.entry;
     try {
       const { done } = queue.submit<EngineGenerationResult>({
@@ -166,7 +168,7 @@ export class ChatReplies {
         requestId: active.requestId,
         onDelta: (delta) => this.#delta(active, delta),
         run: ({ requestId, engine }) => {
-          ran = true;
+          active.started = true;
           file = models.loaded?.entry;
           monitor.generationStarted(chatId, message.id);
           return engine.generate({
@@ -207,7 +209,7 @@ export class ChatReplies {
         message.error = wire;
       }
     }
-    if (ran) monitor.generationEnded(message);
+    if (active.started) monitor.generationEnded(message);
     try {
       await active.checkpoint;
       await chats.saveMessage(chatId, message);

@@ -1,23 +1,25 @@
 // Conversations: kept in memory once read, every change appended to the chat's log first.
 // Deleting moves the log into a "deleted" folder (so it can be restored); nothing is erased.
+// Writes to one conversation's log go one at a time; a log whose superseded lines pass a
+// bound is compacted (see chat-log.ts). A log with nothing readable in it is set aside.
 
-import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { newId } from "../../common/ids.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../contract/chat-settings.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { Chat, ChatMessage, ChatSearchHit, ChatSettings, ChatSummary } from "../../contract/types.js";
-import { appendChatEvent, CHAT_FORMAT_VERSION, readChatLog, type ChatEvent } from "./chat-log.js";
+import { appendChatEvent, CHAT_FORMAT_VERSION, COMPACTING_SUFFIX, readChatLog, rewriteChatLog, type ChatEvent } from "./chat-log.js";
 import { ChatTree } from "./chat-tree.js";
 
 const CHAT_FILE = /^([A-Za-z0-9_-]+)\.jsonl$/;
 const DEFAULT_TITLE = "New chat";
 const DELETED_FOLDER = "deleted";
+/** Logs with no readable event (an empty file left by a failed create, say) are moved here. */
+const UNREADABLE_FOLDER = "unreadable";
+/** Compact a log once its superseded lines take more than this and more than its live lines. */
+const DEFAULT_COMPACT_AFTER_BYTES = 512 * 1024;
 const SNIPPET_CHARS = 80;
-
-export function newId(): string {
-  return randomUUID().replaceAll("-", "");
-}
 
 function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0] ?? "";
@@ -34,7 +36,7 @@ function storageError(error: unknown, what: string): QuantaError {
         : error instanceof Error
           ? error.message
           : String(error);
-  return new QuantaError("storage_failed", `Could not save ${what}: ${reason}. Nothing was lost; try again once that is fixed.`);
+  return new QuantaError("storage_failed", `Could not save ${what}: ${reason}. It is not saved; what was saved before is intact. Try again once that is fixed.`);
 }
 
 /** One conversation in memory: what its log says, replayed. */
@@ -47,6 +49,30 @@ interface ChatRecord {
   updatedAt: string;
   settings: ChatSettings;
   tree: ChatTree;
+  log: LogState;
+}
+
+/** What the log on disk holds, to know when compacting it pays. */
+interface LogState {
+  bytes: number;
+  /** The size of the line that holds each event's current state ("m:<id>", "settings", …). */
+  live: Map<string, number>;
+  liveBytes: number;
+  /** Only a log this version fully understands is rewritten: nothing a newer Quanta wrote is dropped. */
+  compactable: boolean;
+  /** The write in progress: appends and compactions of one log never overlap. */
+  writing: Promise<unknown>;
+}
+
+function eventKey(event: ChatEvent): string {
+  return event.type === "message" ? `m:${event.message.id}` : event.type;
+}
+
+function track(log: LogState, event: ChatEvent, bytes: number): void {
+  const key = eventKey(event);
+  log.bytes += bytes;
+  log.liveBytes += bytes - (log.live.get(key) ?? 0);
+  log.live.set(key, bytes);
 }
 
 function applyEvent(chat: ChatRecord, event: ChatEvent): void {
@@ -90,11 +116,15 @@ function summary(chat: ChatRecord): ChatSummary {
 export class ChatStore {
   private readonly chats = new Map<string, ChatRecord>();
   private loaded = false;
+  private readonly compactAfterBytes: number;
 
   constructor(
     private readonly folder: string,
     private readonly warn: (message: string) => void = (message) => console.warn(message),
-  ) {}
+    options: { compactAfterBytes?: number } = {},
+  ) {
+    this.compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+  }
 
   private file(chatId: string): string {
     return path.join(this.folder, `${chatId}.jsonl`);
@@ -108,10 +138,16 @@ export class ChatStore {
     if (this.loaded) return;
     await fs.mkdir(this.folder, { recursive: true });
     for (const name of await fs.readdir(this.folder)) {
+      // A compaction a kill interrupted: the log it was copied from is still whole.
+      if (name.endsWith(COMPACTING_SUFFIX)) {
+        await fs.rm(path.join(this.folder, name), { force: true }).catch(() => undefined);
+        continue;
+      }
       const id = CHAT_FILE.exec(name)?.[1];
       if (!id) continue;
       try {
-        this.chats.set(id, await this.readRecord(id, this.file(id)));
+        const chat = await this.readRecord(id, this.file(id));
+        if (chat) this.chats.set(id, chat);
       } catch (error) {
         this.warn(`Chat ${id} could not be read: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -119,8 +155,13 @@ export class ChatStore {
     this.loaded = true;
   }
 
-  private async readRecord(id: string, file: string): Promise<ChatRecord> {
-    const { events, skipped, unknownFields, version } = await readChatLog(file);
+  /** Null for a log with no readable event: it is no conversation, and is set aside. */
+  private async readRecord(id: string, file: string): Promise<ChatRecord | null> {
+    const { events, skipped, unknownEvents, unknownFields, version, lineBytes, bytes } = await readChatLog(file);
+    if (events.length === 0) {
+      await this.setAside(id, file, bytes);
+      return null;
+    }
     if (skipped > 0) this.warn(`Chat ${id}: skipped ${skipped} unreadable line(s); the rest is intact.`);
     if (unknownFields > 0) this.warn(`Chat ${id}: ignored unknown fields on ${unknownFields} line(s).`);
     if (version > CHAT_FORMAT_VERSION) {
@@ -136,8 +177,20 @@ export class ChatStore {
       updatedAt: at,
       settings: structuredClone(DEFAULT_CHAT_SETTINGS),
       tree: new ChatTree(),
+      log: {
+        bytes: 0,
+        live: new Map(),
+        liveBytes: 0,
+        compactable: version === CHAT_FORMAT_VERSION && unknownEvents === 0 && unknownFields === 0,
+        writing: Promise.resolve(),
+      },
     };
-    for (const event of events) applyEvent(chat, event);
+    events.forEach((event, index) => {
+      applyEvent(chat, event);
+      track(chat.log, event, lineBytes[index] ?? 0);
+    });
+    // Torn lines count as superseded: a compaction drops them.
+    chat.log.bytes = bytes;
     // A reply last saved mid-way (a checkpoint) was cut short when Quanta stopped: keep its
     // text and say so.
     for (const message of chat.tree.all()) {
@@ -149,6 +202,17 @@ export class ChatStore {
       });
     }
     return chat;
+  }
+
+  private async setAside(id: string, file: string, bytes: number): Promise<void> {
+    const aside = path.join(this.folder, UNREADABLE_FOLDER, `${id}-${Date.now()}.jsonl`);
+    try {
+      await fs.mkdir(path.dirname(aside), { recursive: true });
+      await fs.rename(file, aside);
+      this.warn(`Chat ${id} holds no readable line (${bytes} bytes); it was set aside as ${aside}.`);
+    } catch (error) {
+      this.warn(`Chat ${id} holds no readable line (${bytes} bytes) and is not shown; it could not be set aside: ${String(error)}`);
+    }
   }
 
   /** Newest first. */
@@ -197,7 +261,15 @@ export class ChatStore {
     await fs.mkdir(this.folder, { recursive: true }).catch((error: unknown) => {
       throw storageError(error, "the new conversation");
     });
-    await this.append(id, { type: "created", v: CHAT_FORMAT_VERSION, id, title: DEFAULT_TITLE, at }, "the new conversation");
+    const created: ChatEvent = { type: "created", v: CHAT_FORMAT_VERSION, id, title: DEFAULT_TITLE, at };
+    let bytes: number;
+    try {
+      bytes = await appendChatEvent(this.file(id), created);
+    } catch (error) {
+      // Opening the log created it: a failed create must not leave an empty conversation behind.
+      await fs.rm(this.file(id), { force: true }).catch(() => undefined);
+      throw storageError(error, "the new conversation");
+    }
     const chat: ChatRecord = {
       id,
       title: DEFAULT_TITLE,
@@ -206,7 +278,9 @@ export class ChatStore {
       updatedAt: at,
       settings: structuredClone(DEFAULT_CHAT_SETTINGS),
       tree: new ChatTree(),
+      log: { bytes: 0, live: new Map(), liveBytes: 0, compactable: true, writing: Promise.resolve() },
     };
+    track(chat.log, created, bytes);
     this.chats.set(id, chat);
     return snapshot(chat);
   }
@@ -246,14 +320,16 @@ export class ChatStore {
 
   /** Moves the conversation's log aside, where restore() finds it again. */
   async delete(chatId: string): Promise<void> {
-    this.record(chatId);
-    try {
-      await fs.mkdir(path.dirname(this.deletedFile(chatId)), { recursive: true });
-      await fs.rename(this.file(chatId), this.deletedFile(chatId));
-    } catch (error) {
-      throw storageError(error, "the deletion");
-    }
-    this.chats.delete(chatId);
+    const chat = this.record(chatId);
+    await this.exclusive(chat, async () => {
+      try {
+        await fs.mkdir(path.dirname(this.deletedFile(chatId)), { recursive: true });
+        await fs.rename(this.file(chatId), this.deletedFile(chatId));
+      } catch (error) {
+        throw storageError(error, "the deletion");
+      }
+      this.chats.delete(chatId);
+    });
   }
 
   async restore(chatId: string): Promise<Chat> {
@@ -267,6 +343,7 @@ export class ChatStore {
       throw storageError(error, "the restored conversation");
     }
     const chat = await this.readRecord(chatId, this.file(chatId));
+    if (!chat) throw new QuantaError("not_found", "That conversation held nothing readable; it was set aside.");
     this.chats.set(chatId, chat);
     return snapshot(chat);
   }
@@ -292,16 +369,60 @@ export class ChatStore {
   }
 
   /** On disk first, then in memory: what the UI shows as saved is saved. */
-  private async commit(chat: ChatRecord, event: ChatEvent, what: string): Promise<void> {
-    await this.append(chat.id, event, what);
-    applyEvent(chat, event);
+  private commit(chat: ChatRecord, event: ChatEvent, what: string): Promise<void> {
+    return this.exclusive(chat, async () => {
+      let bytes: number;
+      try {
+        bytes = await appendChatEvent(this.file(chat.id), event);
+      } catch (error) {
+        throw storageError(error, what);
+      }
+      applyEvent(chat, event);
+      track(chat.log, event, bytes);
+      await this.compactIfDue(chat);
+    });
   }
 
-  private async append(chatId: string, event: ChatEvent, what: string): Promise<void> {
+  /** Runs `work` after the log's previous write has ended, whatever its outcome. */
+  private exclusive<T>(chat: ChatRecord, work: () => Promise<T>): Promise<T> {
+    const result = chat.log.writing.then(work, work);
+    chat.log.writing = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Rewrites the log as its current state once superseded lines (earlier states of a message,
+   * checkpoints of a reply) outweigh both the bound and the live lines: total bytes written
+   * stay proportional to the conversation, not to the square of a long reply. A failed
+   * compaction changes nothing on disk and is only a warning (the append it followed is saved).
+   */
+  private async compactIfDue(chat: ChatRecord): Promise<void> {
+    const { log } = chat;
+    const superseded = log.bytes - log.liveBytes;
+    if (!log.compactable || superseded <= Math.max(this.compactAfterBytes, log.liveBytes)) return;
+    const events = compactedEvents(chat);
     try {
-      await appendChatEvent(this.file(chatId), event);
+      const sizes = await rewriteChatLog(this.file(chat.id), events);
+      const fresh: LogState = { bytes: 0, live: new Map(), liveBytes: 0, compactable: true, writing: log.writing };
+      events.forEach((event, index) => track(fresh, event, sizes[index] ?? 0));
+      log.bytes = fresh.bytes;
+      log.live = fresh.live;
+      log.liveBytes = fresh.liveBytes;
     } catch (error) {
-      throw storageError(error, what);
+      this.warn(`Chat ${chat.id} could not be compacted (it is unchanged): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+}
+
+/** The conversation as the fewest events that replay to the same state (see applyEvent, ChatTree). */
+function compactedEvents(chat: ChatRecord): ChatEvent[] {
+  const at = chat.updatedAt;
+  const events: ChatEvent[] = [{ type: "created", v: CHAT_FORMAT_VERSION, id: chat.id, title: DEFAULT_TITLE, at: chat.createdAt }];
+  if (chat.log.live.has("titled") || chat.title !== DEFAULT_TITLE) events.push({ type: "titled", title: chat.title, at });
+  if (chat.log.live.has("settings")) events.push({ type: "settings", settings: structuredClone(chat.settings), at });
+  const messages = chat.tree.all();
+  for (const message of messages) events.push({ type: "message", message: structuredClone(message), at });
+  const leaf = chat.tree.leafId;
+  if (leaf !== null && leaf !== messages.at(-1)?.id) events.push({ type: "selected", messageId: leaf, at });
+  return events;
 }

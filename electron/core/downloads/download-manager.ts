@@ -12,10 +12,11 @@ import { z } from "zod";
 import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { WireError } from "../../contract/errors.js";
 import type { DownloadJob, DownloadStatus, HubModelFile } from "../../contract/types.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 import { describeNetworkError, repoFilePathSchema, repoIdSchema, type HubClient } from "./hub-client.js";
 import { TransferRate } from "./transfer-rate.js";
+import { writeAll } from "../settings/durable-write.js";
 
 const fileSchema = z.object({
   path: repoFilePathSchema,
@@ -250,9 +251,10 @@ export class DownloadManager {
     const url = this.options.hub.fileUrl(job.saved.repo, file.path);
     let response: Response;
     try {
-      response = await fetch(url, { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, redirect: "follow" });
+      response = await this.options.hub.fetchFile(url, { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} });
     } catch (error) {
-      if (signal.aborted) throw error;
+      // A redirect to a place the hub may not send Quanta is refused, not retried.
+      if (signal.aborted || error instanceof QuantaError) throw error;
       throw new NetworkError(describeNetworkError(error));
     }
     let start: number;
@@ -299,7 +301,8 @@ export class DownloadManager {
           throw new NetworkError("the server sent more bytes than the file has");
         }
         try {
-          await handle.write(chunk.value);
+          // A full disk can take part of a chunk without an error: write it all or fail.
+          await writeAll(handle, chunk.value);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === "ENOSPC") {
             throw new QuantaError("disk_full", `The disk is full. ${file.path} stopped at ${formatMb(start + written)}; the partial file is kept, so the download resumes once there is room.`);

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { QuantaError } from "../../contract/errors.js";
 import type { HubAddress, HubModelFile, HubRepository, HubRepositoryFiles } from "../../contract/types.js";
 import { quantizationFromFileName, splitPart } from "../library/quant-names.js";
+import { fetchCheckingRedirects } from "../net/checked-fetch.js";
 
 export const DEFAULT_HUB_URL = "https://huggingface.co";
 
@@ -108,13 +109,34 @@ export class HubClient {
     return `${this.baseUrl()}/${repo}/resolve/main/${filePath.split("/").map(encodeURIComponent).join("/")}`;
   }
 
-  private async getJson<T>(url: URL, schema: z.ZodType<T>, what: string): Promise<T> {
-    let response: Response;
+  /**
+   * Where a file's bytes are served after the hub's redirects, each hop checked: the one
+   * address handed to the engine, which follows no redirect of its own.
+   */
+  async resolveFileUrl(repo: string, filePath: string): Promise<string> {
+    const { response, url } = await this.fetchChecked(new URL(this.fileUrl(repo, filePath)), { headers: { Range: "bytes=0-0" } });
+    await response.body?.cancel().catch(() => undefined);
+    if (response.status === 404) throw new QuantaError("not_found", `The hub has no file ${filePath} in ${repo} (404).`);
+    if (!response.ok) throw new QuantaError("hub_unreachable", `The hub answered ${response.status} for ${filePath}.`);
+    return url.href;
+  }
+
+  /** A file's bytes (downloads): the hub's redirects followed with each hop checked. */
+  async fetchFile(url: string, init: RequestInit): Promise<Response> {
+    return (await fetchCheckingRedirects(new URL(url), init, { trustedOrigin: this.baseUrl(), fetchImpl: this.fetchImpl })).response;
+  }
+
+  private async fetchChecked(url: URL, init: RequestInit): Promise<{ response: Response; url: URL }> {
     try {
-      response = await this.fetchImpl(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), headers: { Accept: "application/json" } });
+      return await fetchCheckingRedirects(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init }, { trustedOrigin: this.baseUrl(), fetchImpl: this.fetchImpl });
     } catch (error) {
+      if (error instanceof QuantaError) throw error;
       throw new QuantaError("hub_unreachable", `Quanta could not reach ${url.host} (${describeNetworkError(error)}). Downloading needs an internet connection.`);
     }
+  }
+
+  private async getJson<T>(url: URL, schema: z.ZodType<T>, what: string): Promise<T> {
+    const { response } = await this.fetchChecked(url, { headers: { Accept: "application/json" } });
     if (response.status === 404) throw new QuantaError("not_found", `The hub has no ${what} (404).`);
     if (!response.ok) throw new QuantaError("hub_unreachable", `The hub answered ${response.status} for ${what}.`);
     let body: unknown;

@@ -2,17 +2,12 @@
 // it sends back, and starts a new one when it dies. A dead engine fails the calls in flight
 // with "engine_crashed"; it never takes the core down.
 
-import { createBirpc, type BirpcReturn } from "birpc";
+import type { BirpcReturn } from "birpc";
 import { QuantaError } from "../../contract/errors.js";
-import { validatingResolver } from "../../contract/validation.js";
-import { decodeRpcMessage, encodeRpcMessage } from "../../contract/wire.js";
-import {
-  engineEventSchemas,
-  type EngineApi,
-  type EngineEvents,
-} from "../../engine/protocol.js";
+import { engineEventSchemas, type EngineApi, type EngineEvents } from "../../engine/protocol.js";
 import type { PromptUsage, TokenLogprob } from "../../engine/api-protocol.js";
-import type { EngineExit, EngineProcess, SpawnEngine } from "./engine-process.js";
+import { connectEngine, describeExit } from "./engine-connection.js";
+import type { EngineProcess, SpawnEngine } from "./engine-process.js";
 
 export interface EngineClientEvents {
   loadProgress(progress: number, phase: "loading" | "calibrating"): void;
@@ -31,12 +26,6 @@ export interface EngineClientEvents {
 export type EngineRpc = BirpcReturn<EngineApi, EngineEvents>;
 
 const RESTART_DELAYS_MS = [100, 500, 2000, 5000];
-const START_TIMEOUT_MS = 30_000;
-
-function describeExit(exit: EngineExit): string {
-  if (exit.signal) return `it was ended by signal ${exit.signal}`;
-  return `it exited with code ${exit.code ?? "unknown"}`;
-}
 
 export class EngineClient {
   private child: EngineProcess | null = null;
@@ -79,27 +68,11 @@ export class EngineClient {
   }
 
   private launch(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const child = this.spawn();
-      this.child = child;
-      let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        reject(new QuantaError("engine_unavailable", "The engine process did not start within 30 seconds."));
-        child.kill();
-      }, START_TIMEOUT_MS);
-
-      const handlers: EngineEvents = {
-        ready: () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          // An engine that stays up for a minute has recovered; start counting restarts anew.
-          this.stableTimer = setTimeout(() => (this.restarts = 0), 60_000);
-          this.events.started();
-          resolve();
-        },
+    const connection = connectEngine<EngineApi, EngineEvents>({
+      spawn: this.spawn,
+      name: "The engine process",
+      eventSchemas: engineEventSchemas,
+      handlers: {
         loadProgress: ({ progress, phase }) => this.events.loadProgress(progress, phase),
         delta: ({ requestId, text, generatedTokens, contextUsed, logprobs, prompt }) =>
           this.events.delta(requestId, text, {
@@ -108,37 +81,32 @@ export class EngineClient {
             ...(logprobs ? { logprobs } : {}),
             ...(prompt ? { prompt } : {}),
           }),
-      };
-      const rpc = createBirpc<EngineApi, EngineEvents>(handlers, {
-        post: (message) => child.send(encodeRpcMessage(message)),
-        on: (listener) => child.onMessage((message) => listener(decodeRpcMessage(message))),
-        resolver: validatingResolver(engineEventSchemas),
-        timeout: -1,
-      });
-      this.rpc = rpc;
-
-      child.onExit((exit) => {
-        clearTimeout(timer);
-        if (this.stableTimer) clearTimeout(this.stableTimer);
-        const error = new QuantaError(
+      },
+      exitError: (exit) =>
+        new QuantaError(
           "engine_crashed",
           `The engine stopped unexpectedly (${describeExit(exit)}). Quanta is starting it again; your chats are safe.`,
-        );
-        rpc.$close(error);
-        if (this.child === child) {
+        ),
+      onReady: () => {
+        // An engine that stays up for a minute has recovered; start counting restarts anew.
+        this.stableTimer = setTimeout(() => (this.restarts = 0), 60_000);
+        this.events.started();
+      },
+      onExit: (_exit, error) => {
+        if (this.stableTimer) clearTimeout(this.stableTimer);
+        if (this.child === connection.process) {
           this.child = null;
           this.rpc = null;
           this.ready = null;
         }
-        if (!settled) {
-          settled = true;
-          reject(error);
-        }
         if (this.disposed) return;
         this.events.crashed(error);
         this.scheduleRestart();
-      });
+      },
     });
+    this.child = connection.process;
+    this.rpc = connection.rpc;
+    return connection.ready;
   }
 
   private scheduleRestart(): void {

@@ -109,7 +109,7 @@ export class GenerationQueue {
       resolve = res as (value: unknown) => void;
       reject = rej;
     });
-    const entry: Entry = { requestId, job: job as GenerationJob<unknown>, resolve, reject, stopping: new AbortController() };
+    const entry: Entry = { requestId, job, resolve, reject, stopping: new AbortController() };
     const position = this.#waiting.length + (this.#running ? 1 : 0);
     this.#waiting.push(entry);
     if (job.signal) {

@@ -8,11 +8,11 @@ import path from "node:path";
 import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { LabPhase, LabRun, QuantVariantResult } from "../../contract/types.js";
 import type { LabEngineProgress, LabMeasurement } from "../../engine/lab-protocol.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import { modelFileKey } from "../engine-client/thread-memory.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
-import type { LabServiceOptions } from "./lab-service.js";
+import type { LabServiceOptions } from "./lab-options.js";
 import type { LabRunStore } from "./run-store.js";
 import { checkVariantsOfOneModel, readVariant, type VariantFile } from "./variant-check.js";
 

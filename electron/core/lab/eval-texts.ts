@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { QuantaError } from "../../contract/errors.js";
 import type { EvalText } from "../../contract/types.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import { writeJsonAtomic } from "../settings/json-file.js";
 
 /** resources/eval above this module, from the sources (tests) or from dist/ alike. */

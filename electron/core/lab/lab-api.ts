@@ -4,7 +4,9 @@
 import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { ModelLibrary } from "../library/model-library.js";
-import { LabService, type LabServiceOptions } from "./lab-service.js";
+import { TextUploads } from "../uploads/text-uploads.js";
+import type { LabServiceOptions } from "./lab-options.js";
+import { LabService } from "./lab-service.js";
 
 export type LabApi = Pick<
   CoreApi,
@@ -14,6 +16,8 @@ export type LabApi = Pick<
   | "listQuantizeJobs"
   | "listEvalTexts"
   | "addEvalText"
+  | "startTextUpload"
+  | "appendTextUpload"
   | "startComparison"
   | "cancelComparison"
   | "startSideBySide"
@@ -22,16 +26,25 @@ export type LabApi = Pick<
   | "deleteLabRun"
 >;
 
+/** What decides where a source's variants may go (variant-destination.ts). */
+function variantSource(entry: Awaited<ReturnType<ModelLibrary["resolve"]>>) {
+  return { path: entry.path, origin: entry.summary.source, fileName: entry.summary.fileName, familyName: entry.summary.familyName };
+}
+
 export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): { api: LabApi; dispose(): void } {
   const lab = new LabService(options);
   const { library } = options;
+  const uploads = new TextUploads();
   const api: LabApi = {
-    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, (await library.resolve(modelId)).path, true),
-    startQuantize: async ({ modelId, types }) => lab.enqueueQuantize(modelId, (await library.resolve(modelId)).path, types),
+    getQuantizePlan: async ({ modelId }) => lab.plan(modelId, variantSource(await library.resolve(modelId)), true),
+    startQuantize: async ({ modelId, types, destination }) =>
+      lab.enqueueQuantize(modelId, variantSource(await library.resolve(modelId)), types, destination),
     cancelQuantize: ({ jobId }) => lab.cancelJob(jobId),
     listQuantizeJobs: async () => lab.listJobs(),
     listEvalTexts: () => lab.listTexts(),
-    addEvalText: ({ title, text }) => lab.texts.add(title, text),
+    addEvalText: async (request) => lab.texts.add(request.title, "uploadId" in request ? uploads.take(request.uploadId) : request.text),
+    startTextUpload: async ({ chars }) => uploads.start(chars),
+    appendTextUpload: async ({ uploadId, text }) => uploads.append(uploadId, text),
     startComparison: async ({ modelIds, textId, contextSize }) => {
       if (new Set(modelIds).size !== modelIds.length) throw new QuantaError("invalid_request", "A variant is chosen twice.");
       const entries = await Promise.all(modelIds.map((modelId) => library.resolve(modelId)));

@@ -4,14 +4,13 @@
 // (lab-api.ts) and the CLI use it.
 
 import path from "node:path";
-import type { EvalText, LabEvent, LabRun, LabRunSummary, QuantizeJob, QuantizePlan, SideBySide } from "../../contract/types.js";
+import type { EvalText, LabRun, LabRunSummary, QuantizeJob, QuantizePlan, SideBySide } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
-import type { SpawnEngine } from "../engine-client/engine-process.js";
-import type { ThreadMemory } from "../engine-client/thread-memory.js";
 import { Comparisons, type ComparisonInput } from "./comparison-run.js";
 import { EvalTexts } from "./eval-texts.js";
 import type { LabEngine } from "./lab-engine.js";
 import { LabEngines } from "./lab-engines.js";
+import type { LabServiceOptions } from "./lab-options.js";
 import { QuantizeJobs } from "./quantize-jobs.js";
 import { LabRunStore } from "./run-store.js";
 import { SideBySideRuns } from "./side-by-side-run.js";
@@ -19,19 +18,7 @@ import { SideBySideRuns } from "./side-by-side-run.js";
 export { GENERATE_TOKENS, PROMPT_TOKENS, type ComparisonInput } from "./comparison-run.js";
 export { LAB_TARGET_TYPES, variantFileName } from "./quantize-jobs.js";
 export { divergence } from "./side-by-side-run.js";
-
-export interface LabServiceOptions {
-  home: string;
-  spawnEngine: SpawnEngine;
-  threadMemory: ThreadMemory;
-  emit: (event: LabEvent) => void;
-  /** Called after a variant is written, so the library shows it. */
-  onVariantWritten?: () => Promise<void>;
-  /** Bytes the chat's loaded model occupies: two big models are never loaded at once. */
-  chatModelBytes?: () => number;
-  /** Threads llama.cpp quantizes with. Default: every core. */
-  quantizeThreads?: number;
-}
+export type { LabServiceOptions } from "./lab-options.js";
 
 export class LabService {
   readonly texts: EvalTexts;
@@ -56,12 +43,13 @@ export class LabService {
     this.engines.stopAll();
   }
 
-  plan(modelId: string, sourcePath: string, dryRun = false): Promise<QuantizePlan> {
-    return this.jobs.plan(modelId, sourcePath, dryRun);
+  /** The plan for a source, with where its variants can go (variant-destination.ts). */
+  plan(...args: Parameters<QuantizeJobs["plan"]>): Promise<QuantizePlan> {
+    return this.jobs.plan(...args);
   }
 
-  enqueueQuantize(modelId: string, sourcePath: string, types: readonly string[]): Promise<QuantizeJob[]> {
-    return this.jobs.enqueueQuantize(modelId, sourcePath, types);
+  enqueueQuantize(...args: Parameters<QuantizeJobs["enqueueQuantize"]>): Promise<QuantizeJob[]> {
+    return this.jobs.enqueueQuantize(...args);
   }
 
   listJobs(): QuantizeJob[] {

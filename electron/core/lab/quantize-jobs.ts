@@ -1,27 +1,29 @@
-// Making variants: the plan (types and predicted sizes), and quantize jobs, queued and run
-// one at a time, each in a lab engine of its own, cancelled by ending that engine.
+// Making variants: the plan (types, predicted sizes, and where the files will go), and
+// quantize jobs, queued and run one at a time, each in a lab engine of its own, cancelled by
+// ending that engine. Where a variant may be written is variant-destination.ts's rule.
 
 import { promises as fs, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { QuantaError, toWireError } from "../../contract/errors.js";
-import type { QuantizeJob, QuantizePlan } from "../../contract/types.js";
+import type { QuantizeDestination, QuantizeJob, QuantizePlan } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
 // Pure tables and the size prediction only: the quantizer's native code loads in the engine.
-import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../engine/quantize.js";
-import { newId } from "../chats/chat-store.js";
-import { describeGguf, readGgufHeader } from "../library/gguf-reader.js";
+import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../common-node/gguf/quant-types.js";
+import { newId } from "../../common/ids.js";
+import { describeGguf, readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../library/model-library.js";
+import { defaultDestinationRules, safeSegment, variantDestinations, type DestinationRules, type VariantSource } from "./variant-destination.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
-import type { LabServiceOptions } from "./lab-service.js";
+import type { LabServiceOptions } from "./lab-options.js";
 
 /** Types offered as targets: the quantized ones (float targets make no smaller variant). */
 export const LAB_TARGET_TYPES: readonly QuantType[] = QUANT_TYPE_NAMES.filter((type) => !["F32", "F16", "BF16"].includes(type));
 
 /** `name-F32.gguf` → `name-Q4_K_M.gguf`: a trailing type in the source's name is replaced. */
 export function variantFileName(sourceFile: string, type: string): string {
-  const base = path.basename(sourceFile).replace(/\.gguf$/i, "");
+  const base = safeSegment(path.basename(sourceFile).replace(/\.gguf$/i, ""));
   const stem = base.replace(/[-_.](f32|f16|bf16|q8_0|fp16|fp32)$/i, "");
   return `${stem}-${type}.gguf`;
 }
@@ -41,6 +43,7 @@ export class QuantizeJobs {
   constructor(
     private readonly options: LabServiceOptions,
     private readonly engines: LabEngines,
+    private readonly rules: DestinationRules = defaultDestinationRules(options.home),
   ) {}
 
   private engine(onProgress: (progress: LabEngineProgress) => void): Promise<LabEngine> {
@@ -52,7 +55,8 @@ export class QuantizeJobs {
    * when `dryRun` (an engine process is started for it; a second or so), else, or where the
    * dry run fails, from the type's typical bits per weight.
    */
-  async plan(modelId: string, sourcePath: string, dryRun = false): Promise<QuantizePlan> {
+  async plan(modelId: string, variantSource: VariantSource, dryRun = false): Promise<QuantizePlan> {
+    const sourcePath = variantSource.path;
     const header = await readGgufHeader(sourcePath);
     const source = describeGguf(header, sourcePath);
     const refusal = SOURCE_TYPES.has(source.fileType)
@@ -74,12 +78,19 @@ export class QuantizeJobs {
     }
     // llama.cpp's total is tensor data only: add the header and each tensor's alignment padding (half on average).
     const overhead = header.dataOffset + Math.round((header.tensors.length * header.alignment) / 2);
+    const { destinations, besideRefusal } = await variantDestinations(variantSource, this.rules);
+    const withExisting: QuantizeDestination[] = destinations.map((destination) => ({
+      ...destination,
+      existing: types.filter((type) => exists(path.join(destination.folder, variantFileName(variantSource.fileName, type)))),
+    }));
     return {
       modelId,
       sourceType: source.fileType,
       refusal,
+      destinations: withExisting,
+      besideRefusal,
       options: types.map((type) => {
-        const fileName = variantFileName(sourcePath, type);
+        const fileName = variantFileName(variantSource.fileName, type);
         const fromDryRun = dryRunBytes[type];
         return {
           type,
@@ -87,16 +98,31 @@ export class QuantizeJobs {
           predictedBytes: typeof fromDryRun === "number" ? fromDryRun + overhead : estimateQuantizedBytes(header, type),
           predictedBy: typeof fromDryRun === "number" ? "llama.cpp" : "estimate",
           fileName,
-          exists: exists(path.join(path.dirname(sourcePath), fileName)),
+          exists: withExisting[0]?.existing.includes(type) ?? false,
         };
       }),
     };
   }
 
-  /** Queues one job per type; the variants are written next to the source. */
-  async enqueueQuantize(modelId: string, sourcePath: string, types: readonly string[]): Promise<QuantizeJob[]> {
-    const plan = await this.plan(modelId, sourcePath);
+  /** Queues one job per type; the variants go to the destination asked for (one the plan offers), else the plan's default. */
+  async enqueueQuantize(
+    modelId: string,
+    variantSource: VariantSource,
+    types: readonly string[],
+    destinationKind?: QuantizeDestination["kind"],
+  ): Promise<QuantizeJob[]> {
+    const sourcePath = variantSource.path;
+    const plan = await this.plan(modelId, variantSource);
     if (plan.refusal) throw new QuantaError("invalid_request", plan.refusal);
+    const destination = destinationKind === undefined ? plan.destinations[0] : plan.destinations.find((candidate) => candidate.kind === destinationKind);
+    if (!destination) {
+      throw new QuantaError(
+        "invalid_request",
+        plan.besideRefusal === "other_app"
+          ? "The source lies in another app's folder, which Quanta never writes to. Its variants go to Quanta's models folder."
+          : "Variants of this source cannot be written beside it. They go to Quanta's models folder.",
+      );
+    }
     // Every type is checked before any job is queued: a refusal queues nothing.
     const chosen = [...new Set(types)].map((type) => {
       const option = plan.options.find((candidate) => candidate.type === type);
@@ -104,8 +130,10 @@ export class QuantizeJobs {
         if (!Object.hasOwn(QUANT_TYPES, type)) this.refuseType(type);
         throw new QuantaError("invalid_request", `${type} is the source's own type; choose a smaller one.`);
       }
-      if (option.exists) throw new QuantaError("invalid_request", `${option.fileName} already exists next to the source. Compare it, or remove it first.`);
-      const output = path.join(path.dirname(sourcePath), option.fileName);
+      if (destination.existing.includes(type)) {
+        throw new QuantaError("invalid_request", `${option.fileName} already exists in ${destination.folder}. Compare it, or remove it first.`);
+      }
+      const output = path.join(destination.folder, option.fileName);
       if (this.jobs.some((job) => job.output === output && (job.job.state === "queued" || job.job.state === "running"))) {
         throw new QuantaError("busy", `${option.fileName} is already being made.`);
       }
@@ -119,6 +147,7 @@ export class QuantizeJobs {
         sourceName: path.basename(sourcePath),
         type,
         fileName: option.fileName,
+        folder: destination.folder,
         state: "queued",
         fraction: 0,
         bytesWritten: 0,
@@ -187,6 +216,7 @@ export class QuantizeJobs {
     if (running.cancelled) return;
     this.update(running, { state: "running" });
     try {
+      await fs.mkdir(path.dirname(running.output), { recursive: true });
       const result = await this.quantizeFile(
         running.input,
         running.output,

@@ -6,11 +6,11 @@ import path from "node:path";
 import { toWireError } from "../../contract/errors.js";
 import type { SideBySide } from "../../contract/types.js";
 import type { LabContinuation, LabEngineProgress } from "../../engine/lab-protocol.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 import { modelFileKey } from "../engine-client/thread-memory.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
-import type { LabServiceOptions } from "./lab-service.js";
+import type { LabServiceOptions } from "./lab-options.js";
 import { checkVariantsOfOneModel, readVariant } from "./variant-check.js";
 
 /** Index of the first token where `tokens` leaves `reference`; null when it never does. */

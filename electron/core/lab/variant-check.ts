@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { QuantaError } from "../../contract/errors.js";
-import { describeGguf, readGgufHeader, type GgufDescription } from "../library/gguf-reader.js";
+import { describeGguf, readGgufHeader, type GgufDescription } from "../../common-node/gguf/gguf-reader.js";
 import { tensorSignature } from "../library/model-family.js";
 
 export interface VariantFile {

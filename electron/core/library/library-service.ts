@@ -213,7 +213,8 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       if (!listing.groups.some((group) => group.files.some((file) => file.path === filePath))) {
         throw new QuantaError("not_found", `${repo} has no model file ${filePath}.`);
       }
-      return { repo, path: filePath, ...(await options.engineFit({ url: hub.fileUrl(repo, filePath), contextSize })) };
+      // The engine reads the header at the address the hub's redirects led to, each hop checked.
+      return { repo, path: filePath, ...(await options.engineFit({ url: await hub.resolveFileUrl(repo, filePath), contextSize })) };
     },
     estimateFit: async ({ modelId, contextSize }) => {
       const entry = await library.resolve(modelId);

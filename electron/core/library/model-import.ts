@@ -5,7 +5,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { QuantaError } from "../../contract/errors.js";
-import { readGgufHeader } from "./gguf-reader.js";
+import { readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { splitPartNames } from "./quant-names.js";
 
 export type ImportMode = "copy" | "move" | "link";

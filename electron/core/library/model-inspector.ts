@@ -3,7 +3,8 @@
 // headers read by gguf-reader, never from the weights. A split model passes one header per part.
 
 import type { MetadataRow, ModelInspection, QuantBreakdownRow, TensorRow } from "../../contract/types.js";
-import { describeGguf, isGgufArraySummary, type GgufHeader, type GgufValue, type GgufValueTypeInfo } from "./gguf-reader.js";
+import { describeGguf, type GgufHeader } from "../../common-node/gguf/gguf-reader.js";
+import { isGgufArraySummary, type GgufValue, type GgufValueTypeInfo } from "../../common-node/gguf/gguf-types.js";
 
 /** Long strings and arrays are cut in the metadata table; the chat template is shown whole elsewhere. */
 const MAX_VALUE_CHARS = 240;

@@ -9,7 +9,8 @@
 // `fractionOfBandwidth` says how close to that ceiling a generation ran.
 
 import type { BandwidthProbe, ComputeCost } from "../../contract/types.js";
-import { describeGguf, type GgufHeader, type GgufValue } from "../library/gguf-reader.js";
+import { describeGguf, type GgufHeader } from "../../common-node/gguf/gguf-reader.js";
+import type { GgufValue } from "../../common-node/gguf/gguf-types.js";
 
 /** llama.cpp's KV cache is F16 unless told otherwise: 2 bytes per element. */
 export const DEFAULT_KV_BYTES_PER_ELEMENT = 2;

@@ -25,7 +25,7 @@ import type {
   ProcessReading,
 } from "../../contract/types.js";
 import type { EngineUsage } from "../../engine/protocol.js";
-import { readGgufHeader } from "../library/gguf-reader.js";
+import { readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { BandwidthMemory, measureMemoryBandwidth, type ProbeOptions } from "./bandwidth-probe.js";
 import { computeCost, modelShapeFromHeader, type ModelShape } from "./compute-cost.js";
 import { GpuReader, NO_NVIDIA_SMI, type GpuReaderOptions } from "./gpu-reader.js";

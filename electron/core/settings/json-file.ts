@@ -1,27 +1,17 @@
 // Small JSON documents (settings, remembered measurements) written so that a crash or kill
-// at any moment leaves either the old or the new file: temp file, fsync, rename.
+// at any moment leaves either the old or the new file: temp file, fsync, rename, fsync the
+// folder; a failed write (a full disk) leaves the old file and no temporary file.
 
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
+import { replaceFileAtomic } from "./durable-write.js";
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await fs.open(temp, "w");
-  try {
-    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(temp, file);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
+  await replaceFileAtomic(file, Buffer.from(`${JSON.stringify(value, null, 2)}\n`), temp);
 }
 
 /**

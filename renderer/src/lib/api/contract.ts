@@ -1,5 +1,6 @@
-// The renderer's one door into electron/contract: types, the error class, and the wire codec.
-// Nothing else in the renderer imports from electron/, so the boundary stays where it was drawn.
+// The renderer's one door into electron/contract (types, the error class, the wire codec) and
+// electron/common (pure code for any runtime). Nothing else in the renderer imports from
+// electron/, so the boundary stays where it was drawn (test/unit/boundaries.test.ts checks it).
 
 export type {
   AppInfo,
@@ -69,6 +70,8 @@ export type {
   LabRun,
   LabRunProgress,
   LabRunSummary,
+  BesideRefusal,
+  QuantizeDestination,
   QuantizeJob,
   QuantizeOption,
   QuantizePlan,
@@ -84,6 +87,8 @@ export type {
   MAX_SAMPLE_INTERVAL_MS,
   MIN_SAMPLE_INTERVAL_MS,
   MONITOR_WINDOW_MS,
+  LAB_MAX_TEXT_CHARS,
+  TEXT_PART_MAX_CHARS,
 } from "../../../../electron/contract/api.js";
 // Pure values (no zod): the presets and templates the chat settings offer.
 export {
@@ -94,6 +99,8 @@ export {
   SAMPLING_PRESET_NAMES,
   SAMPLING_PRESETS,
 } from "../../../../electron/contract/chat-settings.js";
+// Pure code every runtime shares (electron/common): the one rule for which links are followed.
+export { httpsLinkOrNull } from "../../../../electron/common/external-link.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";
 export { QuantaError } from "../../../../electron/contract/errors.js";
 export {

@@ -7,7 +7,7 @@
 
 import { createBirpc } from "birpc";
 import { QuantaError, type CoreApi, type CoreEvent, type RendererApi } from "./contract.js";
-import { messagePortTransport, webSocketTransport, type Link, type Transport } from "./transport.js";
+import { headlessToken, messagePortTransport, webSocketTransport, type Link, type Transport } from "./transport.js";
 
 export * from "./contract.js";
 
@@ -30,7 +30,7 @@ const RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000] as const;
 const MAX_RETRY_DELAY_MS = 10_000;
 
 function chooseTransport(): Transport {
-  const token = new URLSearchParams(location.search).get("token");
+  const token = headlessToken();
   return token ? webSocketTransport(token) : messagePortTransport();
 }
 

@@ -28,6 +28,34 @@ export interface Transport {
 /** The message the preload posts to the page, with the MessagePort as its one transfer. */
 export const PORT_MESSAGE = "quanta:port";
 
+const TOKEN_KEY = "quanta:token";
+
+/**
+ * Headless mode's access token. The page is opened from the URL `quanta serve` printed; the
+ * token is read from it once, kept in this tab's sessionStorage (a reload or a reconnect
+ * still finds it) and taken out of the address bar, so it is not left in the history, in a
+ * bookmark or in a screenshot. Null in the desktop app (no token in its address).
+ */
+export function headlessToken(): string | null {
+  const address = new URL(location.href);
+  const fromAddress = address.searchParams.get("token");
+  if (fromAddress) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, fromAddress);
+    } catch {
+      // Storage refused (a strict privacy mode): the token lives in memory for this page only.
+    }
+    address.searchParams.delete("token");
+    history.replaceState(history.state, "", `${address.pathname}${address.search}${address.hash}`);
+    return fromAddress;
+  }
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
 /** Headless mode: the page was opened from the URL `quanta serve` printed, token included. */
 export function webSocketTransport(token: string): Transport {
   const scheme = location.protocol === "https:" ? "wss" : "ws";

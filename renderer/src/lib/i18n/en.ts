@@ -489,6 +489,8 @@ export const en = {
   "lab.compare.noModels": "No models found. Add GGUF files to a model folder.",
   "lab.compare.text": "Evaluation text",
   "lab.compare.addText": "Add a text file…",
+  "lab.compare.textLimit": "Plain text, up to {max} characters",
+  "lab.compare.textTooLong": "That file is longer than an evaluation text may be; nothing was sent. The limit is beside the button.",
   "lab.compare.context": "Context",
   "lab.compare.start": "Run comparison",
   "lab.compare.cancel": "Cancel comparison",
@@ -635,6 +637,12 @@ export const en = {
   "server.ms": "{value} ms",
   "server.inProgress": "…",
   "server.modelId": "API id: {id}",
+  "lab.make.destination": "Where the variants go",
+  "lab.make.destination.beside": "Beside the source, in its folder:",
+  "lab.make.destination.models": "Quanta's models folder:",
+  "lab.make.besideRefusal.other_app": "The source is in another app's folder (LM Studio or Ollama), which Quanta never writes to.",
+  "lab.make.besideRefusal.not_user_folder": "The source is not in a folder you added, so Quanta does not write beside it.",
+  "lab.make.besideRefusal.not_writable": "The source's folder cannot be written to.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -7,9 +7,12 @@ import {
   api,
   onCoreEvent,
   type EvalText,
+  type LAB_MAX_TEXT_CHARS,
+  type TEXT_PART_MAX_CHARS,
   type LabRun,
   type LabRunProgress,
   type LabRunSummary,
+  type QuantizeDestination,
   type QuantizeJob,
   type QuantizePlan,
   type SideBySide,
@@ -17,13 +20,38 @@ import {
 import type { QualityMetric, SortKey } from "../utils/lab-analysis.js";
 import { notices } from "./notices.svelte.js";
 
+/** The longest evaluation text (the contract's LAB_MAX_TEXT_CHARS), said beside the button. */
+export const MAX_TEXT_CHARS: typeof LAB_MAX_TEXT_CHARS = 2_000_000;
+/** A file's characters are at least a third of its UTF-8 bytes: a larger file is refused unread. */
+const MAX_TEXT_FILE_BYTES = 3 * MAX_TEXT_CHARS;
+/** The contract's TEXT_PART_MAX_CHARS: a longer text goes in parts, each one message. */
+const TEXT_PART_CHARS: typeof TEXT_PART_MAX_CHARS = 262_144;
+
 /** Context sizes offered for a comparison (the contract's LAB_CONTEXT_SIZES). */
 export const LAB_CONTEXTS = [64, 128, 256, 512, 1024, 2048, 4096] as const;
+
+/** Sends a long text in parts, in order; returns the upload to name in the call that uses it. */
+async function uploadText(text: string): Promise<string> {
+  const { uploadId, partChars } = await api.startTextUpload({ chars: text.length });
+  const size = Math.min(partChars, TEXT_PART_CHARS);
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + size, text.length);
+    // A part never ends between the two halves of a surrogate pair (an emoji, a rare CJK character).
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    await api.appendTextUpload({ uploadId, text: text.slice(start, end) });
+    start = end;
+  }
+  return uploadId;
+}
 
 class LabStore {
   sourceId = $state<string | null>(null);
   plan = $state.raw<QuantizePlan | null>(null);
   chosenTypes = $state.raw<string[]>(["Q8_0", "Q4_K_M"]);
+  /** Where the variants go: one of the plan's destinations (null: the plan's default, its first). */
+  destinationKind = $state<QuantizeDestination["kind"] | null>(null);
+  destination = $derived(this.plan?.destinations.find((candidate) => candidate.kind === this.destinationKind) ?? this.plan?.destinations[0] ?? null);
   jobs = $state.raw<QuantizeJob[]>([]);
 
   texts = $state.raw<EvalText[]>([]);
@@ -115,6 +143,7 @@ class LabStore {
   }
 
   async choose(modelId: string | null): Promise<void> {
+    if (modelId !== this.sourceId) this.destinationKind = null;
     this.sourceId = modelId;
     this.plan = null;
     if (!modelId) return;
@@ -130,13 +159,19 @@ class LabStore {
     this.chosenTypes = on ? [...new Set([...this.chosenTypes, type])] : this.chosenTypes.filter((chosen) => chosen !== type);
   }
 
+  /** A variant of this type is already in the chosen destination. */
+  existsThere(type: string): boolean {
+    return this.destination?.existing.includes(type) ?? false;
+  }
+
   async quantize(): Promise<void> {
     const modelId = this.sourceId;
-    const available = new Set(this.plan?.options.filter((option) => !option.exists).map((option) => option.type));
+    const destination = this.destination;
+    const available = new Set(this.plan?.options.filter((option) => !this.existsThere(option.type)).map((option) => option.type));
     const types = this.chosenTypes.filter((type) => available.has(type));
-    if (!modelId || types.length === 0) return;
+    if (!modelId || !destination || types.length === 0) return;
     try {
-      await api.startQuantize({ modelId, types });
+      await api.startQuantize({ modelId, types, destination: destination.kind });
     } catch (error) {
       notices.report(error);
     }
@@ -159,13 +194,28 @@ class LabStore {
     this.chosenVariants = on ? [...new Set([...this.chosenVariants, modelId])] : this.chosenVariants.filter((id) => id !== modelId);
   }
 
+  /** True while a text file is read and sent. */
+  addingText = $state(false);
+
+  /**
+   * Adds a text file of the user's. The limit is checked here before anything is sent (a
+   * file too large is not even read); a long text goes in parts, since one WebSocket
+   * message carries at most 4 MiB.
+   */
   async addText(file: File): Promise<void> {
+    if (file.size > MAX_TEXT_FILE_BYTES) return notices.hint("lab.compare.textTooLong");
+    this.addingText = true;
     try {
-      const text = await api.addEvalText({ title: file.name.slice(0, 120) || "text", text: await file.text() });
+      const text = await file.text();
+      if (text.length > MAX_TEXT_CHARS) return notices.hint("lab.compare.textTooLong");
+      const title = file.name.slice(0, 120) || "text";
+      const added = text.length <= TEXT_PART_CHARS ? await api.addEvalText({ title, text }) : await api.addEvalText({ title, uploadId: await uploadText(text) });
       this.texts = await api.listEvalTexts();
-      this.textId = text.id;
+      this.textId = added.id;
     } catch (error) {
       notices.report(error);
+    } finally {
+      this.addingText = false;
     }
   }
 

@@ -4,6 +4,7 @@
 // remote fetches), and only https links stay links (opened through the core).
 
 import { Lexer, type Token, type Tokens } from "marked";
+import { httpsLinkOrNull } from "../api/contract.js";
 
 export type MdInline =
   | { kind: "text"; text: string }
@@ -28,15 +29,6 @@ const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">
 
 function decodeEntities(text: string): string {
   return text.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity);
-}
-
-export function safeHref(href: string): string | null {
-  try {
-    const url = new URL(href);
-    return url.protocol === "https:" && url.username === "" && url.password === "" ? url.href : null;
-  } catch {
-    return null;
-  }
 }
 
 function inlines(tokens: readonly Token[] | undefined): MdInline[] {
@@ -65,7 +57,7 @@ function inlines(tokens: readonly Token[] | undefined): MdInline[] {
         out.push({ kind: "br" });
         break;
       case "link":
-        out.push({ kind: "link", href: safeHref(String(t.href ?? "")), children: inlines(t.tokens) });
+        out.push({ kind: "link", href: httpsLinkOrNull(String(t.href ?? "")), children: inlines(t.tokens) });
         break;
       case "image":
         // No remote images: the alt text stands in.

@@ -1,7 +1,7 @@
 // Is the Electron runtime binary installed? Answered from the files the electron package's
 // installer writes, without requiring "electron": its index.js starts a download when the
-// binary is missing. No electron import: the CLI (to fall back to headless mode) and the
-// Electron smoke test use it.
+// binary is missing. Node only, no electron import: the CLI (to fall back to headless mode)
+// and the Electron smoke test use it.
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";

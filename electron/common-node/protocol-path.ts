@@ -1,27 +1,13 @@
 // Maps a request for the built renderer (app://quanta/... in the desktop app, a request
 // target such as "/assets/x.js" under `quanta serve`) to a file inside the renderer folder,
-// or to null. No electron import: headless mode and the unit tests use it too.
+// or to null. Node only (file paths), no electron import: headless mode and the unit tests
+// use it too.
 
 import path from "node:path";
-
-export const APP_SCHEME = "app";
-export const APP_HOST = "quanta";
-/** The page's origin, as Chromium reports it for a scheme registered as standard. */
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
-export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
+import { APP_HOST, APP_ORIGIN, APP_SCHEME } from "../common/app-origin.js";
 
 // Windows opens these as devices in any folder ("C:\app\NUL" is the null device).
 const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-
-/** True for a URL of this app's own pages (app://quanta/...). */
-export function isAppUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The file a request names, or null when it names nothing we serve. "/" is index.html.

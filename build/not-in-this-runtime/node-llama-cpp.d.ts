@@ -1,0 +1,4 @@
+// Stands in for "node-llama-cpp" in tsconfig projects that may not use it: only the engine (electron/engine)
+// imports it, so here any import of its names fails to type-check (see docs/ARCHITECTURE.md,
+// "Boundaries"). Mapped through "paths" in the projects' tsconfig.json.
+export {};
