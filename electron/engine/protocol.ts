@@ -5,6 +5,8 @@ import { z } from "zod";
 import { samplingValuesSchema } from "../contract/api.js";
 import type { FitEstimate, GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
 import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type PromptUsage, type TokenLogprob } from "./api-protocol.js";
+// The local API server's calls are part of this channel: the core imports them from here.
+export * from "./api-protocol.js";
 
 /** The sampling values the core resolved for a reply: the contract's schema, one definition for both boundaries. */
 export const samplingSchema = samplingValuesSchema;

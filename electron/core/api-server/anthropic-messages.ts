@@ -3,8 +3,7 @@
 // message_delta with stop_reason and usage, message_stop.
 
 import { z } from "zod";
-import type { ApiCompletionRequest, ApiCompletionResult, ApiMessage } from "../../engine/api-protocol.js";
-import { MAX_STOP_STRINGS } from "../../engine/api-protocol.js";
+import { MAX_STOP_STRINGS, type ApiCompletionRequest, type ApiCompletionResult, type ApiMessage } from "../../engine/protocol.js";
 import { completionRecord, parseBody, pieces, responseId, type EndpointContext } from "./endpoint.js";
 import { errorBody, toApiError } from "./errors.js";
 import { sendJson } from "./http-io.js";

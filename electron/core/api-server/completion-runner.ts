@@ -5,7 +5,7 @@
 import { apiModelIds } from "../../contract/api-model-ids.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { ApiServerSettings, ModelSummary } from "../../contract/types.js";
-import type { ApiCompletionRequest, ApiCompletionResult, ApiEmbedResult } from "../../engine/api-protocol.js";
+import type { ApiCompletionRequest, ApiCompletionResult, ApiEmbedResult } from "../../engine/protocol.js";
 import { ApiError } from "./errors.js";
 import type { GenerationDelta, GenerationQueuePort } from "./generation-port.js";
 

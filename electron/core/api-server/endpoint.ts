@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type http from "node:http";
 import type { z } from "zod";
 import type { ApiRequestLogEntry } from "../../contract/types.js";
-import type { ApiCompletionResult } from "../../engine/api-protocol.js";
+import type { ApiCompletionResult } from "../../engine/protocol.js";
 import type { CompletionRunner } from "./completion-runner.js";
 import { validationError } from "./errors.js";
 

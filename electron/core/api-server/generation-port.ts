@@ -2,7 +2,7 @@
 // queue shared with the conversations, fair turns, stop by request id). The API needs only
 // this much of it; its deltas may carry log probabilities when a request asked for them.
 
-import type { PromptUsage, TokenLogprob } from "../../engine/api-protocol.js";
+import type { PromptUsage, TokenLogprob } from "../../engine/protocol.js";
 import type {
   GenerationDelta as QueueDelta,
   GenerationQueue,

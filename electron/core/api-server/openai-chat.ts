@@ -2,7 +2,7 @@
 // them (role first, one id, finish_reason null until the last choice chunk, an optional usage
 // chunk with no choices, then [DONE]).
 
-import type { ApiCompletionRequest, ApiMessage, TokenLogprob } from "../../engine/api-protocol.js";
+import type { ApiCompletionRequest, ApiMessage, TokenLogprob } from "../../engine/protocol.js";
 import {
   completionRecord,
   openAiFinishReason,

@@ -1,6 +1,6 @@
 // POST /v1/completions: a raw prompt, no chat template; same sampling and streaming as chat.
 
-import type { ApiCompletionRequest, TokenLogprob } from "../../engine/api-protocol.js";
+import type { ApiCompletionRequest, TokenLogprob } from "../../engine/protocol.js";
 import { completionRecord, openAiFinishReason, openAiUsage, parseBody, responseId, unixSeconds, type EndpointContext } from "./endpoint.js";
 import { errorBody, toApiError } from "./errors.js";
 import { sendJson } from "./http-io.js";

@@ -2,7 +2,7 @@
 // Every field is checked here, before anything reaches the queue or the engine.
 
 import { z } from "zod";
-import { MAX_STOP_STRINGS, MAX_TOP_LOGPROBS, type ApiSampling } from "../../engine/api-protocol.js";
+import { MAX_STOP_STRINGS, MAX_TOP_LOGPROBS, type ApiSampling } from "../../engine/protocol.js";
 
 export const MAX_MESSAGES = 10_000;
 const MAX_TEXT = 4_000_000;

@@ -4,8 +4,13 @@
 
 import type { BirpcReturn } from "birpc";
 import { QuantaError } from "../../contract/errors.js";
-import { engineEventSchemas, type EngineApi, type EngineEvents } from "../../engine/protocol.js";
-import type { PromptUsage, TokenLogprob } from "../../engine/api-protocol.js";
+import {
+  engineEventSchemas,
+  type EngineApi,
+  type EngineEvents,
+  type PromptUsage,
+  type TokenLogprob,
+} from "../../engine/protocol.js";
 import { connectEngine, describeExit } from "./engine-connection.js";
 import type { EngineProcess, SpawnEngine } from "./engine-process.js";
 
