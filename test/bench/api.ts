@@ -155,8 +155,10 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     if (!entry) throw new Error(`${file} is not in the library`);
     const loaded = await harness.core.api.loadModel({ modelId: entry.id });
     console.log(`  Quanta: ${loaded.threads} thread(s) (its calibrated choice), context ${loaded.contextSize}`);
-    const eos = await eosToken(file);
-    // Same sampling on both; the end-of-text token banned so every reply runs its full length.
+    // Same sampling on both. The end-of-text token stays allowed by default: node-llama-cpp
+    // applies a logit bias by reconfiguring its sampler on every token, which would measure
+    // that and not the server. QUANTA_BENCH_API_BAN_EOS=1 bans it on both (full-length replies).
+    const eos = process.env.QUANTA_BENCH_API_BAN_EOS === "1" ? await eosToken(file) : null;
     const body = {
       model: path.basename(file, ".gguf"),
       messages: [{ role: "user", content: PROMPT }],
