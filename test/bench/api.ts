@@ -156,8 +156,8 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     const loaded = await harness.core.api.loadModel({ modelId: entry.id });
     console.log(`  Quanta: ${loaded.threads} thread(s) (its calibrated choice), context ${loaded.contextSize}`);
     // Same sampling on both. The end-of-text token stays allowed by default: node-llama-cpp
-    // applies a logit bias by reconfiguring its sampler on every token, which would measure
-    // that and not the server. QUANTA_BENCH_API_BAN_EOS=1 bans it on both (full-length replies).
+    // rebuilds a logit bias's arrays and hands them to its native sampler on every token,
+    // which would measure that and not the server. QUANTA_BENCH_API_BAN_EOS=1 bans it on both (full-length replies).
     const eos = process.env.QUANTA_BENCH_API_BAN_EOS === "1" ? await eosToken(file) : null;
     const body = {
       model: path.basename(file, ".gguf"),
