@@ -8,6 +8,7 @@ import { RemoteBindRefused, startHeadless } from "../headless/server.js";
 import { isLoopbackHost } from "../core/net/host-check.js";
 import { findElectronRuntime } from "../common-node/electron-runtime.js";
 import { compareCommand, LabUsageError, quantizeCommand } from "./lab-commands.js";
+import { API_OPTIONS, API_USAGE, ApiUsageError, apiCommand, apiOverrides, startApi } from "./api-command.js";
 import { resolveHome } from "../core/settings/paths.js";
 import { DESKTOP_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion } from "./install-paths.js";
 
@@ -20,6 +21,7 @@ const USAGE = `Usage:
                                quantize a GGUF (F32, F16, BF16 or Q8_0) with llama.cpp's quantizer
   quanta compare FILE FILE... [--text FILE] [--ctx N] [--json|--md]
                                measure variants of one model: size, speed, perplexity, KL divergence
+${API_USAGE}
 Environment: QUANTA_HOME (data folder), QUANTA_MODELS (extra model folders)`;
 
 class UsageError extends Error {}
@@ -34,9 +36,10 @@ function parsePort(value: string | undefined): number {
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: "string" }, host: { type: "string" }, "allow-remote": { type: "boolean" } },
+    options: { port: { type: "string" }, host: { type: "string" }, "allow-remote": { type: "boolean" }, ...API_OPTIONS },
     strict: true,
   });
+  const api = apiOverrides(values);
   if (!existsSync(RENDERER_DIR)) throw new UsageError("The renderer is not built. Run `npm run build` first (npm run serve does it for you).");
   const host = values.host ?? "127.0.0.1";
   const allowRemote = values["allow-remote"] === true;
@@ -62,6 +65,7 @@ async function serve(args: string[]): Promise<void> {
     throw error;
   }
   console.log(`Quanta is running. Open ${server.url}`);
+  if (Object.keys(api).length > 0) await startApi(server.core, api);
   const stop = () => {
     server.close().finally(() => process.exit(0));
   };
@@ -88,6 +92,8 @@ export async function main(argv: string[]): Promise<void> {
         return await serve(rest);
       case "start":
         return await start(rest);
+      case "api":
+        return await apiCommand(rest);
       case "quantize":
         return await quantizeCommand(rest);
       case "compare":
@@ -102,7 +108,7 @@ export async function main(argv: string[]): Promise<void> {
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (error) {
-    const usage = error instanceof UsageError || error instanceof LabUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const usage = error instanceof UsageError || error instanceof LabUsageError || error instanceof ApiUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     console.error(error instanceof Error ? error.message : String(error));
     if (usage) console.error(USAGE);
     process.exitCode = usage ? 2 : 1;

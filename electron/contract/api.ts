@@ -32,6 +32,7 @@ import type {
   LabRunSummary,
   QuantizeJob,
   QuantizePlan,
+  ApiServerState,
 } from "./types.js";
 import { KNOWN_CHAT_TEMPLATES, SAMPLING_PRESET_NAMES } from "./chat-settings.js";
 
@@ -161,7 +162,54 @@ const loadRequestSchemas = {
   getLoadChoice: z.tuple([z.object({ modelId: id }).strict()]),
 } as const;
 
+// ---- Local API server: settings the renderer may change ------------------------------------
+
+export const DEFAULT_API_PORT = 8150;
+
+export const apiServerSettingsSchema = z
+  .object({
+    port: z.number().int("the port is a whole number").min(1, "the port is 1 to 65535").max(65535, "the port is 1 to 65535"),
+    host: z
+      .string()
+      .min(1, "the bind address is empty")
+      .max(255)
+      .regex(/^[A-Za-z0-9.:%-]+$/, "the bind address is an IP address or a host name"),
+    apiKey: z.string().min(16, "an API key is at least 16 characters").max(200).regex(/^[\x21-\x7e]+$/, "an API key is printable ASCII without spaces"),
+    requireKeyOnLoopback: z.boolean(),
+    cors: z
+      .object({
+        enabled: z.boolean(),
+        origins: z.array(z.string().max(300).regex(/^(\*|https?:\/\/[^\s/]+)$/, "an origin is * or scheme://host[:port]")).max(50),
+      })
+      .strict(),
+    loadOnRequest: z.boolean(),
+    idleUnloadMinutes: z.number().int().min(1).max(24 * 60).nullable(),
+    startOnLaunch: z.boolean(),
+  })
+  .strict();
+
+const apiServerRequestSchemas = {
+  getApiServer: z.tuple([]),
+  startApiServer: z.tuple([]),
+  stopApiServer: z.tuple([]),
+  configureApiServer: z.tuple([z.object({ settings: apiServerSettingsSchema.omit({ apiKey: true }).partial() }).strict()]),
+  regenerateApiKey: z.tuple([]),
+} as const;
+
+/** The local API server (OpenAI- and Anthropic-compatible): "api.status" and "api.request" events. */
+export interface ApiServerCoreApi {
+  getApiServer(): Promise<ApiServerState>;
+  /** Starts serving with the saved settings; a port in use fails with "address_in_use". */
+  startApiServer(): Promise<ApiServerState>;
+  stopApiServer(): Promise<ApiServerState>;
+  /** Saves the settings; a running server restarts on them. */
+  configureApiServer(request: { settings: Partial<Omit<z.infer<typeof apiServerSettingsSchema>, "apiKey">> }): Promise<ApiServerState>;
+  /** A new random key; the old one stops working at once. */
+  regenerateApiKey(): Promise<ApiServerState>;
+}
+
 export const requestSchemas = {
+  ...apiServerRequestSchemas,
   ...loadRequestSchemas,
   ...chatRequestSchemas,
   getAppInfo: z.tuple([]),
@@ -257,7 +305,7 @@ export interface SendMessageResult {
 }
 
 /** What the core serves to the renderer. Every method's arguments match requestSchemas. */
-export interface CoreApi extends ChatCoreApi {
+export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   getAppInfo(): Promise<AppInfo>;
   getEngineState(): Promise<EngineState>;
   listModels(): Promise<ModelSummary[]>;

@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   "generation_failed",
   "storage_failed",
   "timeout",
+  // Local API server: the port is taken by another program.
+  "address_in_use",
   "internal",
 ] as const;
 

@@ -519,7 +519,8 @@ export type CoreEvent =
   | { type: "generation.done"; chatId: string; message: ChatMessage }
   | { type: "monitor.sample"; sample: HardwareSample }
   | { type: "monitor.marker"; marker: MonitorMarker }
-  | LabEvent;
+  | LabEvent
+  | ApiServerEvent;
 
 // ---- Model library: inspector, families, hub downloads -----------------------------------
 
@@ -684,3 +685,67 @@ export interface ModelLoadChoice {
   /** null: the default context size. */
   contextSize: number | null;
 }
+
+// ---- Local API server (OpenAI- and Anthropic-compatible) -----------------------------------
+
+export interface ApiServerSettings {
+  port: number;
+  /** The address to bind; loopback (127.0.0.1) by default. */
+  host: string;
+  /** Required from clients on any bind that is not loopback; optional on loopback. */
+  apiKey: string;
+  requireKeyOnLoopback: boolean;
+  cors: { enabled: boolean; origins: string[] };
+  /** A request for a model that is not loaded loads it. */
+  loadOnRequest: boolean;
+  /** A model the API loaded is unloaded after this many idle minutes; null: never. */
+  idleUnloadMinutes: number | null;
+  /** Start the server when Quanta starts. */
+  startOnLaunch: boolean;
+}
+
+export interface ApiServerStatus {
+  running: boolean;
+  /** The address clients use, e.g. http://127.0.0.1:8150/v1; null while stopped. */
+  baseUrl: string | null;
+  /** Why the server could not start (a port in use…). */
+  error: WireError | null;
+  /** Requests waiting for their turn on the engine. */
+  waiting: number;
+}
+
+/** One request to the API, as the Server view's log shows it. */
+export interface ApiRequestLogEntry {
+  id: string;
+  /** ISO time the request arrived. */
+  at: string;
+  method: string;
+  endpoint: string;
+  /** The model id the client named, or the loaded one; null when the request never got that far. */
+  model: string | null;
+  stream: boolean;
+  /** null while it runs. */
+  status: number | null;
+  promptTokens: number | null;
+  cachedTokens: number | null;
+  completionTokens: number | null;
+  /** Generation speed, first token excluded; null when not measured. */
+  tokensPerSecond: number | null;
+  timeToFirstTokenMs: number | null;
+  durationMs: number | null;
+  /** Requests ahead of it when it arrived. */
+  queuedBehind: number;
+  finishReason: string | null;
+  /** The error the client was sent, if any. */
+  error: string | null;
+}
+
+export interface ApiServerState {
+  settings: ApiServerSettings;
+  status: ApiServerStatus;
+  log: ApiRequestLogEntry[];
+}
+
+export type ApiServerEvent =
+  | { type: "api.status"; status: ApiServerStatus }
+  | { type: "api.request"; entry: ApiRequestLogEntry };

@@ -20,6 +20,8 @@ import { ModelHost } from "./engine-client/model-host.js";
 import { ThreadMemory } from "./engine-client/thread-memory.js";
 import { GenerationQueue } from "./generation/generation-queue.js";
 import { createLabApi } from "./lab/lab-api.js";
+import { createApiServerService, type ApiServerService } from "./api-server/api-server-service.js";
+import { newId } from "../common/ids.js";
 import { createLibraryService } from "./library/library-service.js";
 import { HardwareMonitor, type MonitorWatcher } from "./monitor/hardware-monitor.js";
 import { receiveCheckedRpc, type RpcChannel } from "./rpc-channel.js";
@@ -66,6 +68,8 @@ export interface QuantaCore {
   readonly generations: GenerationQueue;
   /** The hardware monitor, for tests and the benchmark that reads its own cost. */
   readonly monitor: HardwareMonitor;
+  /** The local API server (the CLI starts it with flags of its own). */
+  readonly apiServer: ApiServerService;
   dispose(): Promise<void>;
 }
 
@@ -142,8 +146,26 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     chatModelBytes: () => host.loaded?.entry.summary.sizeBytes ?? 0,
   });
 
+  // Local API server (OpenAI- and Anthropic-compatible): its requests take turns in the same queue.
+  const apiServer = createApiServerService({
+    home: paths.home,
+    emit,
+    queue,
+    listModels: () => library.list(),
+    loadedModelId: () => (host.state.kind === "ready" ? (host.loaded?.model.modelId ?? null) : null),
+    loading: () => host.state.kind === "loading",
+    loadModel: async (modelId) => void (await host.loadInTurn(modelId)),
+    unloadModel: () => host.unload(),
+    monitor: {
+      started: (label) => monitor.generationStarted("api", newId(), label),
+      progress: (progress) => monitor.generationProgress(progress),
+      ended: (outcome) => monitor.apiRequestEnded(outcome),
+    },
+  });
+
   const api: CoreApi = {
     ...lab.api,
+    ...apiServer.api,
     ...createChatApi(chats, replies, options.openExternal),
     getAppInfo: async () => ({
       version: options.version,
@@ -175,6 +197,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
   await chats.load();
   await libraryService.start();
   host.start();
+  await apiServer.init();
 
   return {
     api,
@@ -182,6 +205,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     models: host,
     generations: queue,
     monitor,
+    apiServer,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -211,6 +235,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       });
     },
     async dispose() {
+      await apiServer.dispose();
       lab.dispose();
       monitor.dispose();
       listeners.clear();

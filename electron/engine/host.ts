@@ -7,6 +7,7 @@ import { QuantaError } from "../contract/errors.js";
 import { validatingResolver } from "../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import { estimateFit } from "./fit-estimate.js";
+import { completeForApi, embedForApi } from "./api-generation.js";
 import { generateReply } from "./generation.js";
 import { LAB_ENGINE_EVENT_NAMES, labEngineRequestSchemas, type LabEngineApi, type LabEngineEvents } from "./lab-protocol.js";
 import { createLabWorker } from "./lab-worker.js";
@@ -21,7 +22,7 @@ import {
 
 const parent = connectToParent();
 const session = new ModelSession();
-let activeRequest: { id: string; stopRequested: boolean } | null = null;
+let activeRequest: { id: string; stopRequested: boolean; abort?: AbortController } | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 
 /** Runs load, unload and generate one after another, never two at once. */
@@ -58,8 +59,41 @@ const api: EngineApi & LabEngineApi = {
     });
   },
 
+  // The local API server's completion: same one-at-a-time slot and stop as a chat reply.
+  complete: (request) => {
+    if (activeRequest) throw new QuantaError("busy", "A reply is already being generated.");
+    const abort = new AbortController();
+    const state = { id: request.requestId, stopRequested: false, abort };
+    activeRequest = state;
+    return exclusive(async () => {
+      try {
+        const target = session.targetFor({});
+        if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
+        return await completeForApi(target, request, {
+          onText: (text, progress, logprobs) =>
+            core.delta({ requestId: request.requestId, text, ...progress, ...(logprobs ? { logprobs } : {}) }),
+          onPrompt: (prompt) => core.delta({ requestId: request.requestId, text: "", generatedTokens: 0, contextUsed: prompt.tokens, prompt }),
+          isStopRequested: () => state.stopRequested,
+          signal: abort.signal,
+        });
+      } finally {
+        activeRequest = null;
+      }
+    });
+  },
+
+  embed: (request) =>
+    exclusive(async () => {
+      const target = session.targetFor({});
+      if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
+      return embedForApi(target, request.inputs);
+    }),
+
   stop: async ({ requestId }) => {
-    if (activeRequest?.id === requestId) activeRequest.stopRequested = true;
+    if (activeRequest?.id === requestId) {
+      activeRequest.stopRequested = true;
+      activeRequest.abort?.abort();
+    }
   },
 
   // Not queued behind a generation: the monitor reads it while a reply runs.

@@ -4,6 +4,9 @@
 import { z } from "zod";
 import { samplingValuesSchema } from "../contract/api.js";
 import type { FitEstimate, GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
+import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type PromptUsage, type TokenLogprob } from "./api-protocol.js";
+// The local API server's calls are part of this channel: the core imports them from here.
+export * from "./api-protocol.js";
 
 /** The sampling values the core resolved for a reply: the contract's schema, one definition for both boundaries. */
 export const samplingSchema = samplingValuesSchema;
@@ -62,6 +65,8 @@ export const engineRequestSchemas = {
   generate: z.tuple([generateRequestSchema]),
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
   usage: z.tuple([]),
+  // The local API server's calls (api-protocol.ts).
+  ...apiEngineRequestSchemas,
 } as const;
 
 /** What the loaded model occupies, for the hardware monitor (the core adds the model's id). */
@@ -109,7 +114,7 @@ export interface EngineGenerationResult {
 }
 
 /** What the engine serves to the core. */
-export interface EngineApi {
+export interface EngineApi extends ApiEngineApi {
   loadModel(request: LoadRequest): Promise<EngineLoadResult>;
   unloadModel(): Promise<void>;
   /** Will a model fit at a context size? Read-only: runs beside a generation, not after it. */
@@ -130,6 +135,10 @@ export const engineEventSchemas = {
         text: z.string(),
         generatedTokens: z.number().int().min(0),
         contextUsed: z.number().int().min(0),
+        /** Only for an API request that asked for log probabilities. */
+        logprobs: z.array(tokenLogprobSchema).optional(),
+        /** On an API request's first delta: the prompt's size and how much of it was cached. */
+        prompt: z.object({ tokens: z.number().int().min(0), cached: z.number().int().min(0) }).strict().optional(),
       })
       .strict(),
   ]),
@@ -140,7 +149,14 @@ export const engineEventSchemas = {
 export interface EngineEvents {
   loadProgress(event: { progress: number; phase: "loading" | "calibrating" }): void;
   /** Text since the last delta, with the reply's token count and the context in use so far. */
-  delta(event: { requestId: string; text: string; generatedTokens: number; contextUsed: number }): void;
+  delta(event: {
+    requestId: string;
+    text: string;
+    generatedTokens: number;
+    contextUsed: number;
+    logprobs?: TokenLogprob[];
+    prompt?: PromptUsage;
+  }): void;
   ready(event: { pid: number }): void;
 }
 

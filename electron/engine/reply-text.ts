@@ -42,8 +42,11 @@ export class ReplyText {
     private readonly model: LlamaModel,
     private readonly stops: readonly string[],
     private readonly onText: (text: string) => void,
+    /** A raw completion keeps its leading space and decodes after the prompt's last tokens. */
+    private readonly options: { trimStart?: boolean; context?: Token[] } = {},
   ) {
     this.longestStop = Math.max(0, ...stops.map((stop) => stop.length));
+    if (options.context) this.context = options.context.slice(-CONTEXT_TOKENS);
   }
 
   push(token: Token): void {
@@ -58,7 +61,7 @@ export class ReplyText {
       if (!final && piece.endsWith(REPLACEMENT_CHARACTER) && this.pending.length < 8) return false;
       this.context = [...this.context, ...this.pending].slice(-CONTEXT_TOKENS);
       this.pending = [];
-      this.text += this.emitted === 0 && this.text === "" ? piece.trimStart() : piece;
+      this.text += this.emitted === 0 && this.text === "" && this.options.trimStart !== false ? piece.trimStart() : piece;
     }
     const searchFrom = Math.max(0, this.emitted - this.longestStop);
     const stopAt = findStop(this.text, this.stops, searchFrom);

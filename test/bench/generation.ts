@@ -5,16 +5,13 @@
 // Models: stories260K from QUANTA_TEST_MODELS, and a synthetic ~134M-parameter llama
 // quantized to Q4_K_M (made once and cached in QUANTA_BENCH_CACHE, default the OS temp folder).
 
-import { existsSync, promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaLogLevel, resolveChatWrapper, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { DEFAULT_CHAT_SETTINGS, resolveSampling } from "../../electron/contract/chat-settings.js";
 import { threadCandidates } from "../../electron/engine/threads.js";
-import { quantizeModel } from "../../electron/engine/quantize.js";
-import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { isDone, startCore, type CoreHarness } from "../support/core-harness.js";
-import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
+import { STORIES_MODEL } from "../support/paths.js";
+import { syntheticQ4 } from "./synthetic-model.js";
 
 const ROUNDS = 9;
 const PROMPT = "Once upon a time, in a small village by the sea, there lived a girl who loved boats.";
@@ -141,30 +138,6 @@ async function bench(label: string, file: string, tokens: number): Promise<Measu
   console.log(`  raw evaluate, ${best.threads} thread(s): greedy ${result.rawGreedy.toFixed(1)} tok/s, with Quanta's default sampling ${result.rawSampled.toFixed(1)} tok/s`);
   console.log(`  Quanta full path, ${quantaThreads} thread(s) (its own choice): ${result.quanta.toFixed(1)} tok/s (engine-reported ${result.engineReported.toFixed(1)})`);
   return result;
-}
-
-async function syntheticQ4(): Promise<string> {
-  const cache = process.env.QUANTA_BENCH_CACHE ?? path.join(os.tmpdir(), "quanta-bench");
-  const folder = path.join(cache, "synthetic-134m");
-  const q4 = path.join(folder, "synthetic-134m-Q4_K_M.gguf");
-  if (existsSync(q4)) return q4;
-  await fs.mkdir(folder, { recursive: true });
-  const f16 = path.join(cache, "synthetic-134m-F16.gguf");
-  console.log("Making the synthetic 134M model (once; cached in", cache, ")");
-  await writeSyntheticLlama(f16, {
-    tokenizerFrom: TINY_RANDOM_MODEL,
-    embeddingLength: 768,
-    layers: 12,
-    feedForwardLength: 2048,
-    heads: 12,
-    contextLength: 2048,
-    type: "F16",
-    seed: 134,
-    name: "synthetic-134m",
-  });
-  await quantizeModel({ input: f16, output: q4, type: "Q4_K_M" });
-  await fs.rm(f16, { force: true });
-  return q4;
 }
 
 const results = [await bench("stories260K", STORIES_MODEL, 512), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128)];

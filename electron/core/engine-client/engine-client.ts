@@ -4,13 +4,23 @@
 
 import type { BirpcReturn } from "birpc";
 import { QuantaError } from "../../contract/errors.js";
-import { engineEventSchemas, type EngineApi, type EngineEvents } from "../../engine/protocol.js";
+import {
+  engineEventSchemas,
+  type EngineApi,
+  type EngineEvents,
+  type PromptUsage,
+  type TokenLogprob,
+} from "../../engine/protocol.js";
 import { connectEngine, describeExit } from "./engine-connection.js";
 import type { EngineProcess, SpawnEngine } from "./engine-process.js";
 
 export interface EngineClientEvents {
   loadProgress(progress: number, phase: "loading" | "calibrating"): void;
-  delta(requestId: string, text: string, progress: { generatedTokens: number; contextUsed: number }): void;
+  delta(
+    requestId: string,
+    text: string,
+    progress: { generatedTokens: number; contextUsed: number; logprobs?: TokenLogprob[]; prompt?: PromptUsage },
+  ): void;
   /** The engine died; a new one is being started. */
   crashed(error: QuantaError): void;
   /** A (new) engine process is up and idle. */
@@ -69,8 +79,13 @@ export class EngineClient {
       eventSchemas: engineEventSchemas,
       handlers: {
         loadProgress: ({ progress, phase }) => this.events.loadProgress(progress, phase),
-        delta: ({ requestId, text, generatedTokens, contextUsed }) =>
-          this.events.delta(requestId, text, { generatedTokens, contextUsed }),
+        delta: ({ requestId, text, generatedTokens, contextUsed, logprobs, prompt }) =>
+          this.events.delta(requestId, text, {
+            generatedTokens,
+            contextUsed,
+            ...(logprobs ? { logprobs } : {}),
+            ...(prompt ? { prompt } : {}),
+          }),
       },
       exitError: (exit) =>
         new QuantaError(

@@ -96,6 +96,14 @@ export class ModelHost {
     return this.#load(modelId, asked);
   }
 
+  /**
+   * Loads a model for a job that holds its turn in the generation queue (a local API request
+   * naming a model that is not loaded): nothing else can be generating meanwhile.
+   */
+  loadInTurn(modelId: string): Promise<LoadedModel> {
+    return this.#load(modelId, {});
+  }
+
   async #load(modelId: string, asked: Partial<ModelLoadChoice>): Promise<LoadedModel> {
     const { library, loadChoices, threadMemory, monitor } = this.#options;
     if (this.#state.kind === "loading") throw new QuantaError("busy", "A model is already loading.");

@@ -173,7 +173,8 @@ export class HardwareMonitor {
     this.lastTokensPerSecond = null;
   }
 
-  generationStarted(chatId: string, messageId: string): void {
+  /** label: the marker's text (an API request names its endpoint and model). */
+  generationStarted(chatId: string, messageId: string, label?: string): void {
     this.generation = {
       chatId,
       messageId,
@@ -183,7 +184,7 @@ export class HardwareMonitor {
       contextUsed: null,
       rate: new TokenRate(),
     };
-    this.addMarker("generation-started", this.model ? `Reply with ${this.model.name}` : "Reply", this.model ? { model: this.model.name } : {});
+    this.addMarker("generation-started", label ?? (this.model ? `Reply with ${this.model.name}` : "Reply"), this.model ? { model: this.model.name } : {});
   }
 
   /** A delta from the engine: the reply's token count and the context in use so far. */
@@ -210,6 +211,16 @@ export class HardwareMonitor {
       outcome: message.status === "failed" ? "failed" : message.status === "stopped" ? "stopped" : "done",
       ...(stats ? { tokens: stats.generatedTokens, tokensPerSecond: stats.tokensPerSecond } : {}),
     });
+  }
+
+  /** The end of a local API request (started with generationStarted("api", requestId, label)). */
+  apiRequestEnded(outcome: { label: string; tokensPerSecond: number | null; generatedTokens: number }): void {
+    const generation = this.generation;
+    this.generation = null;
+    if (generation?.contextUsed != null) this.lastContextUsed = generation.contextUsed;
+    if (outcome.tokensPerSecond !== null && outcome.tokensPerSecond > 0) this.lastTokensPerSecond = outcome.tokensPerSecond;
+    const speed = outcome.tokensPerSecond === null ? "" : `: ${outcome.generatedTokens} tokens, ${outcome.tokensPerSecond} tok/s`;
+    this.addMarker("generation-ended", `${outcome.label}${speed}`);
   }
 
   /** The engine died: what it held is gone. */

@@ -53,6 +53,15 @@ export type {
   ModelLoadChoice,
 } from "../../../../electron/contract/types.js";
 export type { CoreApi, RendererApi, SendMessageResult } from "../../../../electron/contract/api.js";
+// Local API server: its settings, state and request log; the model ids clients use (pure).
+export type {
+  ApiRequestLogEntry,
+  ApiServerSettings,
+  ApiServerState,
+  ApiServerStatus,
+} from "../../../../electron/contract/types.js";
+export type { DEFAULT_API_PORT } from "../../../../electron/contract/api.js";
+export { apiModelIds } from "../../../../electron/contract/api-model-ids.js";
 // Quantization lab: its types, and its report formats (pure functions, shared with the CLI).
 export type {
   EvalText,

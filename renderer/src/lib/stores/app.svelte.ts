@@ -19,8 +19,9 @@ import { lab } from "./lab.svelte.js";
 import { models } from "./models.svelte.js";
 import { monitor } from "./monitor.svelte.js";
 import { notices } from "./notices.svelte.js";
+import { server } from "./server.svelte.js";
 
-export const VIEWS = ["chat", "models", "lab", "hardware"] as const;
+export const VIEWS = ["chat", "models", "lab", "hardware", "server"] as const;
 export type View = (typeof VIEWS)[number];
 
 class AppStore {
@@ -57,6 +58,7 @@ class AppStore {
     // The hardware monitor resyncs on its own: a core without it must not hold up the chat.
     void monitor.resync();
     void lab.resync();
+    void server.resync();
     try {
       // Engine first: the model picker preselects the engine's model when the list arrives.
       const [info] = await Promise.all([api.getAppInfo(), engine.refresh()]);

@@ -1,0 +1,214 @@
+// `npm run bench` (API part): streaming /v1/chat/completions through Quanta's local API
+// against llama.cpp's own llama-server, built from the llama.cpp source node-llama-cpp
+// bundles. Same model, prompt, sampling, thread count and context size; requests alternate
+// between the two in one run. Prints generation tokens/s and time to first token, and ratios.
+//
+// llama-server is looked for in $QUANTA_BENCH_CACHE/llama.cpp/build/bin (default the OS temp
+// folder's quanta-bench) and built there when missing; when it cannot be, the bench says so
+// and measures Quanta alone.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
+import { startCore, type CoreHarness } from "../support/core-harness.js";
+import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
+import { benchCache, syntheticQ4 } from "./synthetic-model.js";
+
+const ROUNDS = 7;
+const PROMPT = "Once upon a time, in a small village by the sea, there lived a girl who loved boats.";
+
+interface StreamTiming {
+  ttftMs: number;
+  tokensPerSecond: number;
+  tokens: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function run(command: string, args: string[], cwd: string): boolean {
+  const result = spawnSync(command, args, { cwd, stdio: "inherit" });
+  return result.status === 0;
+}
+
+/** llama-server's path, building it from node-llama-cpp's bundled source when missing; null with the reason printed. */
+function findOrBuildLlamaServer(): string | null {
+  const source = path.join(benchCache(), "llama.cpp");
+  const binary = path.join(source, "build", "bin", "llama-server");
+  if (existsSync(binary)) return binary;
+  console.log(`llama-server is not at ${binary}; building it from node-llama-cpp's bundled llama.cpp source.`);
+  const bundle = path.join(REPO_ROOT, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle");
+  if (!existsSync(source)) {
+    if (!existsSync(bundle)) {
+      console.log(`NOT MEASURED against llama-server: node-llama-cpp's source bundle is missing (${bundle}).`);
+      return null;
+    }
+    if (!run("git", ["clone", "--quiet", bundle, source], benchCache())) {
+      console.log("NOT MEASURED against llama-server: cloning the bundled llama.cpp source failed.");
+      return null;
+    }
+  }
+  if (!existsSync(path.join(source, "build", "CMakeCache.txt")) && !run("cmake", ["-B", "build", "-DLLAMA_CURL=OFF", "-DCMAKE_BUILD_TYPE=Release"], source)) {
+    console.log("NOT MEASURED against llama-server: cmake could not configure llama.cpp (is cmake and a C++ compiler installed?).");
+    return null;
+  }
+  if (!run("cmake", ["--build", "build", "--config", "Release", "--target", "llama-server", "-j"], source) || !existsSync(binary)) {
+    console.log("NOT MEASURED against llama-server: building llama-server failed (see the compiler's output above).");
+    return null;
+  }
+  return binary;
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** One streamed chat completion, timed as a client sees it: first content chunk, last chunk, tokens from usage. */
+async function streamOnce(baseUrl: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<StreamTiming> {
+  const sent = performance.now();
+  const response = await fetch(`${baseUrl}/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (!response.ok || !response.body) throw new Error(`${baseUrl} answered ${response.status}: ${await response.text()}`);
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let first = 0;
+  let last = 0;
+  let chunks = 0;
+  let usageTokens: number | null = null;
+  for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(part, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = event.split("\n").find((line) => line.startsWith("data: "))?.slice(6);
+      if (!data || data === "[DONE]") continue;
+      const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string | null } }>; usage?: { completion_tokens?: number } };
+      if (chunk.usage?.completion_tokens !== undefined) usageTokens = chunk.usage.completion_tokens;
+      if (chunk.choices?.[0]?.delta?.content) {
+        const now = performance.now();
+        if (first === 0) first = now;
+        last = now;
+        chunks += 1;
+      }
+    }
+  }
+  const tokens = usageTokens ?? chunks;
+  return { ttftMs: first - sent, tokensPerSecond: last > first ? ((tokens - 1) * 1000) / (last - first) : 0, tokens };
+}
+
+async function startLlamaServer(binary: string, file: string, threads: number, contextSize: number): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    ["-m", file, "-t", String(threads), "-tb", String(threads), "-c", String(contextSize), "-np", "1", "--host", "127.0.0.1", "--port", String(port), "-ngl", "0"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}:\n${log}`);
+    const ready = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+    if (ready) break;
+    if (performance.now() > deadline) throw new Error(`llama-server did not start within 60 s:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { url: `${url}/v1`, child };
+}
+
+async function eosToken(file: string): Promise<number | null> {
+  const header = await readGgufHeader(file);
+  const value = header.metadata["tokenizer.ggml.eos_token_id"];
+  return typeof value === "number" ? value : null;
+}
+
+interface Row {
+  label: string;
+  threads: number;
+  quanta: { tps: number; ttft: number };
+  server: { tps: number; ttft: number } | null;
+}
+
+async function bench(label: string, file: string, tokens: number, llamaServer: string | null): Promise<Row> {
+  console.log(`\n${label} (${path.basename(file)}), ${tokens} tokens per reply, ${ROUNDS} alternating rounds`);
+  const harness: CoreHarness = await startCore([path.dirname(file)]);
+  let server: { url: string; child: ChildProcess } | null = null;
+  try {
+    await harness.waitForEngine("idle");
+    const state = await harness.core.apiServer.startWith({ port: 0, requireKeyOnLoopback: false });
+    const quantaUrl = state.status.baseUrl ?? "";
+    const entry = (await harness.core.api.listModels()).find((model) => model.fileName === path.basename(file));
+    if (!entry) throw new Error(`${file} is not in the library`);
+    const loaded = await harness.core.api.loadModel({ modelId: entry.id });
+    console.log(`  Quanta: ${loaded.threads} thread(s) (its calibrated choice), context ${loaded.contextSize}`);
+    // Same sampling on both. The end-of-text token stays allowed by default: node-llama-cpp
+    // rebuilds a logit bias's arrays and hands them to its native sampler on every token,
+    // which would measure that and not the server. QUANTA_BENCH_API_BAN_EOS=1 bans it on both (full-length replies).
+    const eos = process.env.QUANTA_BENCH_API_BAN_EOS === "1" ? await eosToken(file) : null;
+    const body = {
+      model: path.basename(file, ".gguf"),
+      messages: [{ role: "user", content: PROMPT }],
+      max_tokens: tokens,
+      temperature: 0.8,
+      top_k: 40,
+      top_p: 0.95,
+      min_p: 0.05,
+      seed: 42,
+      ...(eos === null ? {} : { logit_bias: { [String(eos)]: -100 } }),
+    };
+    if (llamaServer) {
+      server = await startLlamaServer(llamaServer, file, loaded.threads, loaded.contextSize);
+      console.log(`  llama-server: same file, ${loaded.threads} thread(s), context ${loaded.contextSize}, one slot`);
+    }
+    // A warm-up request each: the prompt is cached on both from here on, as in a conversation.
+    await streamOnce(quantaUrl, body);
+    if (server) await streamOnce(server.url, body);
+    const quanta: StreamTiming[] = [];
+    const theirs: StreamTiming[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      quanta.push(await streamOnce(quantaUrl, { ...body, seed: 42 + round }));
+      if (server) theirs.push(await streamOnce(server.url, { ...body, seed: 42 + round }));
+    }
+    const row: Row = {
+      label,
+      threads: loaded.threads,
+      quanta: { tps: median(quanta.map((t) => t.tokensPerSecond)), ttft: median(quanta.map((t) => t.ttftMs)) },
+      server: server ? { tps: median(theirs.map((t) => t.tokensPerSecond)), ttft: median(theirs.map((t) => t.ttftMs)) } : null,
+    };
+    console.log(`  Quanta API: ${row.quanta.tps.toFixed(1)} tok/s, first token ${row.quanta.ttft.toFixed(1)} ms (tokens per reply: ${quanta.map((t) => t.tokens).join(", ")})`);
+    if (row.server) {
+      console.log(`  llama-server: ${row.server.tps.toFixed(1)} tok/s, first token ${row.server.ttft.toFixed(1)} ms (tokens per reply: ${theirs.map((t) => t.tokens).join(", ")})`);
+    }
+    return row;
+  } finally {
+    server?.child.kill("SIGTERM");
+    await harness.close();
+  }
+}
+
+const llamaServer = findOrBuildLlamaServer();
+const rows = [await bench("stories260K", STORIES_MODEL, 256, llamaServer), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128, llamaServer)];
+
+console.log("\n| model | threads | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |");
+console.log("|---|---|---|---|---|---|---|---|");
+for (const row of rows) {
+  const server = row.server;
+  console.log(
+    `| ${row.label} | ${row.threads} | ${row.quanta.tps.toFixed(1)} | ${server ? server.tps.toFixed(1) : "not measured"} | ${server ? (row.quanta.tps / server.tps).toFixed(3) : "—"} | ${row.quanta.ttft.toFixed(1)} | ${server ? server.ttft.toFixed(1) : "—"} | ${server ? (server.ttft / row.quanta.ttft).toFixed(3) : "—"} |`,
+  );
+}
+if (!llamaServer) console.log("\nllama-server could not be found or built: only Quanta's own figures are shown (see above why).");
