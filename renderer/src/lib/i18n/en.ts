@@ -693,6 +693,7 @@ export const en = {
   "error.storage_failed": "Quanta could not save to disk: this change is not saved, what was saved before is intact. Try again once there is room.",
   "error.timeout": "That took too long and was stopped.",
   "error.cancelled": "It was cancelled before it started.",
+  "error.address_in_use": "That address and port are already in use by another program. Choose another port.",
   "error.internal": "Something went wrong inside Quanta.",
   "error.invalid_request.gpu_layers_range": "GPU layers: at most {max} for this model (the output layer included), not {asked}.",
   "error.context_overflow.message_too_long": "The message needs {tokens} tokens, but the context holds {contextSize}. Shorten it or load the model with a larger context.",

@@ -692,6 +692,7 @@ export const zhCN: Record<MessageKey, string> = {
   "error.storage_failed": "Quanta 无法写入磁盘：这次的更改没有保存，之前保存的内容完好无损。腾出空间后请重试。",
   "error.timeout": "耗时过长，已停止。",
   "error.cancelled": "尚未开始即已取消。",
+  "error.address_in_use": "该地址和端口已被其他程序占用。请换一个端口。",
   "error.internal": "Quanta 内部出错。",
   "error.invalid_request.gpu_layers_range": "GPU 层数：此模型最多 {max} 层（含输出层），而不是 {asked}。",
   "error.context_overflow.message_too_long": "这条消息需要 {tokens} 个词元，但上下文只能容纳 {contextSize} 个。请缩短消息，或以更大的上下文加载模型。",
