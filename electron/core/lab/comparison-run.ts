@@ -198,5 +198,6 @@ function variantResult(variant: VariantFile, measured: LabMeasurement, isReferen
     kld: measured.quality.kld,
     sameTopRate: measured.quality.sameTopRate,
     scoredTokens: measured.quality.scoredTokens,
+    recipe: variant.recipe,
   };
 }
