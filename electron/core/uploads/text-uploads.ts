@@ -5,7 +5,7 @@
 
 import { TEXT_PART_MAX_CHARS } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
-import { newId } from "../chats/chat-store.js";
+import { newId } from "../../common/ids.js";
 
 const MAX_OPEN_UPLOADS = 4;
 const IDLE_LIMIT_MS = 10 * 60 * 1000;
