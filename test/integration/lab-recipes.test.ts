@@ -3,6 +3,7 @@
 // recipe's file keeps its output and token-embedding tensors at Q8_0, says so in its name and
 // metadata, matches its predicted size, and is compared beside its base in one run.
 
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ import { quantizationFromFileName, stripQuantSuffix } from "../../electron/core/
 import { modelIdFor } from "../../electron/core/library/model-library.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
-import { STORIES_MODEL, tempDir } from "../support/paths.js";
+import { CLI_ENTRY, STORIES_MODEL, tempDir } from "../support/paths.js";
 
 let folder: string;
 let source: string;
@@ -124,5 +125,32 @@ describe("mixed precision recipes", () => {
     expect(csv[2]).toMatch(/,Q4_K_M\+Q8_0,\d+\.\d\d,-\d/);
     // Saved with the recipe, and reopened as it was.
     expect(await harness.core.api.getLabRun({ runId })).toEqual(run);
+  });
+
+  it("is made from the CLI with --keep, or refused with the syntax spelled out", async () => {
+    const home = await tempDir("lab-recipes-home");
+    const quanta = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI_ENTRY, ...args], { env: { ...process.env, QUANTA_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once("exit", (code) => resolve({ code, stdout, stderr }));
+      });
+    const made = await quanta(["quantize", source, "--type", "Q3_K_M", "--keep", "F16"]);
+    expect(made.stderr).not.toMatch(/error/i);
+    expect(made.code).toBe(0);
+    const file = path.join(folder, "synthetic-Q3_K_M+F16.gguf");
+    expect(made.stdout).toContain(file);
+    const header = await readGgufHeader(file);
+    expect(header.tensors.find((tensor) => tensor.name === "output.weight")?.type).toBe("F16");
+    expect(header.tensors.find((tensor) => tensor.name === "token_embd.weight")?.type).toBe("F16");
+    expect(header.metadata["quanta.recipe"]).toBe("Q3_K_M+F16");
+
+    const refused = await quanta(["quantize", source, "--type", "Q4_K_M+Q6_K"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/Q4_K_M\+Q8_0/);
+    await fs.rm(home, { recursive: true, force: true });
   });
 });
