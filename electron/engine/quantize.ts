@@ -458,7 +458,7 @@ export async function quantizeDryRun(input: string, type: QuantType, keep: Recip
 function recipeOf(type: QuantType, keep: RecipeKeepType | null): QuantRecipe | null {
   if (keep === null) return null;
   if (!Object.hasOwn(RECIPE_KEEP_TYPES, keep)) {
-    throw new QuantaError("invalid_request", `Output and embeddings can be kept at ${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}, not ${String(keep)}.`);
+    throw new QuantaError("invalid_request", `Output and embeddings can be kept at ${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}, not ${keep as string}.`);
   }
   if (!recipeMakesSense(type, keep)) {
     throw new QuantaError("invalid_request", `Keeping the output and embeddings at ${keep} buys nothing over ${type}: choose a smaller base type.`);
