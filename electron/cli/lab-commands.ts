@@ -11,6 +11,7 @@ import { forkEngine } from "../core/engine-client/engine-process.js";
 import { ThreadMemory } from "../core/engine-client/thread-memory.js";
 import { LabService, variantFileName } from "../core/lab/lab-service.js";
 import { dataPaths, resolveHome } from "../core/settings/paths.js";
+import { parseQuantRecipe, RECIPE_KEEP_TYPES } from "../common-node/gguf/quant-types.js";
 import { ENGINE_ENTRY } from "./install-paths.js";
 
 export class LabUsageError extends Error {}
@@ -49,14 +50,29 @@ function service(emit: (event: LabEvent) => void = () => undefined): LabService 
 export async function quantizeCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
-    options: { type: { type: "string" }, out: { type: "string" } },
+    options: { type: { type: "string" }, keep: { type: "string" }, out: { type: "string" } },
     allowPositionals: true,
     strict: true,
   });
   const [input, ...extra] = positionals;
   if (!input || extra.length > 0) throw new LabUsageError("quanta quantize takes one input file.");
   if (!values.type) throw new LabUsageError("Say which type to make with --type, e.g. --type Q4_K_M.");
-  const output = path.resolve(values.out ?? path.join(path.dirname(input), variantFileName(input, values.type)));
+  // A mixed precision recipe: --type Q4_K_M+Q8_0, or --type Q4_K_M --keep Q8_0 (output and token embeddings kept at Q8_0).
+  let type = values.type;
+  if (values.keep !== undefined) {
+    if (type.includes("+")) throw new LabUsageError(`--type ${type} already names a recipe; leave out --keep.`);
+    type = `${type}+${values.keep}`;
+  }
+  if (type.includes("+")) {
+    const recipe = parseQuantRecipe(type);
+    if (!recipe) {
+      throw new LabUsageError(
+        `"${type}" is not a recipe Quanta knows: write the base type, "+", and the type to keep the output and embeddings at (${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}), e.g. Q4_K_M+Q8_0.`,
+      );
+    }
+    type = recipe.name;
+  }
+  const output = path.resolve(values.out ?? path.join(path.dirname(input), variantFileName(input, type)));
   const bar = progressBar();
   const lab = service();
   let cancel = (): void => undefined;
@@ -66,8 +82,8 @@ export async function quantizeCommand(args: string[]): Promise<void> {
     const result = await lab.quantizeFile(
       path.resolve(input),
       output,
-      values.type,
-      (progress) => bar.show(progress.fraction, `${values.type} → ${path.basename(output)}`),
+      type,
+      (progress) => bar.show(progress.fraction, `${type} → ${path.basename(output)}`),
       (engine) => {
         cancel = () => engine.stop(new QuantaError("invalid_request", "Cancelled; nothing was written."));
       },

@@ -17,8 +17,9 @@ const USAGE = `Usage:
   quanta serve [--port N] [--host ADDRESS [--allow-remote]]
                                serve the app to a browser; prints the URL to open (port 0 picks one);
                                an address other than this machine's needs --allow-remote
-  quanta quantize IN --type TYPE [--out FILE]
-                               quantize a GGUF (F32, F16, BF16 or Q8_0) with llama.cpp's quantizer
+  quanta quantize IN --type TYPE [--keep Q8_0|F16] [--out FILE]
+                               quantize a GGUF (F32, F16, BF16 or Q8_0) with llama.cpp's quantizer;
+                               --keep (or --type Q4_K_M+Q8_0) keeps output and embeddings at that type
   quanta compare FILE FILE... [--text FILE] [--ctx N] [--json|--md]
                                measure variants of one model: size, speed, perplexity, KL divergence
 ${API_USAGE}

@@ -32,7 +32,62 @@ export const REPORT_COLUMNS: readonly Column[] = [
   { title: "RAM MiB", value: (v) => (v.ramBytes === null ? "" : fixed(1)(v.ramBytes / MIB)) },
   { title: "VRAM MiB", value: (v) => (v.vramBytes === null ? "" : fixed(1)(v.vramBytes / MIB)) },
   { title: "threads", value: (v) => String(v.threads) },
+  { title: "recipe", value: (v) => v.recipe ?? "" },
 ];
+
+/**
+ * What a mixed precision recipe buys over its base type in the same run: the bytes it adds,
+ * and the change in mean KL divergence and in the same-top-token rate (negative KLD change
+ * and positive same-top change are better). Null figures where the run has no plain variant
+ * of the base type, or the quality figure is missing.
+ */
+export interface RecipeGain {
+  recipe: QuantVariantResult;
+  base: QuantVariantResult;
+  addedBytes: number;
+  kldChange: number | null;
+  sameTopChange: number | null;
+}
+
+/** Every recipe variant in the run paired with the plain variant of its base type (general.file_type). */
+export function recipeGains(variants: readonly QuantVariantResult[]): RecipeGain[] {
+  const gains: RecipeGain[] = [];
+  for (const recipe of variants) {
+    if (!recipe.recipe) continue;
+    const base = variants.find((candidate) => !candidate.recipe && candidate.fileType === recipe.fileType);
+    if (!base) continue;
+    gains.push({
+      recipe,
+      base,
+      addedBytes: recipe.sizeBytes - base.sizeBytes,
+      kldChange: recipe.kld && base.kld ? recipe.kld.mean - base.kld.mean : null,
+      sameTopChange: recipe.sameTopRate !== null && base.sameTopRate !== null ? recipe.sameTopRate - base.sameTopRate : null,
+    });
+  }
+  return gains;
+}
+
+/** The recipe columns of the CSV and the Markdown section, one row per recipe variant. */
+const GAIN_COLUMNS: ReadonlyArray<{ title: string; value: (gain: RecipeGain) => string }> = [
+  { title: "recipe adds MiB", value: (g) => fixed(2)(g.addedBytes / MIB) },
+  { title: "recipe KLD change", value: (g) => fixed(6)(g.kldChange) },
+  { title: "recipe same top change pp", value: (g) => fixed(2)(g.sameTopChange === null ? null : g.sameTopChange * 100) },
+];
+
+function recipeSection(run: LabRun, escape: (text: string) => string): string[] {
+  const gains = recipeGains(run.variants);
+  if (gains.length === 0) return [];
+  return [
+    "",
+    "## Mixed precision recipes",
+    "",
+    "Output and token-embedding tensors kept at higher precision, against the plain base type in this run.",
+    "",
+    `| recipe | base | ${GAIN_COLUMNS.map((column) => column.title).join(" | ")} |`,
+    `|---|---|${GAIN_COLUMNS.map(() => "---:").join("|")}|`,
+    ...gains.map((gain) => `| ${escape(gain.recipe.fileName)} | ${escape(gain.base.fileName)} | ${GAIN_COLUMNS.map((column) => column.value(gain)).join(" | ")} |`),
+  ];
+}
 
 function describe(run: LabRun): string {
   const pp = run.variants[0]?.promptTokens ?? 0;
@@ -57,6 +112,7 @@ export function runToMarkdown(run: LabRun): string {
     `| ${REPORT_COLUMNS.map((column) => column.title).join(" | ")} |`,
     `|${REPORT_COLUMNS.map((_, index) => (index < 2 ? "---" : "---:")).join("|")}|`,
     ...run.variants.map((variant) => `| ${REPORT_COLUMNS.map((column) => escape(column.value(variant))).join(" | ")} |`),
+    ...recipeSection(run, escape),
   ];
   if (run.status !== "complete") lines.push("", `Run ${run.status}${run.error ? `: ${escape(run.error.message)}` : ""}.`);
   return `${lines.join("\n")}\n`;
@@ -64,7 +120,15 @@ export function runToMarkdown(run: LabRun): string {
 
 export function runToCsv(run: LabRun): string {
   const cell = (text: string): string => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
-  const rows = [REPORT_COLUMNS.map((column) => cell(column.title)), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => cell(column.value(v))))];
+  const gains = new Map(recipeGains(run.variants).map((gain) => [gain.recipe, gain]));
+  const gainCells = (v: QuantVariantResult): string[] => {
+    const gain = gains.get(v);
+    return GAIN_COLUMNS.map((column) => (gain ? cell(column.value(gain)) : ""));
+  };
+  const rows = [
+    [...REPORT_COLUMNS.map((column) => cell(column.title)), ...GAIN_COLUMNS.map((column) => cell(column.title))],
+    ...run.variants.map((v) => [...REPORT_COLUMNS.map((column) => cell(column.value(v))), ...gainCells(v)]),
+  ];
   return `${rows.map((row) => row.join(",")).join("\n")}\n`;
 }
 
@@ -91,5 +155,8 @@ export function runToText(run: LabRun): string {
   const rows = [REPORT_COLUMNS.map((column) => column.title), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => column.value(v)))];
   const widths = REPORT_COLUMNS.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? "").length)));
   const table = rows.map((row) => row.map((text, index) => (index < 2 ? text.padEnd(widths[index] ?? 0) : text.padStart(widths[index] ?? 0))).join("  "));
-  return `${describe(run)}\n\n${table.join("\n")}\n`;
+  const recipes = recipeGains(run.variants).map(
+    (gain) => `${gain.recipe.fileName}: ${GAIN_COLUMNS.map((column) => `${column.title} ${column.value(gain) || "n/a"}`).join(", ")} (against ${gain.base.fileName})`,
+  );
+  return `${describe(run)}\n\n${table.join("\n")}\n${recipes.length > 0 ? `\n${recipes.join("\n")}\n` : ""}`;
 }

@@ -336,6 +336,8 @@ export interface QuantizeOption {
   fileName: string;
   /** A file of that name is already in the default destination (it is kept; choose it in a comparison instead). */
   exists: boolean;
+  /** A mixed precision recipe ("Q4_K_M+Q8_0": output and token embeddings kept at `keep`); null for a plain type. */
+  recipe: { base: string; keep: string } | null;
 }
 
 /** A folder the Lab can write a source's variants to. */
@@ -426,6 +428,11 @@ export interface QuantVariantResult {
   kld: KlDivergence | null;
   sameTopRate: number | null;
   scoredTokens: number;
+  /**
+   * The mixed precision recipe the file was made with ("Q4_K_M+Q8_0": its quanta.recipe
+   * metadata); null for a plain type. Absent in runs saved before recipes existed.
+   */
+  recipe?: string | null;
 }
 
 export type LabRunStatus = "running" | "complete" | "failed" | "cancelled";

@@ -54,7 +54,7 @@ const continueRequestSchema = z
 export type LabContinueRequest = z.infer<typeof continueRequestSchema>;
 
 const predictRequestSchema = z
-  .object({ input: z.string().min(1), types: z.array(z.string().min(1).max(32)).min(1).max(32) })
+  .object({ input: z.string().min(1), types: z.array(z.string().min(1).max(32)).min(1).max(64) })
   .strict();
 
 export const labEngineRequestSchemas = {

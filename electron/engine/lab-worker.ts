@@ -9,7 +9,7 @@ import { evaluateAgainstReference, evaluateReference } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
 import { measureFootprint } from "./memory-footprint.js";
 import { getBackend } from "./model-session.js";
-import { isQuantType, type QuantType } from "../common-node/gguf/quant-types.js";
+import { isQuantType, parseQuantRecipe, type QuantType } from "../common-node/gguf/quant-types.js";
 import { NativeEvaluator } from "./native/llama-evaluator.js";
 import { quantizeDryRun, quantizeModel } from "./quantize.js";
 
@@ -83,12 +83,14 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
       try {
         for (const type of types) {
           reported = null;
-          if (!isQuantType(type)) {
+          // A plain type, or a mixed precision recipe ("Q4_K_M+Q8_0").
+          const recipe = parseQuantRecipe(type);
+          if (!isQuantType(type) && recipe === null) {
             sizes[type] = null;
             continue;
           }
           try {
-            await quantizeDryRun(input, type);
+            await quantizeDryRun(input, recipe?.base ?? (type as QuantType), recipe?.keep ?? null);
             // The log arrives through node-llama-cpp's thread-safe callback: give it a moment.
             for (let wait = 0; reported === null && wait < 50; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
             sizes[type] = reported;
@@ -107,11 +109,13 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
       // node-llama-cpp's backend routes llama.cpp's log through its level filter; without it
       // the quantizer prints every tensor it writes.
       await getBackend().catch(() => undefined);
+      const recipe = parseQuantRecipe(request.type);
       const result = await quantizeModel({
         input: request.input,
         output: request.output,
         // quantizeModel checks the name again and words the refusal (importance-matrix types, unknown names).
-        type: request.type as QuantType,
+        type: recipe?.base ?? (request.type as QuantType),
+        keep: recipe?.keep ?? null,
         threads: request.threads,
         onProgress: ({ fraction, bytesWritten, bytesExpected }) => emit({ phase: "quantizing", fraction, bytesWritten, bytesExpected }),
       });

@@ -24,8 +24,13 @@ import {
   isQuantType,
   QUANT_TYPE_NAMES,
   QUANT_TYPES,
+  RECIPE_KEEP_TYPES,
+  RECIPE_METADATA_KEY,
+  recipeMakesSense,
   SOURCE_TYPES,
+  type QuantRecipe,
   type QuantType,
+  type RecipeKeepType,
 } from "../common-node/gguf/quant-types.js";
 import { openNativeLlama } from "./native/llama-library.js";
 
@@ -154,6 +159,8 @@ export interface QuantizeRequest {
   input: string;
   output: string;
   type: QuantType;
+  /** A mixed precision recipe: keep the output and token-embedding tensors at this type. */
+  keep?: RecipeKeepType | null;
   /** Threads llama.cpp quantizes with. Default: every core (os.availableParallelism()). */
   threads?: number;
   /** Replace an existing output file. Default false. */
@@ -192,6 +199,7 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
     }
     throw new QuantaError("invalid_request", `"${type}" is not a type Quanta can quantize to. Choose one of ${QUANT_TYPE_NAMES.join(", ")}.`);
   }
+  const recipe = recipeOf(type, request.keep ?? null);
   const threads = request.threads ?? Math.max(1, os.availableParallelism());
   if (!Number.isSafeInteger(threads) || threads < 1) {
     throw new QuantaError("invalid_request", `The thread count must be a whole number of at least 1, not ${String(request.threads)}.`);
@@ -225,9 +233,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
       // llama.cpp dequantizes a quantized tensor only when allowed; Q8_0 is the one
       // quantized source Quanta accepts.
       allow_requantize: header.tensors.some((tensor) => tensor.type === "Q8_0"),
+      ...recipeParams(recipe),
     };
 
-    const bytesExpected = estimateQuantizedBytes(header, type);
+    const bytesExpected = estimateQuantizedBytes(header, type, recipe);
     const report = progressReporter(request.onProgress, part, bytesExpected);
     report.start();
     let status: number;
@@ -266,7 +275,8 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
  * and adds up the sizes without writing anything. llama.cpp reports the total only in its log
  * ("quant size = … MiB"), so the caller reads it there. Resolves once the run has ended.
  */
-export async function quantizeDryRun(input: string, type: QuantType): Promise<void> {
+export async function quantizeDryRun(input: string, type: QuantType, keep: RecipeKeepType | null = null): Promise<void> {
+  const recipe = recipeOf(type, keep);
   const header = await readGgufHeader(input);
   const source = describeGguf(header, input);
   if (!SOURCE_TYPES.has(source.fileType)) {
@@ -279,10 +289,45 @@ export async function quantizeDryRun(input: string, type: QuantType): Promise<vo
     nthread: 1,
     dry_run: true,
     allow_requantize: header.tensors.some((tensor) => tensor.type === "Q8_0"),
+    ...recipeParams(recipe),
   };
   // No file is written in a dry run; the name only has to be one nobody uses.
   const status = await native.quantize(input, `${input}.dry-run-${process.pid}`, params);
   if (status !== 0) throw new QuantaError("internal", `llama.cpp's dry run for ${type} failed.`);
+}
+
+/** The recipe for a base type and a kept type, refused where it buys nothing (Q8_0+Q8_0). */
+function recipeOf(type: QuantType, keep: RecipeKeepType | null): QuantRecipe | null {
+  if (keep === null) return null;
+  if (!Object.hasOwn(RECIPE_KEEP_TYPES, keep)) {
+    throw new QuantaError("invalid_request", `Output and embeddings can be kept at ${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}, not ${keep as string}.`);
+  }
+  if (!recipeMakesSense(type, keep)) {
+    throw new QuantaError("invalid_request", `Keeping the output and embeddings at ${keep} buys nothing over ${type}: choose a smaller base type.`);
+  }
+  return { name: `${type}+${keep}`, base: type, keep };
+}
+
+/** sizeof(struct llama_model_kv_override) in llama.h v0.5.0: int tag, char key[128], 8-aligned 128-byte union. */
+const KV_OVERRIDE_BYTES = 264;
+const KV_OVERRIDE_VALUE_OFFSET = 136;
+/** LLAMA_KV_OVERRIDE_TYPE_STR */
+const KV_OVERRIDE_STR = 3;
+
+/**
+ * The quantizer's parameters for a recipe: llama-quantize's --output-tensor-type and
+ * --token-embedding-type, and the recipe's name written into the file's metadata
+ * (quanta.recipe) through kv_overrides, a C array ended by an entry whose key is empty.
+ */
+function recipeParams(recipe: QuantRecipe | null): Partial<QuantizeParams> {
+  if (recipe === null) return {};
+  const ggmlType = RECIPE_KEEP_TYPES[recipe.keep].ggmlType;
+  // Two entries: the recipe, then the zeroed terminator. Kept alive by the params object for the call.
+  const overrides = Buffer.alloc(KV_OVERRIDE_BYTES * 2);
+  overrides.writeInt32LE(KV_OVERRIDE_STR, 0);
+  overrides.write(RECIPE_METADATA_KEY, 4, 127, "utf8");
+  overrides.write(recipe.name, KV_OVERRIDE_VALUE_OFFSET, 127, "utf8");
+  return { output_tensor_type: ggmlType, token_embedding_type: ggmlType, kv_overrides: overrides };
 }
 
 /** Refuses an output that exists (unless overwriting a file) or whose folder does not. */

@@ -247,5 +247,6 @@ function variantResult(variant: VariantFile, measured: LabMeasurement & { qualit
     kld: measured.quality.kld,
     sameTopRate: measured.quality.sameTopRate,
     scoredTokens: measured.quality.scoredTokens,
+    recipe: variant.recipe,
   };
 }

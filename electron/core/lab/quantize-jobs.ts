@@ -9,7 +9,17 @@ import { QuantaError, toWireError } from "../../contract/errors.js";
 import type { QuantizeDestination, QuantizeJob, QuantizePlan } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
 // Pure tables and the size prediction only: the quantizer's native code loads in the engine.
-import { estimateQuantizedBytes, IMATRIX_TYPES, QUANT_TYPE_NAMES, QUANT_TYPES, SOURCE_TYPES, type QuantType } from "../../common-node/gguf/quant-types.js";
+import {
+  estimateQuantizedBytes,
+  IMATRIX_TYPES,
+  parseQuantRecipe,
+  QUANT_TYPE_NAMES,
+  QUANT_TYPES,
+  RECIPE_KEEP_TYPES,
+  recipesOver,
+  SOURCE_TYPES,
+  type QuantType,
+} from "../../common-node/gguf/quant-types.js";
 import { newId } from "../../common/ids.js";
 import { describeGguf, readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../library/model-library.js";
@@ -21,7 +31,10 @@ import type { LabServiceOptions } from "./lab-options.js";
 /** Types offered as targets: the quantized ones (float targets make no smaller variant). */
 export const LAB_TARGET_TYPES: readonly QuantType[] = QUANT_TYPE_NAMES.filter((type) => !["F32", "F16", "BF16"].includes(type));
 
-/** `name-F32.gguf` → `name-Q4_K_M.gguf`: a trailing type in the source's name is replaced. */
+/**
+ * `name-F32.gguf` → `name-Q4_K_M.gguf`: a trailing type in the source's name is replaced. A
+ * recipe keeps its name: `name-Q4_K_M+Q8_0.gguf`.
+ */
 export function variantFileName(sourceFile: string, type: string): string {
   const base = safeSegment(path.basename(sourceFile).replace(/\.gguf$/i, ""));
   const stem = base.replace(/[-_.](f32|f16|bf16|q8_0|fp16|fp32)$/i, "");
@@ -64,7 +77,10 @@ export class QuantizeJobs {
     const refusal = SOURCE_TYPES.has(source.fileType)
       ? null
       : `${path.basename(sourcePath)} is already quantized (${source.fileType}). Quantize from an F32, F16, BF16 or Q8_0 file, so one quantization's error does not pile onto another's.`;
-    const types = LAB_TARGET_TYPES.filter((type) => type !== source.fileType);
+    const baseTypes = LAB_TARGET_TYPES.filter((type) => type !== source.fileType);
+    // Plain types, then the mixed precision recipes over them ("Q4_K_M+Q8_0"), each its own option.
+    const recipes = recipesOver(baseTypes);
+    const types: string[] = [...baseTypes, ...recipes.map((recipe) => recipe.name)];
     const stat = await fs.stat(sourcePath).catch(() => null);
     const dryRunKey = `${sourcePath}\0${stat?.size ?? ""}\0${stat?.mtimeMs ?? ""}`;
     let dryRunBytes: Record<string, number | null> = this.dryRuns.get(dryRunKey) ?? {};
@@ -97,13 +113,16 @@ export class QuantizeJobs {
       options: types.map((type) => {
         const fileName = variantFileName(variantSource.fileName, type);
         const fromDryRun = dryRunBytes[type];
+        const recipe = parseQuantRecipe(type);
+        const base = (recipe?.base ?? type) as QuantType;
         return {
           type,
-          bitsPerWeight: QUANT_TYPES[type].bitsPerWeight,
-          predictedBytes: typeof fromDryRun === "number" ? fromDryRun + overhead : estimateQuantizedBytes(header, type),
+          bitsPerWeight: QUANT_TYPES[base].bitsPerWeight,
+          predictedBytes: typeof fromDryRun === "number" ? fromDryRun + overhead : estimateQuantizedBytes(header, base, recipe),
           predictedBy: typeof fromDryRun === "number" ? "llama.cpp" : "estimate",
           fileName,
           exists: withExisting[0]?.existing.includes(type) ?? false,
+          recipe: recipe ? { base: recipe.base, keep: recipe.keep } : null,
         };
       }),
     };
@@ -132,6 +151,13 @@ export class QuantizeJobs {
     const chosen = [...new Set(types)].map((type) => {
       const option = plan.options.find((candidate) => candidate.type === type);
       if (!option) {
+        const recipe = parseQuantRecipe(type);
+        if (recipe) {
+          throw new QuantaError(
+            "invalid_request",
+            `${recipe.name} buys nothing here: keep the output and embeddings at a type with more bits than the base (${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}), over a smaller base.`,
+          );
+        }
         if (!Object.hasOwn(QUANT_TYPES, type)) this.refuseType(type);
         throw new QuantaError("invalid_request", `${type} is the source's own type; choose a smaller one.`);
       }
@@ -214,7 +240,10 @@ export class QuantizeJobs {
     if (Object.hasOwn(IMATRIX_TYPES, type)) {
       throw new QuantaError("invalid_request", `${type} needs an importance matrix, which Quanta does not make yet. Choose Q2_K or a larger type.`);
     }
-    throw new QuantaError("invalid_request", `"${type}" is not a type Quanta can quantize to. Choose one of ${LAB_TARGET_TYPES.join(", ")}.`);
+    throw new QuantaError(
+      "invalid_request",
+      `"${type}" is not a type Quanta can quantize to. Choose one of ${LAB_TARGET_TYPES.join(", ")}, or a recipe such as Q4_K_M+Q8_0 (output and embeddings kept at Q8_0 or F16).`,
+    );
   }
 
   private async runJob(running: RunningJob): Promise<void> {

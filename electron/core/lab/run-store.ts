@@ -49,6 +49,7 @@ const variantSchema = z
     kld: kld.nullable(),
     sameTopRate: z.number().nullable(),
     scoredTokens: z.number(),
+    recipe: z.string().max(64).nullable().optional(),
   })
   .strict();
 

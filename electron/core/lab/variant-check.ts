@@ -1,11 +1,13 @@
 // Whether files are variants of one model: same architecture, same vocabulary (the token
 // list itself, not only its length) and the same tensors with the same shapes. Only then do
-// their per-token distributions compare position by position.
+// their per-token distributions compare position by position. A mixed precision recipe
+// (quanta.recipe) changes tensor types, never names or shapes, so it is the same model.
 
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { QuantaError } from "../../contract/errors.js";
 import { describeGguf, readGgufHeader, type GgufDescription } from "../../common-node/gguf/gguf-reader.js";
+import { parseQuantRecipe, RECIPE_METADATA_KEY } from "../../common-node/gguf/quant-types.js";
 import { tensorSignature } from "../library/model-family.js";
 
 export interface VariantFile {
@@ -17,6 +19,8 @@ export interface VariantFile {
   vocabularyHash: string;
   /** The library's tensorSignature: a digest of every tensor's name and shape. */
   shapes: string;
+  /** The mixed precision recipe in the file's metadata ("Q4_K_M+Q8_0"), null for a plain type or a name Quanta does not know. */
+  recipe: string | null;
 }
 
 export async function readVariant(file: string, modelId: string | null): Promise<VariantFile> {
@@ -28,7 +32,9 @@ export async function readVariant(file: string, modelId: string | null): Promise
     .update(String(header.metadata["tokenizer.ggml.model"] ?? ""))
     .digest("hex");
   const shapes = tensorSignature(header.tensors);
-  return { path: file, modelId, sizeBytes: header.fileSize, description, vocabularyHash, shapes };
+  const recipeValue = header.metadata[RECIPE_METADATA_KEY];
+  const recipe = typeof recipeValue === "string" ? (parseQuantRecipe(recipeValue)?.name ?? null) : null;
+  return { path: file, modelId, sizeBytes: header.fileSize, description, vocabularyHash, shapes, recipe };
 }
 
 /** Throws "invalid_request" naming the first difference, else returns the reference (most bits per weight). */

@@ -1,9 +1,10 @@
 // What a GGUF file's name says: the quantization (…-Q4_K_M.gguf) and whether it is one part of
 // a split model (…-00001-of-00003.gguf). Hubs and people name files this way; the header has
-// the final word wherever it can be read.
+// the final word wherever it can be read. Quanta's mixed precision recipes add the type the
+// output and embeddings are kept at: …-Q4_K_M+Q8_0.gguf (electron/common/quant-table.ts).
 
 const QUANT_TOKEN =
-  /(?:^|[-_.\s])((?:UD-)?(?:I?Q[1-8](?:_[0-9A-Z]+)*|F16|F32|BF16|FP16|FP32|TQ[12]_0|MXFP4(?:_MOE)?))(?=$|[-_.\s])/gi;
+  /(?:^|[-_.\s])((?:UD-)?(?:I?Q[1-8](?:_[0-9A-Z]+)*|F16|F32|BF16|FP16|FP32|TQ[12]_0|MXFP4(?:_MOE)?)(?:\+(?:Q8_0|F16))?)(?=$|[-_.\s])/gi;
 const SPLIT = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
 
 export interface SplitPart {

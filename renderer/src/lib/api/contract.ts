@@ -81,6 +81,19 @@ export type {
   SideBySideColumn,
 } from "../../../../electron/contract/types.js";
 export { runToCsv, runToMarkdown, runsToCsv } from "../../../../electron/contract/lab-report.js";
+// Mixed precision recipes beside their base type (pure), and the Lab's planner (electron/common).
+export { recipeGains, type RecipeGain } from "../../../../electron/contract/lab-report.js";
+export {
+  GPT3_175B,
+  planModel,
+  PLANNER_SIZES,
+  PLANNER_TYPES,
+  shapeFromParameters,
+  type Fit,
+  type MachineCapacity,
+  type ModelShape,
+  type PlanRow,
+} from "../../../../electron/common/model-planner.js";
 // Type-only on purpose: importing these values would bundle api.ts's zod schemas (about 90 kB)
 // into the renderer. The renderer restates them and `typeof` ties each copy to the contract.
 export type {
@@ -103,7 +116,7 @@ export {
 // Pure code every runtime shares (electron/common): the one rule for which links are followed.
 export { httpsLinkOrNull } from "../../../../electron/common/external-link.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";
-export { QuantaError } from "../../../../electron/contract/errors.js";
+export { ERROR_CODES, isErrorCode, QuantaError } from "../../../../electron/contract/errors.js";
 export {
   decodeRpcMessage,
   decodeRpcText,

@@ -2,7 +2,7 @@
 // English), and every precise wording (error.<code>.<reason>) belongs to a real code.
 
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, isErrorCode } from "../../../../electron/contract/errors.js";
+import { ERROR_CODES, isErrorCode } from "../api/contract.js";
 import { en } from "./en.js";
 import { zhCN } from "./zh-CN.js";
 

@@ -3,7 +3,7 @@
 // formatted here. The core's English message is shown only in English, or for a code this
 // renderer does not know (a newer core).
 
-import { isErrorCode, type ErrorCode } from "../../../../electron/contract/errors.js";
+import { isErrorCode, type ErrorCode } from "../api/contract.js";
 import { settings } from "../stores/settings.svelte.js";
 import { en, type MessageKey } from "./en.js";
 import { groupLongNumbers } from "../utils/numbers-in-text.js";

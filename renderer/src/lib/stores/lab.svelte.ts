@@ -12,6 +12,7 @@ import {
   type LabRun,
   type LabRunProgress,
   type LabRunSummary,
+  type ModelShape,
   type QuantizeDestination,
   type QuantizeJob,
   type QuantizePlan,
@@ -152,6 +153,30 @@ class LabStore {
       if (this.sourceId === modelId) this.plan = plan;
     } catch (error) {
       notices.report(error);
+    }
+  }
+
+  /**
+   * The planner's "this family": a library model's shape from its header (layers, width, heads,
+   * KV heads); null, with the failure reported, where the header lacks them.
+   */
+  async shapeOfModel(modelId: string): Promise<ModelShape | null> {
+    try {
+      const inspection = await api.inspectModel({ modelId });
+      const { layers, embeddingLength, headCount, parameterCount } = inspection;
+      if (!layers || !embeddingLength || !headCount || parameterCount <= 0) return null;
+      return {
+        parameters: parameterCount,
+        layers,
+        embedding: embeddingLength,
+        heads: headCount,
+        kvHeads: inspection.headCountKv ?? headCount,
+        headDim: Math.round(embeddingLength / headCount),
+        source: "header",
+      };
+    } catch (error) {
+      notices.report(error);
+      return null;
     }
   }
 

@@ -84,11 +84,12 @@ describe("saved runs seen together", () => {
   });
 
   it("export as one CSV: the run's columns, then every figure, a row per variant, quoted where needed", () => {
+    // The last column is the mixed precision recipe, empty for a plain type.
     const lines = runsToCsv([laptop, other]).trim().split("\n");
     expect(lines).toHaveLength(1 + 4);
     expect(lines[0]).toMatch(/^run,model,text,context,date,machine,variant,type,size MiB,bits\/weight,PPL,PPL ratio,mean KLD/);
     expect(lines[1]).toBe(
-      'r1,toy,"All texts, ""mixed""",128,2026-03-01T10:00:00.000Z,Laptop CPU,toy-F32.gguf,F32,0.0,32.00,10.0000,1.0000,,,,,,100.0,10.0,1,0.0,,1', // VRAM not available: an empty cell, never 0
+      'r1,toy,"All texts, ""mixed""",128,2026-03-01T10:00:00.000Z,Laptop CPU,toy-F32.gguf,F32,0.0,32.00,10.0000,1.0000,,,,,,100.0,10.0,1,0.0,,1,', // VRAM not available: an empty cell, never 0
     );
     expect(lines[4]?.startsWith("r3,other,")).toBe(true);
     expect(lines[4]).toContain(",other-Q8_0.gguf,Q8_0,0.0,8.80,");

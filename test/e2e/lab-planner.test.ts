@@ -1,0 +1,88 @@
+// End to end, as a person uses the Lab's planner ("What would it take"): `quanta serve`,
+// Chromium. Pick 175B and read the F16, Q8_0 and Q4_K_M rows; measure the bandwidth and see
+// the speed bound; the GPT-3 example; a library model's own shape from its header.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { STORIES_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+beforeAll(async () => {
+  models = await tempDir("e2e-planner-models");
+  await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
+    tokenizerFrom: STORIES_MODEL,
+    embeddingLength: 256,
+    layers: 2,
+    type: "F32",
+    seed: 5,
+    name: "toy",
+  });
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+  page = await chromium.context.newPage();
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await app?.stop();
+  await fs.rm(models, { recursive: true, force: true });
+});
+
+/** The cells of the row whose header starts with the type's name. */
+async function rowOf(table: Locator, type: string): Promise<string[]> {
+  const row = table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(`^${type} `) }) });
+  return (await row.getByRole("cell").allTextContents()).map((text) => text.trim());
+}
+
+describe("the Lab's planner", () => {
+  it("shows what 175B takes at F16, Q8_0 and Q4_K_M, with the KV cache, the fit and the speed bound", async () => {
+    await page.goto(app.url);
+    await page.getByRole("tab", { name: "Lab" }).click();
+    const planner = page.getByRole("region", { name: "What would it take" });
+    await planner.getByRole("combobox", { name: "Parameters" }).selectOption({ label: "175B parameters" });
+    const table = planner.getByRole("table", { name: "Plan by type" });
+    // 175B × 16 / 8 = 350 GB; × 8.5 / 8 = 186 GB; × 4.9 / 8 = 107 GB. The rule of thumb gives
+    // 96 layers with 8 KV heads of 128: at 4,096 tokens, 2 × 96 × 8 × 128 × 4,096 × 2 B = 1.6 GB.
+    await expect.poll(() => rowOf(table, "F16"), { timeout: 20_000 }).toEqual(expect.arrayContaining(["350 GB", "1.6 GB", "352 GB"]));
+    const f16 = await rowOf(table, "F16");
+    const q8 = await rowOf(table, "Q8_0");
+    const q4 = await rowOf(table, "Q4_K_M");
+    expect(q8.slice(0, 3)).toEqual(["186 GB", "1.6 GB", "188 GB"]);
+    expect(q4.slice(0, 3)).toEqual(["107 GB", "1.6 GB", "109 GB"]);
+    expect(await planner.textContent()).toContain("96 layers, width 12,288, 96 heads of 128, 8 KV heads.");
+    // No GPU here: VRAM is not available rather than zero; RAM is the monitor's reading.
+    expect(f16[4]).toBe("not available (no GPU)");
+    // The RAM reading arrives with the monitor's first sample; this machine has far less than 352 GB.
+    await expect.poll(async () => (await rowOf(table, "F16"))[3], { timeout: 20_000 }).toBe("does not fit");
+    // Without a bandwidth measurement there is no speed bound; after one, an upper bound per type.
+    expect(f16[5]).toBe("not available");
+    await planner.getByRole("button", { name: "Measure bandwidth" }).click();
+    await expect.poll(async () => (await rowOf(table, "Q4_K_M"))[5], { timeout: 60_000 }).toMatch(/^≤ [\d.,]+ tok\/s$/);
+    const bound = (cells: string[]) => Number((cells[5] ?? "").replace(/[^\d.]/g, ""));
+    expect(bound(await rowOf(table, "Q4_K_M"))).toBeGreaterThan(bound(await rowOf(table, "F16")));
+    expect(await planner.textContent()).toMatch(/Upper bound: measured bandwidth [\d.,]+ GB\/s/);
+  });
+
+  it("offers GPT-3 as published, and a library model's own shape", async () => {
+    const planner = page.getByRole("region", { name: "What would it take" });
+    await planner.getByRole("button", { name: "Example: GPT-3 175B" }).click();
+    const table = planner.getByRole("table", { name: "Plan by type" });
+    // Full multi-head attention: 2 × 96 × 96 × 128 × 2,048 × 2 B = 9.7 GB at GPT-3's 2,048 tokens.
+    await expect.poll(async () => (await rowOf(table, "F16")).slice(0, 3), { timeout: 20_000 }).toEqual(["350 GB", "9.7 GB", "360 GB"]);
+    expect(await planner.textContent()).toContain("96 heads of 128, 96 KV heads.");
+
+    await planner.getByRole("combobox", { name: "Shape" }).selectOption({ label: "This family: toy" });
+    await expect.poll(() => planner.textContent(), { timeout: 20_000 }).toContain("2 layers, width 256");
+    expect(await planner.textContent()).toContain("Read from the model's header.");
+  });
+});
