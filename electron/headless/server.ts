@@ -80,12 +80,17 @@ function attachSocket(core: QuantaCore, socket: WebSocket): void {
   // "error" event would end the process.
   socket.on("error", () => undefined);
   socket.on("message", (raw, isBinary) => {
-    if (isBinary) return socket.close(1003, "text messages only");
+    if (isBinary) {
+      socket.close(1003, "text messages only");
+      return;
+    }
     let message: unknown;
     try {
-      message = JSON.parse(raw.toString());
+      // binaryType stays ws's default ("nodebuffer"): a whole message arrives as one Buffer.
+      message = JSON.parse((raw as Buffer).toString());
     } catch {
-      return socket.close(1007, "messages must be JSON");
+      socket.close(1007, "messages must be JSON");
+      return;
     }
     for (const listener of listeners) listener(message);
   });
@@ -133,7 +138,10 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessS
   let names: ServerNames | null = null;
   const server = http.createServer((request, response) => {
     // DNS rebinding: a page whose own name now points here sends its name as Host.
-    if (!names || !isAllowedHost(request.headers.host, names)) return forbid(response);
+    if (!names || !isAllowedHost(request.headers.host, names)) {
+      forbid(response);
+      return;
+    }
     serveStatic(options.rendererDir, request, response).catch(() => response.destroy());
   });
   server.on("upgrade", (request, socket, head) => {

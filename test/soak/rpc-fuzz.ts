@@ -126,7 +126,7 @@ export async function runRpcFuzz(options: { iterations: number; seed?: number })
   const counts = { answeredWithError: 0, connectionsClosed: 0, wrongOutcome: 0, reconnects: 0 };
   const wrong: string[] = [];
   const started = performance.now();
-  let before: ReturnType<typeof memory> = null;
+  let before: ReturnType<typeof memory>;
   let after: ReturnType<typeof memory> = null;
   let finalCall: RpcOutcome = { kind: "error", code: "not_run", message: "" };
   try {

@@ -102,7 +102,8 @@ export function openRpcSocket(appUrl: string, timeoutMs = 10_000): Promise<RpcSo
   socket.on("message", (data) => {
     let message: { t?: unknown; i?: unknown; r?: unknown; e?: { code?: unknown; message?: unknown } };
     try {
-      message = JSON.parse(String(data)) as typeof message;
+      // binaryType stays ws's default ("nodebuffer"): a whole message arrives as one Buffer.
+      message = JSON.parse((data as Buffer).toString()) as typeof message;
     } catch {
       return;
     }

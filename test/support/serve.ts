@@ -28,8 +28,8 @@ export async function serveApp(
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`quanta serve printed no URL within 60 s:\n${output}`)), 60_000);
     const check = () => {
@@ -39,7 +39,7 @@ export async function serveApp(
         resolve(match[1]);
       }
     };
-    child.stdout?.on("data", check);
+    child.stdout.on("data", check);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`quanta serve exited with ${code}:\n${output}`));

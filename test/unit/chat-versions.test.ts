@@ -223,12 +223,12 @@ describe("chat templates and links", () => {
     }
     expect(await openExternalLink("https://example.org", undefined)).toEqual({ opened: false, url: "https://example.org/" });
     const opened: string[] = [];
-    expect(await openExternalLink("https://example.org/x", async (url) => void opened.push(url))).toEqual({
+    expect(await openExternalLink("https://example.org/x", (url) => Promise.resolve(void opened.push(url)))).toEqual({
       opened: true,
       url: "https://example.org/x",
     });
     expect(opened).toEqual(["https://example.org/x"]);
-    await expect(openExternalLink("http://example.org", async (url) => void opened.push(url))).rejects.toMatchObject({
+    await expect(openExternalLink("http://example.org", (url) => Promise.resolve(void opened.push(url)))).rejects.toMatchObject({
       code: "invalid_request",
     });
     expect(opened).toHaveLength(1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { checkDestination } from "../../electron/core/net/checked-fetch.js";
 
 const trustedOrigin = "http://127.0.0.1:9000";
-const resolvesTo = (addresses: string[]) => async () => addresses;
+const resolvesTo = (addresses: string[]) => () => Promise.resolve(addresses);
 
 describe("where a hub redirect may lead", () => {
   it("trusts the hub the user chose, wherever it is, without looking it up", async () => {

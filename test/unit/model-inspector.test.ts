@@ -4,7 +4,7 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { readGgufFileInfo } from "node-llama-cpp";
+import { GgmlType, readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelLibrary } from "../../electron/core/library/model-library.js";
 import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
@@ -69,7 +69,7 @@ describe("the inspector on the shared test models", () => {
       // Bytes by type: summed here by ggml type id, compared with the breakdown.
       const byType = new Map<string, number>();
       for (const [i, t] of tensors.entries()) {
-        const name = t.ggmlType === 0 ? "F32" : "F16";
+        const name = t.ggmlType === GgmlType.F32 ? "F32" : "F16";
         byType.set(name, (byType.get(name) ?? 0) + (bytes[i] ?? 0));
       }
       expect(Object.fromEntries(ours.byType.map((row) => [row.type, row.bytes]))).toEqual(Object.fromEntries(byType));

@@ -18,9 +18,7 @@ import type { ModelSummary } from "../../electron/contract/types.js";
 import { QuantaError } from "../../electron/contract/errors.js";
 
 /** These tests need no engine; the fit estimate has its own test against the real one. */
-const noEngine = async (): Promise<never> => {
-  throw new QuantaError("engine_unavailable", "no engine in this test");
-};
+const noEngine = (): Promise<never> => Promise.reject(new QuantaError("engine_unavailable", "no engine in this test"));
 
 describe("file names", () => {
   it("finds the quantization and strips it", () => {
@@ -129,6 +127,7 @@ describe("the model library", () => {
   });
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed
     await service?.dispose();
     await fs.rm(root, { recursive: true, force: true });
   });
@@ -245,7 +244,7 @@ describe("the model library", () => {
       loadedModelId: () => null,
       engineFit: noEngine,
       // The user's choice in the desktop app's file dialog, and its file manager.
-      pickModelFiles: async () => chosen,
+      pickModelFiles: () => Promise.resolve(chosen),
       revealPath: (file) => revealed.push(file),
     });
     await importing.start();

@@ -33,7 +33,7 @@ async function until<T>(read: () => T, accept: (value: T) => boolean, timeoutMs 
 }
 
 describe("sampler units against real readings of this machine", () => {
-  it("reads CPU use within bounds, one figure per core, and memory used within the total", async () => {
+  it("reads CPU use within bounds, one figure per core, and memory used within the total", () => {
     const reader = new SystemReader();
     reader.reset();
     // Some work, so the interval has ticks on at least one core.
@@ -176,7 +176,10 @@ describe("the sampler's schedule", () => {
         return overlapped;
       },
       task: {
-        start: async (interval: number) => void calls.push({ kind: "start", at: performance.now(), interval }),
+        start: (interval: number) => {
+          calls.push({ kind: "start", at: performance.now(), interval });
+          return Promise.resolve();
+        },
         sample: async () => {
           running += 1;
           if (running > 1) overlapped = true;

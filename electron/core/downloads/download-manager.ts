@@ -213,6 +213,8 @@ export class DownloadManager {
     } finally {
       job.controller = null;
     }
+    // dispose() may have run during the awaits above; the narrowing from the top of run() is stale.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by dispose() meanwhile
     if (this.disposed) return;
     await this.save().catch(() => undefined);
     this.emit(job, true);
@@ -286,7 +288,7 @@ export class DownloadManager {
     let written = 0;
     const completedBefore = this.completedBytesBefore(job, file.path);
     job.received = completedBefore + start;
-    const reader = response.body.getReader();
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
     try {
       for (;;) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -435,7 +437,7 @@ export class DownloadManager {
       id: job.saved.id,
       repo: job.saved.repo,
       path: job.saved.files[0]?.path ?? "",
-      status: job.saved.status as DownloadStatus,
+      status: job.saved.status,
       totalBytes,
       receivedBytes: job.saved.status === "done" ? totalBytes : job.received,
       bytesPerSecond: speed,
@@ -480,14 +482,18 @@ async function statfsFreeBytes(folder: string): Promise<number> {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    // The job's controller is only ever aborted with a Stopped.
+    if (signal.aborted) {
+      reject(signal.reason as Stopped);
+      return;
+    }
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal.reason as Stopped);
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });

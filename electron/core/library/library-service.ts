@@ -94,7 +94,7 @@ const catalogSchema = z.object({
     .max(50),
 });
 
-export async function createLibraryService(options: LibraryServiceOptions): Promise<LibraryService> {
+export function createLibraryService(options: LibraryServiceOptions): Promise<LibraryService> {
   // The environment is configuration: read once, at start (a later change to it is not a rescan's business).
   const env = { ...(options.env ?? process.env) };
   const { paths } = options;
@@ -173,7 +173,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       return rescan();
     },
     getModelCatalog: () => loadCatalog(),
-    getHubAddress: async () => hubBaseUrl(env, hubSetting),
+    getHubAddress: () => Promise.resolve(hubBaseUrl(env, hubSetting)),
     setHubAddress: async ({ url }) => {
       if (url !== null) {
         const parsed = hubUrlSchema.safeParse(url.trim());
@@ -193,7 +193,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       if (!model) throw new QuantaError("not_found", `${repo} has no model file ${filePath}.`);
       return downloads.start(repo, model);
     },
-    listDownloads: async () => downloads.list(),
+    listDownloads: () => Promise.resolve(downloads.list()),
     pauseDownload: ({ downloadId }) => downloads.pause(downloadId),
     resumeDownload: ({ downloadId }) => downloads.resume(downloadId),
     cancelDownload: ({ downloadId }) => downloads.cancel(downloadId),
@@ -224,7 +224,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
     },
   };
 
-  return {
+  return Promise.resolve({
     library,
     downloads,
     api,
@@ -238,7 +238,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       await downloads.restore();
     },
     dispose: () => downloads.dispose(),
-  };
+  });
 }
 
 /** resources/ beside package.json: found by walking up, so it works from dist/ and from an asar archive. */

@@ -88,13 +88,13 @@ async function describeFile(
     } catch {
       return null;
     }
-    const code = (error as { code?: unknown }).code;
+    const code = (error as NodeJS.ErrnoException).code;
     notAFile =
       code === "ELOOP"
         ? "It is a symbolic link that leads back to itself (a link loop), not a model file."
         : code === "ENOENT"
           ? "It is a symbolic link whose target does not exist."
-          : `It cannot be read (${code === undefined ? String(error) : String(code)}).`;
+          : `It cannot be read (${code ?? String(error)}).`;
   }
   const fileName = origin.displayName ?? path.basename(filePath);
   const partPaths = partPathsFor(filePath);

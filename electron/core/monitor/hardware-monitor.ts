@@ -29,7 +29,7 @@ import type { EngineUsage } from "../../engine/protocol.js";
 import { readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { BandwidthMemory, measureMemoryBandwidth, type ProbeOptions } from "./bandwidth-probe.js";
 import { computeCost, modelShapeFromHeader, type ModelShape } from "./compute-cost.js";
-import { GpuReader, NO_NVIDIA_SMI, type GpuReaderOptions } from "./gpu-reader.js";
+import { GpuReader, type GpuReaderOptions } from "./gpu-reader.js";
 import { ProcessCpuRate, TokenRate } from "./rates.js";
 import { Sampler } from "./sampler.js";
 import { round4, SystemReader, type SystemReaderOptions } from "./system-reader.js";
