@@ -20,6 +20,8 @@ export type LabApi = Pick<
   | "listLabRuns"
   | "getLabRun"
   | "deleteLabRun"
+  | "getReferenceCache"
+  | "clearReferenceCache"
 >;
 
 export function createLabApi(options: LabServiceOptions & { library: ModelLibrary }): { api: LabApi; dispose(): void } {
@@ -59,6 +61,8 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     listLabRuns: () => lab.listRuns(),
     getLabRun: ({ runId }) => lab.runs.get(runId),
     deleteLabRun: ({ runId }) => lab.runs.delete(runId),
+    getReferenceCache: () => lab.referenceCache.usage(),
+    clearReferenceCache: () => lab.clearReferenceCache(),
   };
   return { api, dispose: () => lab.dispose() };
 }

@@ -60,6 +60,7 @@ export type {
   LabRun,
   LabRunProgress,
   LabRunSummary,
+  ReferenceCacheUsage,
   QuantizeJob,
   QuantizeOption,
   QuantizePlan,
