@@ -30,6 +30,7 @@ import type {
   EvalText,
   LabRun,
   LabRunSummary,
+  ReferenceCacheUsage,
   QuantizeJob,
   QuantizePlan,
   ApiServerState,
@@ -297,6 +298,8 @@ export const requestSchemas = {
   listLabRuns: z.tuple([]),
   getLabRun: z.tuple([z.object({ runId: id }).strict()]),
   deleteLabRun: z.tuple([z.object({ runId: id }).strict()]),
+  getReferenceCache: z.tuple([]),
+  clearReferenceCache: z.tuple([]),
 } as const;
 
 export interface SendMessageResult {
@@ -390,6 +393,10 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   getLabRun(request: { runId: string }): Promise<LabRun>;
   /** Deletes a saved run for good. */
   deleteLabRun(request: { runId: string }): Promise<void>;
+  /** The reference distributions the lab keeps between comparisons: bytes, entries, limit. */
+  getReferenceCache(): Promise<ReferenceCacheUsage>;
+  /** Deletes them all (each is computed again when next needed). */
+  clearReferenceCache(): Promise<void>;
 }
 
 

@@ -437,6 +437,13 @@ export interface QuantVariantResult {
 
 export type LabRunStatus = "running" | "complete" | "failed" | "cancelled";
 
+/** The lab's cache of reference distributions: what it holds, and its limit. */
+export interface ReferenceCacheUsage {
+  bytes: number;
+  entries: number;
+  limitBytes: number;
+}
+
 export interface LabRun {
   id: string;
   createdAt: string;

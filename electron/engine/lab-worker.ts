@@ -162,11 +162,14 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
             ? await calibrateThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
             : null;
         const threads = calibration?.chosen ?? request.threads ?? 1;
+        // Under a cap (the chat holds a model) batches are not measured: the chat's replies would
+        // skew the trials, and with one core left there is nothing to choose.
+        const batchCores = Math.min(llama.cpuMathCores, request.batchThreadsCap ?? Infinity);
         const batchCalibration =
-          request.batchThreads == null
-            ? await calibrateBatchThreads(model, llama.cpuMathCores, (fraction) => emit({ phase: "calibrating", fraction }))
+          request.batchThreads == null && request.batchThreadsCap === undefined
+            ? await calibrateBatchThreads(model, batchCores, (fraction) => emit({ phase: "calibrating", fraction }))
             : null;
-        const batchThreads = Math.min(batchCalibration?.chosen ?? request.batchThreads ?? threads, request.batchThreadsCap ?? Infinity);
+        const batchThreads = Math.max(1, Math.min(batchCalibration?.chosen ?? request.batchThreads ?? batchCores, batchCores));
         emit({ phase: "speed", fraction: 0 });
         const speed = await measureSpeed(model, threads, batchThreads, request.text, request);
         emit({ phase: "speed", fraction: 1 });

@@ -341,11 +341,19 @@ describe("the chat while the lab works", () => {
     void runEnded.then(() => (runEndedFirst = true));
     const chatId = (await harness.core.api.createChat()).id;
     const done = harness.waitFor(isDone(chatId), 60_000);
+    // The reply's first words arrive while the comparison still runs: the chat is not queued
+    // behind the lab. (How long the whole reply takes against the whole comparison depends on
+    // the reply's length, not on whether the two are independent.)
+    const firstWords = harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "generation.delta" }> => event.type === "generation.delta" && event.chatId === chatId,
+      60_000,
+    );
     await harness.core.api.sendMessage({ chatId, text: "Once upon a time" });
+    await firstWords;
+    expect(runEndedFirst).toBe(false);
     const reply = (await done).message;
     expect(reply.status).toBe("complete");
     expect(reply.text.length).toBeGreaterThan(0);
-    expect(runEndedFirst).toBe(false);
     expect((await runEnded).run.status).toBe("complete");
   });
 });

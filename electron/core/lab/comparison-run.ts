@@ -47,6 +47,11 @@ export class Comparisons {
     private readonly cache: ReferenceCache,
   ) {}
 
+  /** Whether a comparison is under way. */
+  get running(): boolean {
+    return this.activeRun !== null;
+  }
+
   private engine(onProgress: (progress: LabEngineProgress) => void): Promise<LabEngine> {
     return this.engines.start(onProgress);
   }

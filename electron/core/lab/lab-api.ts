@@ -24,6 +24,8 @@ export type LabApi = Pick<
   | "listLabRuns"
   | "getLabRun"
   | "deleteLabRun"
+  | "getReferenceCache"
+  | "clearReferenceCache"
 >;
 
 /** What decides where a source's variants may go (variant-destination.ts). */
@@ -72,6 +74,8 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     listLabRuns: () => lab.listRuns(),
     getLabRun: ({ runId }) => lab.runs.get(runId),
     deleteLabRun: ({ runId }) => lab.runs.delete(runId),
+    getReferenceCache: () => lab.referenceCache.usage(),
+    clearReferenceCache: () => lab.clearReferenceCache(),
   };
   return { api, dispose: () => lab.dispose() };
 }

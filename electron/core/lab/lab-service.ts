@@ -4,6 +4,7 @@
 // (lab-api.ts) and the CLI use it.
 
 import path from "node:path";
+import { QuantaError } from "../../contract/errors.js";
 import type { EvalText, LabRun, LabRunSummary, QuantizeJob, QuantizePlan, SideBySide } from "../../contract/types.js";
 import type { LabEngineProgress } from "../../engine/lab-protocol.js";
 import { Comparisons, type ComparisonInput } from "./comparison-run.js";
@@ -84,6 +85,12 @@ export class LabService {
   }
 
   /** Checks the variants and starts the run; resolves with its id at once, and `done` when it ends. */
+  /** Deletes the cached reference distributions; refused while a comparison may be using one. */
+  async clearReferenceCache(): Promise<void> {
+    if (this.comparisons.running) throw new QuantaError("busy", "A comparison is running. Wait for it, or cancel it, before deleting the cache.");
+    await this.referenceCache.clear();
+  }
+
   startComparison(input: ComparisonInput): Promise<{ runId: string; done: Promise<LabRun> }> {
     return this.comparisons.start(input);
   }

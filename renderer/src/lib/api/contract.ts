@@ -73,6 +73,7 @@ export type {
   LabRunSummary,
   BesideRefusal,
   QuantizeDestination,
+  ReferenceCacheUsage,
   QuantizeJob,
   QuantizeOption,
   QuantizePlan,

@@ -14,6 +14,7 @@ import {
   type LabRunSummary,
   type ModelShape,
   type QuantizeDestination,
+  type ReferenceCacheUsage,
   type QuantizeJob,
   type QuantizePlan,
   type SideBySide,
@@ -61,6 +62,8 @@ class LabStore {
   chosenVariants = $state.raw<string[]>([]);
 
   runs = $state.raw<LabRunSummary[]>([]);
+  /** The cached reference distributions (null until fetched). */
+  referenceCache = $state.raw<ReferenceCacheUsage | null>(null);
   /** The run shown: the one just finished or reopened. */
   run = $state.raw<LabRun | null>(null);
   /** Saved runs chosen to be seen together, and those runs once fetched (in the order chosen). */
@@ -137,7 +140,7 @@ class LabStore {
   }
 
   async refreshRuns(): Promise<void> {
-    this.runs = await api.listLabRuns();
+    [this.runs, this.referenceCache] = await Promise.all([api.listLabRuns(), api.getReferenceCache()]);
     // A run deleted elsewhere (another window, the CLI) is no longer chosen.
     const saved = new Set(this.runs.map((summary) => summary.id));
     this.chosenRuns = this.chosenRuns.filter((id) => saved.has(id));
@@ -307,6 +310,16 @@ class LabStore {
 
   closeComparedRuns(): void {
     this.comparedRuns = [];
+  }
+
+  /** Deletes the cached reference distributions (each is computed again when next needed). */
+  async clearReferenceCache(): Promise<void> {
+    try {
+      await api.clearReferenceCache();
+      this.referenceCache = await api.getReferenceCache();
+    } catch (error) {
+      notices.report(error);
+    }
   }
 
   /** Deletes a saved run (the view has asked first) and takes it out of whatever shows it. */
