@@ -159,6 +159,7 @@ const loadRequestSchemas = {
     z.object({ modelId: id, gpuLayers: gpuLayersChoiceSchema.optional(), contextSize: loadContextSizeSchema.optional() }).strict(),
   ]),
   getLoadChoice: z.tuple([z.object({ modelId: id }).strict()]),
+  getLastModel: z.tuple([]),
 } as const;
 
 export const requestSchemas = {
@@ -300,6 +301,8 @@ export interface CoreApi extends ChatCoreApi {
   loadModel(request: { modelId: string; gpuLayers?: GpuLayersChoice; contextSize?: number }): Promise<LoadedModel>;
   /** What the model's next load will use unless told otherwise. */
   getLoadChoice(request: { modelId: string }): Promise<ModelLoadChoice>;
+  /** The model loaded most recently (remembered in the data folder), so pickers can offer it first. */
+  getLastModel(): Promise<{ modelId: string | null }>;
   unloadModel(): Promise<void>;
   listChats(): Promise<ChatSummary[]>;
   createChat(): Promise<Chat>;

@@ -116,6 +116,7 @@ export class ModelHost {
       });
       // Remembered only once it loaded: a choice that fails must not fail every later load.
       await loadChoices.remember(modelId, choice).catch(() => undefined);
+      await loadChoices.rememberLast(modelId).catch(() => undefined);
       if (result.calibration) await threadMemory.remember(fileKey, result.calibration).catch(() => undefined);
       const model: LoadedModel = {
         modelId,

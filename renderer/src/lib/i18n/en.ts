@@ -22,6 +22,9 @@ export const en = {
   "model.placeholder": "Choose a model",
   "model.unavailable": "can’t be loaded: {reason}",
   "model.load": "Load model",
+  // Picker flows: choose to load, eject, what cannot be cancelled
+  "model.eject": "Eject",
+  "model.loadNoCancel": "a load cannot be cancelled; eject the model once it is ready",
   "model.rescan": "Look for new model files",
   "model.loadingLabel": "Loading model",
   "model.phase.loading": "Loading model",

@@ -22,6 +22,9 @@ export const zhCN: Record<MessageKey, string> = {
   "model.placeholder": "选择模型",
   "model.unavailable": "无法加载：{reason}",
   "model.load": "加载模型",
+  // Picker flows: choose to load, eject, what cannot be cancelled
+  "model.eject": "卸载",
+  "model.loadNoCancel": "加载无法取消；就绪后可卸载该模型",
   "model.rescan": "查找新的模型文件",
   "model.loadingLabel": "正在加载模型",
   "model.phase.loading": "正在加载模型",
