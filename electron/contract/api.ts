@@ -21,6 +21,7 @@ import type {
   HubRepository,
   HubRepositoryFiles,
   LoadedModel,
+  ModelFolder,
   ModelInspection,
   ModelLoadChoice,
   GpuLayersChoice,
@@ -174,6 +175,7 @@ export const requestSchemas = {
   deleteModel: z.tuple([z.object({ modelId: id }).strict()]),
   addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
   removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  listModelFolders: z.tuple([]),
   getModelCatalog: z.tuple([]),
   getHubAddress: z.tuple([]),
   /** null goes back to the default; the core checks the address (http or https, no credentials). */
@@ -271,6 +273,8 @@ export interface CoreApi extends ChatCoreApi {
   /** Adds a folder of the user's to the library (checked by the core: it must exist). */
   addModelFolder(request: { path: string }): Promise<ModelSummary[]>;
   removeModelFolder(request: { path: string }): Promise<ModelSummary[]>;
+  /** The folders searched for models (other apps' folders aside), the ones the user added marked. */
+  listModelFolders(): Promise<ModelFolder[]>;
   getModelCatalog(): Promise<CatalogEntry[]>;
   getHubAddress(): Promise<HubAddress>;
   /** Sets the hub's address (null: Hugging Face); QUANTA_HUB_URL, when set, still wins. */

@@ -24,6 +24,7 @@ export type LibraryApi = Pick<
   | "deleteModel"
   | "addModelFolder"
   | "removeModelFolder"
+  | "listModelFolders"
   | "getModelCatalog"
   | "getHubAddress"
   | "setHubAddress"
@@ -170,6 +171,7 @@ export async function createLibraryService(options: LibraryServiceOptions): Prom
       await saveSettings();
       return rescan();
     },
+    listModelFolders: async () => folders().map((folder) => ({ path: folder, added: userFolders.includes(folder) })),
     getModelCatalog: () => loadCatalog(),
     getHubAddress: async () => hubBaseUrl(env, hubSetting),
     setHubAddress: async ({ url }) => {

@@ -184,6 +184,11 @@ export const en = {
   "lib.folder.label": "Add a folder of models",
   "lib.folder.placeholder": "Full path, e.g. /home/me/models",
   "lib.folder.add": "Add folder",
+  // Model folders: which are searched, removing one the user added
+  "lib.folders.label": "Folders searched for models",
+  "lib.folders.remove": "Remove",
+  "lib.folders.removeNamed": "Remove folder {path}",
+  "lib.folders.builtIn": "built in",
   "lib.inspector.title": "Inspector",
   "lib.inspector.none": "Choose a model in the library to see what its file holds.",
   "lib.inspector.loading": "Reading the header…",

@@ -183,6 +183,11 @@ export const zhCN: Record<MessageKey, string> = {
   "lib.folder.label": "添加模型文件夹",
   "lib.folder.placeholder": "完整路径，例如 /home/me/models",
   "lib.folder.add": "添加文件夹",
+  // Model folders: which are searched, removing one the user added
+  "lib.folders.label": "搜索模型的文件夹",
+  "lib.folders.remove": "移除",
+  "lib.folders.removeNamed": "移除文件夹 {path}",
+  "lib.folders.builtIn": "内置",
   "lib.inspector.title": "检查器",
   "lib.inspector.none": "在模型库中选择一个模型，查看其文件内容。",
   "lib.inspector.loading": "正在读取文件头…",
