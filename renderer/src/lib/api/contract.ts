@@ -36,6 +36,7 @@ export type {
   MessageStatus,
   MissingReading,
   MetadataRow,
+  ModelFolder,
   ModelFootprint,
   ModelInspection,
   ModelSource,
