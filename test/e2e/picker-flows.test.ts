@@ -1,7 +1,7 @@
 // End to end, the header as a newcomer uses it: choosing a model loads it, Eject unloads it,
 // the picker offers the model used last (not the first alphabetically), "New chat" reuses an
 // empty conversation, and the top bar's controls never overlap at 1024 and 1440 px wide, in
-// English and in Chinese.
+// English and in Chinese; the theme switch (system, light, dark) is remembered.
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -123,5 +123,24 @@ describe("the top bar", () => {
     }
     await page.locator("header select.language").selectOption("en");
     expect(overlaps).toEqual([]);
+  });
+});
+
+describe("the theme switch", () => {
+  it("follows the system, or stays light or dark as chosen, across a reload", async () => {
+    const background = () => page.evaluate("getComputedStyle(document.body).backgroundColor");
+    const theme = page.getByRole("combobox", { name: "Theme" });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await theme.selectOption("system");
+    await expect.poll(background).toBe("rgb(20, 20, 22)");
+    await theme.selectOption("light");
+    await expect.poll(background).toBe("rgb(246, 246, 243)");
+    await page.reload();
+    await expect.poll(background).toBe("rgb(246, 246, 243)");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.getByRole("combobox", { name: "Theme" }).selectOption("dark");
+    await expect.poll(background).toBe("rgb(20, 20, 22)");
+    await page.getByRole("combobox", { name: "Theme" }).selectOption("system");
+    await expect.poll(background).toBe("rgb(246, 246, 243)");
   });
 });

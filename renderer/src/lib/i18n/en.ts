@@ -25,6 +25,11 @@ export const en = {
   // Picker flows: choose to load, eject, what cannot be cancelled
   "model.eject": "Eject",
   "model.loadNoCancel": "a load cannot be cancelled; eject the model once it is ready",
+  // Theme switch
+  "theme.label": "Theme",
+  "theme.system": "System theme",
+  "theme.light": "Light",
+  "theme.dark": "Dark",
   "model.rescan": "Look for new model files",
   "model.loadingLabel": "Loading model",
   "model.phase.loading": "Loading model",

@@ -25,6 +25,11 @@ export const zhCN: Record<MessageKey, string> = {
   // Picker flows: choose to load, eject, what cannot be cancelled
   "model.eject": "卸载",
   "model.loadNoCancel": "加载无法取消；就绪后可卸载该模型",
+  // Theme switch
+  "theme.label": "主题",
+  "theme.system": "跟随系统",
+  "theme.light": "浅色",
+  "theme.dark": "深色",
   "model.rescan": "查找新的模型文件",
   "model.loadingLabel": "正在加载模型",
   "model.phase.loading": "正在加载模型",
