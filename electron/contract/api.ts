@@ -21,6 +21,7 @@ import type {
   HubRepository,
   HubRepositoryFiles,
   LoadedModel,
+  ModelFolder,
   ModelInspection,
   ModelLoadChoice,
   GpuLayersChoice,
@@ -161,6 +162,7 @@ const loadRequestSchemas = {
     z.object({ modelId: id, gpuLayers: gpuLayersChoiceSchema.optional(), contextSize: loadContextSizeSchema.optional() }).strict(),
   ]),
   getLoadChoice: z.tuple([z.object({ modelId: id }).strict()]),
+  getLastModel: z.tuple([]),
 } as const;
 
 // ---- Local API server: settings the renderer may change ------------------------------------
@@ -222,6 +224,7 @@ export const requestSchemas = {
   deleteModel: z.tuple([z.object({ modelId: id }).strict()]),
   addModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
   removeModelFolder: z.tuple([z.object({ path: z.string().min(1).max(4096) }).strict()]),
+  listModelFolders: z.tuple([]),
   getModelCatalog: z.tuple([]),
   getHubAddress: z.tuple([]),
   /** null goes back to the default; the core checks the address (http or https, no credentials). */
@@ -321,6 +324,8 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   /** Adds a folder of the user's to the library (checked by the core: it must exist). */
   addModelFolder(request: { path: string }): Promise<ModelSummary[]>;
   removeModelFolder(request: { path: string }): Promise<ModelSummary[]>;
+  /** The folders searched for models (other apps' folders aside), the ones the user added marked. */
+  listModelFolders(): Promise<ModelFolder[]>;
   getModelCatalog(): Promise<CatalogEntry[]>;
   getHubAddress(): Promise<HubAddress>;
   /** Sets the hub's address (null: Hugging Face); QUANTA_HUB_URL, when set, still wins. */
@@ -351,6 +356,8 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   loadModel(request: { modelId: string; gpuLayers?: GpuLayersChoice; contextSize?: number }): Promise<LoadedModel>;
   /** What the model's next load will use unless told otherwise. */
   getLoadChoice(request: { modelId: string }): Promise<ModelLoadChoice>;
+  /** The model loaded most recently (remembered in the data folder), so pickers can offer it first. */
+  getLastModel(): Promise<{ modelId: string | null }>;
   unloadModel(): Promise<void>;
   listChats(): Promise<ChatSummary[]>;
   createChat(): Promise<Chat>;

@@ -11,6 +11,12 @@ export interface AppInfo {
   modelFolders: string[];
 }
 
+/** A folder searched for models: Quanta's own, one from QUANTA_MODELS, or one the user added (only those can be removed). */
+export interface ModelFolder {
+  path: string;
+  added: boolean;
+}
+
 /** One GGUF file found in a model folder, described from its header. */
 export interface ModelSummary {
   id: string;

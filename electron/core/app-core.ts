@@ -186,6 +186,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       await library.resolve(modelId);
       return loadChoices.recall(modelId);
     },
+    getLastModel: async () => ({ modelId: await loadChoices.recallLast() }),
     unloadModel: () => host.unload(),
     watchHardware: async ({ intervalMs }) => monitor.watch(localWatcher, intervalMs),
     unwatchHardware: async () => monitor.unwatch(localWatcher),

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { REPO_ROOT, STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { chooseModel } from "../support/model-picker.js";
 
 let models: string;
 let app: ServedApp;
@@ -45,10 +46,7 @@ afterAll(async () => {
 
 /** Picks a model by its file name in the "Model" combobox, loads it, waits until it is ready. */
 async function loadModel(fileStem: string): Promise<void> {
-  const picker = page.getByRole("combobox", { name: "Model" });
-  const option = picker.getByRole("option", { name: new RegExp(`^${fileStem} `) });
-  await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
-  await page.getByRole("button", { name: "Load model" }).click();
+  await chooseModel(page, fileStem);
   const status = page.getByRole("status", { name: "Engine status" });
   // First load on this machine: the thread count is measured, and the status says so.
   await expect

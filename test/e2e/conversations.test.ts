@@ -8,6 +8,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { chooseModel } from "../support/model-picker.js";
 
 let models: string;
 let app: ServedApp;
@@ -39,10 +40,7 @@ const replies = () => log().getByRole("article", { name: "Assistant" });
 const lastReplyText = () => replies().last().locator(".body").textContent();
 
 async function loadStories(): Promise<void> {
-  const picker = page.getByRole("combobox", { name: "Model" });
-  const option = picker.getByRole("option", { name: /^stories260K / });
-  await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
-  await page.getByRole("button", { name: "Load model" }).click();
+  await chooseModel(page, "stories260K");
   const status = page.getByRole("status", { name: "Engine status" });
   await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
 import { startRelay, type Relay } from "../support/relay.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { chooseModel } from "../support/model-picker.js";
 
 let models: string;
 let app: ServedApp;
@@ -63,10 +64,7 @@ describe("the hardware view", () => {
   });
 
   it("loads stories260K, follows a reply on the charts, and says there is no GPU", async () => {
-    const picker = page.getByRole("combobox", { name: "Model" });
-    const option = picker.getByRole("option", { name: /^stories260K / });
-    await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
-    await page.getByRole("button", { name: "Load model" }).click();
+    await chooseModel(page, "stories260K");
     const status = page.getByRole("status", { name: "Engine status" });
     await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
 

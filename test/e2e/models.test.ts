@@ -13,6 +13,7 @@ import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { startFakeHub, type FakeHub } from "../support/fake-hub.js";
 import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { chooseModel } from "../support/model-picker.js";
 
 const REPO = "test-org/Stories-GGUF";
 let hub: FakeHub;
@@ -154,10 +155,7 @@ describe("getting a first model", () => {
       expect(await page.getByRole("button", { name: "Delete huge-F16.gguf" }).count()).toBe(0);
       expect(await page.getByRole("button", { name: "Delete stories260K-F32.gguf" }).count()).toBe(1);
 
-      const picker = page.getByRole("combobox", { name: "Model" });
-      const option = picker.getByRole("option", { name: /^huge-F16 / });
-      await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
-      await page.getByRole("button", { name: "Load model" }).click();
+      await chooseModel(page, "huge-F16");
       const prompt = page.getByRole("alertdialog", { name: "This model may not fit" });
       await expect.poll(() => prompt.count(), { timeout: 30_000 }).toBe(1);
       expect(await prompt.textContent()).toMatch(/huge-F16\.gguf.*free/);

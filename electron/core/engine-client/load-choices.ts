@@ -1,5 +1,6 @@
 // Remembers, per model, the GPU layers and context size it was last loaded with, so the next
-// load (from any picker, or after a restart) uses them without asking again.
+// load (from any picker, or after a restart) uses them without asking again; and which model
+// was loaded last, so the picker offers it first next time.
 
 import { z } from "zod";
 import { gpuLayersChoiceSchema, loadContextSizeSchema } from "../../contract/api.js";
@@ -10,7 +11,7 @@ import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
 
 const choiceSchema = z.object({ gpuLayers: gpuLayersChoiceSchema, contextSize: loadContextSizeSchema.nullable() }).strict();
 
-const fileSchema = z.object({ version: z.literal(1), models: z.record(z.string(), choiceSchema) });
+const fileSchema = z.object({ version: z.literal(1), models: z.record(z.string(), choiceSchema), lastModelId: z.string().optional() });
 
 type LoadChoicesFile = z.infer<typeof fileSchema>;
 
@@ -39,6 +40,22 @@ export class LoadChoices {
       const previous = stored.models[modelId] ?? DEFAULT_LOAD_CHOICE;
       if (previous.gpuLayers === choice.gpuLayers && previous.contextSize === choice.contextSize) return;
       stored.models[modelId] = choice;
+      await writeJsonAtomic(this.file, stored);
+    });
+    this.#writing = write.catch(() => undefined);
+    return write;
+  }
+
+  /** The model loaded most recently (null before the first load). */
+  async recallLast(): Promise<string | null> {
+    return (await this.#read()).lastModelId ?? null;
+  }
+
+  rememberLast(modelId: string): Promise<void> {
+    const write = this.#writing.then(async () => {
+      const stored = await this.#read();
+      if (stored.lastModelId === modelId) return;
+      stored.lastModelId = modelId;
       await writeJsonAtomic(this.file, stored);
     });
     this.#writing = write.catch(() => undefined);

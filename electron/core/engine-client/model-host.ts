@@ -126,6 +126,7 @@ export class ModelHost {
       });
       // Remembered only once it loaded: a choice that fails must not fail every later load.
       await loadChoices.remember(modelId, choice).catch(() => undefined);
+      await loadChoices.rememberLast(modelId).catch(() => undefined);
       // Both counts are remembered together; a batch count measured now joins a remembered generation count.
       const calibration = withBatch(result.calibration ?? remembered, result.batchCalibration);
       if (calibration && (result.calibration || result.batchCalibration)) {

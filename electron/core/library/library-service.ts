@@ -24,6 +24,7 @@ export type LibraryApi = Pick<
   | "deleteModel"
   | "addModelFolder"
   | "removeModelFolder"
+  | "listModelFolders"
   | "getModelCatalog"
   | "getHubAddress"
   | "setHubAddress"
@@ -172,6 +173,7 @@ export function createLibraryService(options: LibraryServiceOptions): Promise<Li
       await saveSettings();
       return rescan();
     },
+    listModelFolders: async () => folders().map((folder) => ({ path: folder, added: userFolders.includes(folder) })),
     getModelCatalog: () => loadCatalog(),
     getHubAddress: () => Promise.resolve(hubBaseUrl(env, hubSetting)),
     setHubAddress: async ({ url }) => {

@@ -37,6 +37,7 @@ export type {
   MissingReading,
   MetadataRow,
   MemoryFootprint,
+  ModelFolder,
   ModelFootprint,
   ModelInspection,
   ModelSource,

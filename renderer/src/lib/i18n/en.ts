@@ -22,6 +22,14 @@ export const en = {
   "model.placeholder": "Choose a model",
   "model.unavailable": "can’t be loaded: {reason}",
   "model.load": "Load model",
+  // Picker flows: choose to load, eject, what cannot be cancelled
+  "model.eject": "Eject",
+  "model.loadNoCancel": "a load cannot be cancelled; eject the model once it is ready",
+  // Theme switch
+  "theme.label": "Theme",
+  "theme.system": "System theme",
+  "theme.light": "Light",
+  "theme.dark": "Dark",
   "model.rescan": "Look for new model files",
   "model.loadingLabel": "Loading model",
   "model.phase.loading": "Loading model",
@@ -184,6 +192,11 @@ export const en = {
   "lib.folder.label": "Add a folder of models",
   "lib.folder.placeholder": "Full path, e.g. /home/me/models",
   "lib.folder.add": "Add folder",
+  // Model folders: which are searched, removing one the user added
+  "lib.folders.label": "Folders searched for models",
+  "lib.folders.remove": "Remove",
+  "lib.folders.removeNamed": "Remove folder {path}",
+  "lib.folders.builtIn": "built in",
   "lib.inspector.title": "Inspector",
   "lib.inspector.none": "Choose a model in the library to see what its file holds.",
   "lib.inspector.loading": "Reading the header…",

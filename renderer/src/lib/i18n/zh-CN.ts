@@ -22,6 +22,14 @@ export const zhCN: Record<MessageKey, string> = {
   "model.placeholder": "选择模型",
   "model.unavailable": "无法加载：{reason}",
   "model.load": "加载模型",
+  // Picker flows: choose to load, eject, what cannot be cancelled
+  "model.eject": "卸载",
+  "model.loadNoCancel": "加载无法取消；就绪后可卸载该模型",
+  // Theme switch
+  "theme.label": "主题",
+  "theme.system": "跟随系统",
+  "theme.light": "浅色",
+  "theme.dark": "深色",
   "model.rescan": "查找新的模型文件",
   "model.loadingLabel": "正在加载模型",
   "model.phase.loading": "正在加载模型",
@@ -183,6 +191,11 @@ export const zhCN: Record<MessageKey, string> = {
   "lib.folder.label": "添加模型文件夹",
   "lib.folder.placeholder": "完整路径，例如 /home/me/models",
   "lib.folder.add": "添加文件夹",
+  // Model folders: which are searched, removing one the user added
+  "lib.folders.label": "搜索模型的文件夹",
+  "lib.folders.remove": "移除",
+  "lib.folders.removeNamed": "移除文件夹 {path}",
+  "lib.folders.builtIn": "内置",
   "lib.inspector.title": "检查器",
   "lib.inspector.none": "在模型库中选择一个模型，查看其文件内容。",
   "lib.inspector.loading": "正在读取文件头…",

@@ -120,8 +120,15 @@ class ChatStore {
     this.#show(latest ? await api.getChat({ chatId: latest.id }) : await api.createChat());
   }
 
+  /** Opens an empty conversation: this one or another still empty one when there is one, else a new one. */
   async newChat(): Promise<void> {
-    await this.#switchTo(() => api.createChat());
+    const current = this.chatId;
+    await this.#switchTo(async () => {
+      // New chats that were never written in would otherwise pile up in the list.
+      const empty = (await api.listChats()).filter((summary) => summary.messageCount === 0);
+      const reuse = empty.find((summary) => summary.id === current) ?? empty[0];
+      return reuse ? api.getChat({ chatId: reuse.id }) : api.createChat();
+    });
   }
 
   async open(chatId: string): Promise<void> {

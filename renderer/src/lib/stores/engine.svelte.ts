@@ -1,6 +1,6 @@
 // Owns the engine's state as the core reports it (starting, idle, loading with progress,
 // ready with the loaded model, failed). Talks to lib/api: getEngineState on (re)connect,
-// loadModel on request, and the core's "engine" events, which are the source of truth.
+// loadModel and unloadModel on request, and the core's "engine" events, which are the source of truth.
 
 import { api, onCoreEvent, type EngineState, type LoadedModel, type ModelLoadChoice } from "../api/index.js";
 import { notices } from "./notices.svelte.js";
@@ -17,6 +17,8 @@ class EngineStore {
   );
 
   isLoading = $derived(this.state.kind === "loading");
+  /** An unload is on its way to the core. */
+  unloading = $state(false);
 
   constructor() {
     onCoreEvent((event) => {
@@ -39,6 +41,18 @@ class EngineStore {
       }
     } catch (error) {
       notices.report(error);
+    }
+  }
+
+  /** Ejects the model in use; the engine reports itself idle. */
+  async unloadModel(): Promise<void> {
+    this.unloading = true;
+    try {
+      await api.unloadModel();
+    } catch (error) {
+      notices.report(error);
+    } finally {
+      this.unloading = false;
     }
   }
 }

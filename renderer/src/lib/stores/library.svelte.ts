@@ -9,6 +9,7 @@ import {
   type CatalogEntry,
   type DownloadJob,
   type HubAddress,
+  type ModelFolder,
   type HubFitEstimate,
   type HubRepository,
   type HubRepositoryFiles,
@@ -44,6 +45,8 @@ class LibraryStore {
   catalog = $state.raw<CatalogEntry[]>([]);
   hubAddress = $state.raw<HubAddress | null>(null);
   error = $state.raw<LibraryError | null>(null);
+  /** The folders searched for models; the ones the user added can be removed. */
+  folders = $state.raw<ModelFolder[]>([]);
 
   constructor() {
     onCoreEvent((event) => {
@@ -57,7 +60,13 @@ class LibraryStore {
   /** What the view needs when it opens (and after a reconnect). */
   async refresh(): Promise<void> {
     try {
-      const [downloads, catalog, hubAddress] = await Promise.all([api.listDownloads(), api.getModelCatalog(), api.getHubAddress()]);
+      const [downloads, catalog, hubAddress, folders] = await Promise.all([
+        api.listDownloads(),
+        api.getModelCatalog(),
+        api.getHubAddress(),
+        api.listModelFolders(),
+      ]);
+      this.folders = folders;
       this.downloads = downloads;
       this.catalog = catalog;
       this.hubAddress = hubAddress;
@@ -86,6 +95,7 @@ class LibraryStore {
     try {
       this.results = await api.searchHub({ query: this.query });
       this.offline = false;
+      this.error = null;
     } catch (error) {
       this.#failed(error);
     } finally {
@@ -98,6 +108,7 @@ class LibraryStore {
     try {
       this.repoFiles = await api.listHubFiles({ repo });
       this.offline = false;
+      this.error = null;
     } catch (error) {
       this.#failed(error);
     } finally {
@@ -161,6 +172,15 @@ class LibraryStore {
   async addFolder(path: string): Promise<boolean> {
     return this.#call(async () => {
       await api.addModelFolder({ path });
+      this.folders = await api.listModelFolders();
+      await models.refresh();
+    });
+  }
+
+  async removeFolder(path: string): Promise<boolean> {
+    return this.#call(async () => {
+      await api.removeModelFolder({ path });
+      this.folders = await api.listModelFolders();
       await models.refresh();
     });
   }
@@ -186,6 +206,8 @@ class LibraryStore {
   async #call(action: () => Promise<unknown>): Promise<boolean> {
     try {
       await action();
+      // What failed before is not what the user sees now: an old error goes once an action succeeds.
+      this.error = null;
       return true;
     } catch (error) {
       this.error = asError(error);

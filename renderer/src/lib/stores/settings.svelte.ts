@@ -1,4 +1,4 @@
-// Owns the renderer's own preferences: the interface language and the hardware monitor's
+// Owns the renderer's own preferences: the interface language, the theme and the hardware monitor's
 // sample rate. Talks to localStorage (the choices survive reloads) and to <html lang>; never
 // to the core, since both are per-window choices (the core samples at each window's rate).
 
@@ -10,6 +10,14 @@ import type {
 import { isLanguage, languageFromNavigator, type Language } from "../i18n/languages.js";
 
 const LANGUAGE_KEY = "quanta.language";
+const THEME_KEY = "quanta.theme";
+
+export const THEMES = ["system", "light", "dark"] as const;
+export type Theme = (typeof THEMES)[number];
+
+export function isTheme(value: unknown): value is Theme {
+  return (THEMES as readonly unknown[]).includes(value);
+}
 const SAMPLE_INTERVAL_KEY = "quanta.sampleIntervalMs";
 
 /**
@@ -59,12 +67,30 @@ function storedInterval(): SampleInterval | null {
   return isSampleInterval(value) ? value : null;
 }
 
+const darkQuery = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
+
 class SettingsStore {
   language = $state<Language>(storedLanguage() ?? languageFromNavigator(navigator.languages));
+  theme = $state<Theme>(((value) => (isTheme(value) ? value : "system"))(stored(THEME_KEY)));
   sampleIntervalMs = $state<SampleInterval>(storedInterval() ?? DEFAULT_INTERVAL_MS);
 
   constructor() {
     document.documentElement.lang = this.language;
+    this.#applyTheme();
+    // "system" follows the system's setting as it changes.
+    darkQuery?.addEventListener("change", () => this.#applyTheme());
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    store(THEME_KEY, theme);
+    this.#applyTheme();
+  }
+
+  /** One place decides light or dark: <html data-theme>, which app.css reads. */
+  #applyTheme(): void {
+    const dark = this.theme === "dark" || (this.theme === "system" && darkQuery?.matches === true);
+    document.documentElement.dataset.theme = dark ? "dark" : "light";
   }
 
   setLanguage(language: Language): void {
