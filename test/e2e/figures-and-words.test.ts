@@ -9,6 +9,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chooseModel } from "../support/model-picker.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
 
@@ -96,10 +97,7 @@ describe("figures and words", () => {
     await page.setViewportSize(VIEWPORTS[0]);
     await page.goto(app.url);
     // Load stories260K in English, then switch.
-    const picker = page.getByRole("combobox", { name: "Model" });
-    const option = picker.getByRole("option", { name: /^stories260K / });
-    await picker.selectOption({ label: (await option.textContent())?.trim() ?? "" });
-    await page.getByRole("button", { name: "Load model" }).click();
+    await chooseModel(page, "stories260K");
     const status = page.getByRole("status", { name: /^(Engine status|引擎状态)$/ });
     await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
     await chooseLanguage("简体中文");
