@@ -93,7 +93,7 @@ describe("the hardware view", () => {
     await expect.poll(() => readout("Current generation speed")).toBe("no reply running");
 
     const processes = page.getByRole("table", { name: "Processes" });
-    await expect.poll(() => processes.textContent()).toMatch(/Quanta core\s*\d+\s*\d+%\s*[\d.,]+ [KMG]?B/);
+    await expect.poll(() => processes.textContent()).toMatch(/Quanta core\s*\d+\s*\d+%\s*[\d.,]+ [KMGT]?i?B/);
     const model = page.getByRole("region", { name: "Model in use" });
     await expect.poll(() => model.textContent()).toMatch(/Context in use\s*[\d,]+ of 2,048 tokens/);
     expect(await model.textContent()).toMatch(/Threads\s*\d+ threads?/);
@@ -186,7 +186,11 @@ describe("the hardware view", () => {
       .toContain("Paused while the connection is down");
 
     relay.restore();
-    await page.getByRole("button", { name: "Reconnect now" }).click();
+    // The page also retries on its own: the button may be gone before the click lands.
+    await page
+      .getByRole("button", { name: "Reconnect now" })
+      .click({ timeout: 5_000 })
+      .catch(() => undefined);
     await expect
       .poll(() => page.getByRole("region", { name: "Hardware summary" }).textContent(), { timeout: 20_000 })
       .not.toContain("Paused");
