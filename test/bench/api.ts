@@ -117,7 +117,7 @@ async function startLlamaServer(binary: string, file: string, threads: number, c
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
-  child.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  child.stderr.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + 60_000;
   for (;;) {

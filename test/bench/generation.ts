@@ -53,8 +53,7 @@ async function rawReply(sequence: LlamaContextSequence, prompt: Token[], tokens:
       : { temperature: DEFAULT_SAMPLING.temperature, topK: DEFAULT_SAMPLING.topK, topP: DEFAULT_SAMPLING.topP, minP: DEFAULT_SAMPLING.minP, seed };
   let count = 0;
   let first = 0;
-  for await (const token of sequence.evaluate(prompt, options)) {
-    void token;
+  for await (const _token of sequence.evaluate(prompt, options)) {
     count += 1;
     if (count === 1) first = performance.now();
     if (count >= tokens) break;
@@ -105,7 +104,7 @@ async function bench(label: string, file: string, tokens: number): Promise<Measu
   const sampled: number[] = [];
   const observed: number[] = [];
   const reported: number[] = [];
-  let quantaThreads = 0;
+  let quantaThreads: number;
   try {
     await harness.waitForEngine("idle");
     const entry = (await harness.core.api.listModels()).find((model) => model.fileName === path.basename(file));

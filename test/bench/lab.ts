@@ -214,8 +214,7 @@ async function promptMs(model: LlamaModel, prompt: Token[], threads: number, bat
     const promptDone = performance.now() - started;
     await sequence.clearHistory();
     const again = performance.now();
-    for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
-      void token;
+    for await (const _token of sequence.evaluate(prompt, { temperature: 0 })) {
       break;
     }
     return { promptMs: promptDone, firstTokenMs: performance.now() - again };
@@ -242,7 +241,7 @@ async function benchPrompt(bin: string | null, file: string, text: string): Prom
         app.set(threads, [...(app.get(threads) ?? []), (512 * 1000) / ms]);
         if (bin) {
           const { output } = await timed(path.join(bin, "llama-bench"), ["-m", file, "-p", "512", "-n", "0", "-t", String(threads), "-r", "1", "-o", "json"]);
-          const rate = Number((JSON.parse(output.slice(output.indexOf("["), output.lastIndexOf("]") + 1)) as Array<{ avg_ts: number }>)[0]?.avg_ts ?? 0);
+          const rate = (JSON.parse(output.slice(output.indexOf("["), output.lastIndexOf("]") + 1)) as Array<{ avg_ts: number }>)[0]?.avg_ts ?? 0;
           bench.set(threads, [...(bench.get(threads) ?? []), rate]);
         }
       }

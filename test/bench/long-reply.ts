@@ -121,14 +121,13 @@ async function rawEvaluator(file: string, threads: number, contextSize: number) 
       await sequence.clearHistory();
       let count = 0;
       let first = 0;
-      for await (const token of sequence.evaluate(prompt, {
+      for await (const _token of sequence.evaluate(prompt, {
         temperature: sampling.temperature,
         topK: sampling.topK,
         topP: sampling.topP,
         minP: sampling.minP,
         seed,
       })) {
-        void token;
         count += 1;
         if (count === 1) first = performance.now();
         if (count >= tokens || sequence.nextTokenIndex >= sequence.contextSize - 1) break;

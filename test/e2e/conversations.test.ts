@@ -28,8 +28,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await chromium?.close();
   await app?.stop();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   await fs.rm(models, { recursive: true, force: true });
 });
 

@@ -27,8 +27,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await chromium?.close();
   await app?.stop();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   await fs.rm(models, { recursive: true, force: true });
   await fs.rm(extra, { recursive: true, force: true });
 });

@@ -45,12 +45,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await chromium?.close();
   await app?.stop();
   await hub?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   await fs.rm(models, { recursive: true, force: true });
   for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
+    if (value === undefined) Reflect.deleteProperty(process.env, key);
     else process.env[key] = value;
   }
 });

@@ -39,7 +39,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   if (models) await fs.rm(models, { recursive: true, force: true });
 });
 
@@ -99,8 +101,10 @@ describe("OpenAI client", () => {
         { role: "system", content: "You tell stories." },
         { role: "user", content: [{ type: "text", text: "Tell me about a cat." }] },
       ],
+      /* eslint-disable @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them */
       max_tokens: 24,
       seed: 7,
+      /* eslint-enable @typescript-eslint/no-deprecated */
     });
     expect(completion.object).toBe("chat.completion");
     expect(completion.id).toMatch(/^chatcmpl-/);
@@ -164,6 +168,7 @@ describe("OpenAI client", () => {
     const stream = await openai.chat.completions.create({
       model: STORIES,
       messages: [{ role: "user", content: "Hello" }],
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
       max_tokens: 12,
       stream: true,
       stream_options: { include_usage: true },
@@ -196,8 +201,10 @@ describe("OpenAI client", () => {
       openai.chat.completions.create({
         model: STORIES,
         messages: [{ role: "user", content: "Once upon a time there was a dog." }],
+        /* eslint-disable @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them */
         max_tokens: 40,
         seed: 1234,
+        /* eslint-enable @typescript-eslint/no-deprecated */
         temperature: 0.9,
         ...extra,
       });
@@ -231,8 +238,10 @@ describe("OpenAI client", () => {
     const completion = await openai.chat.completions.create({
       model: STORIES,
       messages: [{ role: "user", content: "Describe a person." }],
+      /* eslint-disable @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them */
       max_tokens: 200,
       seed: 3,
+      /* eslint-enable @typescript-eslint/no-deprecated */
       response_format: { type: "json_schema", json_schema: { name: "person", schema, strict: true } },
     });
     expect(completion.choices[0]?.finish_reason).toBe("stop");
@@ -243,8 +252,10 @@ describe("OpenAI client", () => {
     const object = await openai.chat.completions.create({
       model: STORIES,
       messages: [{ role: "user", content: "Anything." }],
+      /* eslint-disable @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them */
       max_tokens: 200,
       seed: 4,
+      /* eslint-enable @typescript-eslint/no-deprecated */
       response_format: { type: "json_object" },
     });
     // Any JSON: a tiny model may ramble inside a string until max_tokens; what it wrote is still JSON so far.
@@ -270,8 +281,10 @@ describe("OpenAI client", () => {
       messages,
       tools,
       tool_choice: "required",
+      /* eslint-disable @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them */
       max_tokens: 64,
       seed: 5,
+      /* eslint-enable @typescript-eslint/no-deprecated */
       stream: true,
     });
     const calls = new Map<number, { id: string; name: string; arguments: string }>();
@@ -299,6 +312,7 @@ describe("OpenAI client", () => {
       messages,
       tools,
       tool_choice: { type: "function", function: { name: "get_weather" } },
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
       max_tokens: 64,
     });
     const toolCall = named.choices[0]?.message.tool_calls?.[0];
@@ -314,6 +328,7 @@ describe("OpenAI client", () => {
         { role: "tool", tool_call_id: call?.id ?? "", content: "Sunny, 24 °C" },
       ],
       tools,
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
       max_tokens: 16,
     });
     expect(answer.choices[0]?.message.role).toBe("assistant");
@@ -337,6 +352,7 @@ describe("OpenAI client", () => {
     const completion = await openai.chat.completions.create({
       model: STORIES,
       messages: [{ role: "user", content: "Hi" }],
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
       max_tokens: 6,
       logprobs: true,
       top_logprobs: 3,
@@ -559,6 +575,7 @@ describe("disconnects and concurrency", () => {
     });
     const controller = new AbortController();
     const stream = await openai.chat.completions.create(
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
       { model: TINY, messages: [{ role: "user", content: "Go on forever." }], max_tokens: 100_000, stream: true },
       { signal: controller.signal },
     );
@@ -594,12 +611,14 @@ describe("disconnects and concurrency", () => {
     expect(stoppedMs).toBeLessThan(400);
     const queue = harness.core.generations;
     expect(queue.running).toBeNull();
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
     const next = await openai.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Hi" }], max_tokens: 3 });
     expect(next.usage?.completion_tokens).toBe(3);
   });
 
   it("two clients at once both complete with the reply each would get alone", async () => {
     const ask = (seed: number) =>
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the classic max_tokens and seed fields are what local clients send, and Quanta's server must keep honouring them
       openai.chat.completions.create({ model: STORIES, messages: [{ role: "user", content: "A story, please." }], max_tokens: 20, seed });
     const aloneA = await ask(11);
     const aloneB = await ask(22);

@@ -30,7 +30,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   await fs.rm(models, { recursive: true, force: true });
 });
 

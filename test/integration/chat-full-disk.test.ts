@@ -69,8 +69,8 @@ describe("a data folder on a full disk", () => {
     await again.load();
     expect(again.get(chat.id).messages.map((m) => m.id)).toEqual([...saved, "after"]);
     // The error says what happened, and does not claim that nothing was lost.
-    expect(String((failure as Error).message)).toMatch(/disk is full/);
-    expect(String((failure as Error).message)).not.toMatch(/Nothing was lost/);
+    expect((failure as Error).message).toMatch(/disk is full/);
+    expect((failure as Error).message).not.toMatch(/Nothing was lost/);
   });
 
   it("leaves no empty conversation behind when creating one fails", async (context) => {

@@ -43,7 +43,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   await fs.rm(models, { recursive: true, force: true });
 });
 
@@ -170,12 +172,12 @@ describe("chat with stories260K", () => {
     const { validatingResolver } = await import("../../electron/contract/validation.js");
     const { requestSchemas } = await import("../../electron/contract/api.js");
     const resolve = validatingResolver(requestSchemas);
-    const send = resolve("sendMessage", harness.core.api.sendMessage as (...args: unknown[]) => unknown);
+    const send = resolve("sendMessage", harness.core.api.sendMessage.bind(harness.core.api) as (...args: unknown[]) => unknown);
     for (const args of [[{ chatId, text: "   " }], [{ chatId, text: 5 }], [{ chatId, text: "hi", path: "/etc/passwd" }], []]) {
-      expect(() => send(...args)).toThrowError(QuantaError);
+      expect(() => send(...args)).toThrow(QuantaError);
     }
     const unknown = resolve("__proto__", undefined);
-    expect(() => unknown()).toThrowError(/no method/);
+    expect(() => unknown()).toThrow(/no method/);
   });
 });
 

@@ -18,9 +18,7 @@ import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
 import { QuantaError } from "../../electron/contract/errors.js";
 
 /** These tests need no engine; the fit estimate has its own test against the real one. */
-const noEngine = async (): Promise<never> => {
-  throw new QuantaError("engine_unavailable", "no engine in this test");
-};
+const noEngine = (): Promise<never> => Promise.reject(new QuantaError("engine_unavailable", "no engine in this test"));
 
 const REPO = "test-org/Stories-GGUF";
 let hub: FakeHub;
@@ -45,7 +43,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await hub?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
 });
 
 interface Harness {
@@ -280,7 +280,7 @@ describe("downloads", () => {
   });
 
   it("refuses to start when the disk has no room, keeping nothing", async () => {
-    const h = await startService({ freeBytes: async () => 10_000 });
+    const h = await startService({ freeBytes: () => Promise.resolve(10_000) });
     await expect(h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" })).rejects.toMatchObject({ code: "disk_full" });
     expect(await h.service.api.listDownloads()).toHaveLength(0);
   });
@@ -357,7 +357,7 @@ describe("downloads", () => {
 
   it("keeps the partial file when the disk fills up before a resume", async () => {
     let free = 10 * 1024 ** 3;
-    const h = await startService({ freeBytes: async () => free });
+    const h = await startService({ freeBytes: () => Promise.resolve(free) });
     hub.setThrottle(200_000);
     const job = await h.service.api.startDownload({ repo: REPO, path: "stories260K-F32.gguf" });
     await h.waitForJob((j) => j.receivedBytes > 100_000);

@@ -33,8 +33,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
   await hub?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   if (previousHub === undefined) delete process.env.QUANTA_HUB_URL;
   else process.env.QUANTA_HUB_URL = previousHub;
   await fs.rm(models, { recursive: true, force: true });

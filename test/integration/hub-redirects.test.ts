@@ -51,9 +51,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
   await new Promise((resolve) => hub?.close(resolve));
   await new Promise((resolve) => internal?.close(resolve));
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   if (previousHub === undefined) delete process.env.QUANTA_HUB_URL;
   else process.env.QUANTA_HUB_URL = previousHub;
   await fs.rm(models, { recursive: true, force: true });
@@ -62,7 +64,7 @@ afterAll(async () => {
 describe("redirects from the hub", () => {
   it("refuses a search redirected to another service on this machine, before it is reached", async () => {
     redirectTo = internalUrl;
-    await expect(harness.core.api.searchHub({ query: "llama" })).rejects.toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) });
+    await expect(harness.core.api.searchHub({ query: "llama" })).rejects.toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) as unknown });
     expect(reachedInternal).toEqual([]);
   });
 
@@ -83,7 +85,7 @@ describe("redirects from the hub", () => {
       (event): event is Extract<CoreEvent, { type: "download" }> => event.type === "download" && event.job.id === job.id && (event.job.status === "failed" || event.job.status === "done"),
     );
     expect(failed.job.status).toBe("failed");
-    expect(failed.job.error).toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) });
+    expect(failed.job.error).toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) as unknown });
     expect(reachedInternal).toEqual([]);
   });
 

@@ -56,9 +56,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   for (const [key, value] of [["QUANTA_LMSTUDIO_MODELS", previous.lmstudio], ["OLLAMA_MODELS", previous.ollama]] as const) {
-    if (value === undefined) delete process.env[key];
+    if (value === undefined) Reflect.deleteProperty(process.env, key);
     else process.env[key] = value;
   }
   await fs.rm(lmStudio, { recursive: true, force: true });

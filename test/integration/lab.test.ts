@@ -49,7 +49,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
   await fs.rm(folder, { recursive: true, force: true });
 });
 
@@ -233,7 +235,7 @@ describe("comparing variants", () => {
           targets.push(window[index + 1] as number);
         }
       }
-      sequence.dispose();
+      await sequence.dispose();
       await context.dispose();
       await model.dispose();
       return { probs, targets };

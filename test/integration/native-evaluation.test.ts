@@ -126,8 +126,7 @@ describe("two thread counts on one context", () => {
       await sequence.evaluateWithoutGeneratingNewTokens(prompt);
       // llama_n_threads after the last decode: the batch's count.
       expect(context.currentThreads).toBe(2);
-      for await (const token of sequence.evaluate(prompt.slice(-1), { temperature: 0 })) {
-        void token;
+      for await (const _token of sequence.evaluate(prompt.slice(-1), { temperature: 0 })) {
         break;
       }
       expect(context.currentThreads).toBe(1);

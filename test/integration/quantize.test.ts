@@ -89,7 +89,7 @@ describe("quantizing with llama.cpp's quantizer", () => {
 
     // Progress starts at 0, never goes back, and ends at exactly 1 with the file's size.
     expect(progress[0]).toMatchObject({ bytesWritten: 0, fraction: 0 });
-    expect(progress.at(-1)).toEqual({ bytesWritten: result.bytes, bytesExpected: expect.any(Number), fraction: 1 });
+    expect(progress.at(-1)).toEqual({ bytesWritten: result.bytes, bytesExpected: expect.any(Number) as unknown, fraction: 1 });
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.fraction).toBeGreaterThanOrEqual(progress[i - 1]!.fraction);
     // The prediction is within a factor of two of the outcome even for this tiny model.
     const expected = progress.at(-1)!.bytesExpected;
@@ -143,7 +143,7 @@ describe("quantizing with llama.cpp's quantizer", () => {
     const output = path.join(folder, "again.gguf");
     await expect(quantizeModel({ input: low, output, type: "Q2_K" })).rejects.toMatchObject({
       code: "invalid_request",
-      message: expect.stringContaining("already quantized (Q4_K_M)"),
+      message: expect.stringContaining("already quantized (Q4_K_M)") as unknown,
     });
     expect(existsSync(output)).toBe(false);
     expect(existsSync(`${output}.part`)).toBe(false);
@@ -153,11 +153,11 @@ describe("quantizing with llama.cpp's quantizer", () => {
     const output = path.join(folder, "never.gguf");
     await expect(quantizeModel({ input: source, output, type: "IQ2_XXS" as QuantType })).rejects.toMatchObject({
       code: "invalid_request",
-      message: expect.stringContaining("importance matrix"),
+      message: expect.stringContaining("importance matrix") as unknown,
     });
     await expect(quantizeModel({ input: source, output, type: "Q9_Z" as QuantType })).rejects.toMatchObject({
       code: "invalid_request",
-      message: expect.stringContaining("Q4_K_M"),
+      message: expect.stringContaining("Q4_K_M") as unknown,
     });
     expect(existsSync(output)).toBe(false);
   });
@@ -166,7 +166,7 @@ describe("quantizing with llama.cpp's quantizer", () => {
     const existing = outputs.get("Q8_0") ?? "";
     await expect(quantizeModel({ input: source, output: existing, type: "Q8_0" })).rejects.toMatchObject({
       code: "invalid_request",
-      message: expect.stringContaining("already exists"),
+      message: expect.stringContaining("already exists") as unknown,
     });
     const result = await quantizeModel({ input: source, output: existing, type: "Q6_K", threads: 1, overwrite: true });
     expect(describeGguf(await readGgufHeader(existing), existing).fileType).toBe("Q6_K");
@@ -180,7 +180,7 @@ describe("quantizing with llama.cpp's quantizer", () => {
     const nowhere = path.join(folder, "missing-folder", "out.gguf");
     await expect(quantizeModel({ input: source, output: nowhere, type: "Q8_0" })).rejects.toMatchObject({
       code: "invalid_request",
-      message: expect.stringContaining("does not exist"),
+      message: expect.stringContaining("does not exist") as unknown,
     });
     expect(existsSync(`${nowhere}.part`)).toBe(false);
     expect(existsSync(nowhere)).toBe(false);
@@ -204,7 +204,7 @@ describe("quantizing with llama.cpp's quantizer", () => {
     const output = path.join(folder, "broken-Q8_0.gguf");
     await expect(quantizeModel({ input: broken, output, type: "Q8_0", threads: 1 })).rejects.toMatchObject({
       code: "internal",
-      message: expect.stringContaining("could not be quantized to Q8_0"),
+      message: expect.stringContaining("could not be quantized to Q8_0") as unknown,
     });
     expect(existsSync(`${output}.part`)).toBe(false);
     expect(existsSync(output)).toBe(false);

@@ -20,8 +20,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await model?.dispose();
   await llama?.dispose();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
 });
 
 describe("repeat penalty", () => {

@@ -48,7 +48,7 @@ function model(type: "F32" | "F16"): { path: string; info: SyntheticLlamaInfo } 
 /** What a typed value reads back as: numbers, bigints past 2^53, arrays of the same. */
 function expectedValue(typed: GgufTypedValue): GgufValue {
   if (typed.type === "array") {
-    return typed.value.map((item) => (typeof item === "object" ? expectedValue(item) : item)) as GgufValue[];
+    return typed.value.map<GgufValue>((item) => (typeof item === "object" ? expectedValue(item) : item));
   }
   if (typed.type === "float32") return Math.fround(typed.value);
   if (typeof typed.value === "bigint" && typed.value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(typed.value);
