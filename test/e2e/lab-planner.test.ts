@@ -53,18 +53,19 @@ describe("the Lab's planner", () => {
     const planner = page.getByRole("region", { name: "What would it take" });
     await planner.getByRole("combobox", { name: "Parameters" }).selectOption({ label: "175B parameters" });
     const table = planner.getByRole("table", { name: "Plan by type" });
-    // 175B × 16 / 8 = 350 GB; × 8.5 / 8 = 186 GB; × 4.9 / 8 = 107 GB. The rule of thumb gives
-    // 96 layers with 8 KV heads of 128: at 4,096 tokens, 2 × 96 × 8 × 128 × 4,096 × 2 B = 1.6 GB.
-    await expect.poll(() => rowOf(table, "F16"), { timeout: 20_000 }).toEqual(expect.arrayContaining(["350 GB", "1.6 GB", "352 GB"]));
+    // 175B × 16 / 8 = 350 GB = 326 GiB; × 8.5 / 8 = 186 GB = 173 GiB; × 4.9 / 8 = 107 GB = 99.8 GiB
+    // (sizes show in binary units, rounded to whole GiB from 10 up). The rule of thumb gives 96
+    // layers with 8 KV heads of 128: at 4,096 tokens, 2 × 96 × 8 × 128 × 4,096 × 2 B = 1.5 GiB.
+    await expect.poll(() => rowOf(table, "F16"), { timeout: 20_000 }).toEqual(expect.arrayContaining(["326 GiB", "1.5 GiB", "327 GiB"]));
     const f16 = await rowOf(table, "F16");
     const q8 = await rowOf(table, "Q8_0");
     const q4 = await rowOf(table, "Q4_K_M");
-    expect(q8.slice(0, 3)).toEqual(["186 GB", "1.6 GB", "188 GB"]);
-    expect(q4.slice(0, 3)).toEqual(["107 GB", "1.6 GB", "109 GB"]);
+    expect(q8.slice(0, 3)).toEqual(["173 GiB", "1.5 GiB", "175 GiB"]);
+    expect(q4.slice(0, 3)).toEqual(["100 GiB", "1.5 GiB", "101 GiB"]);
     expect(await planner.textContent()).toContain("96 layers, width 12,288, 96 heads of 128, 8 KV heads.");
     // No GPU here: VRAM is not available rather than zero; RAM is the monitor's reading.
     expect(f16[4]).toBe("not available (no GPU)");
-    // The RAM reading arrives with the monitor's first sample; this machine has far less than 352 GB.
+    // The RAM reading arrives with the monitor's first sample; this machine has far less than 327 GiB.
     await expect.poll(async () => (await rowOf(table, "F16"))[3], { timeout: 20_000 }).toBe("does not fit");
     // Without a bandwidth measurement there is no speed bound; after one, an upper bound per type.
     expect(f16[5]).toBe("not available");
@@ -79,8 +80,8 @@ describe("the Lab's planner", () => {
     const planner = page.getByRole("region", { name: "What would it take" });
     await planner.getByRole("button", { name: "Example: GPT-3 175B" }).click();
     const table = planner.getByRole("table", { name: "Plan by type" });
-    // Full multi-head attention: 2 × 96 × 96 × 128 × 2,048 × 2 B = 9.7 GB at GPT-3's 2,048 tokens.
-    await expect.poll(async () => (await rowOf(table, "F16")).slice(0, 3), { timeout: 20_000 }).toEqual(["350 GB", "9.7 GB", "360 GB"]);
+    // Full multi-head attention: 2 × 96 × 96 × 128 × 2,048 × 2 B = 9 GiB at GPT-3's 2,048 tokens.
+    await expect.poll(async () => (await rowOf(table, "F16")).slice(0, 3), { timeout: 20_000 }).toEqual(["326 GiB", "9 GiB", "335 GiB"]);
     expect(await planner.textContent()).toContain("96 heads of 128, 96 KV heads.");
 
     await planner.getByRole("combobox", { name: "Shape" }).selectOption({ label: "This family: toy" });

@@ -167,10 +167,12 @@ class LabStore {
     try {
       const inspection = await api.inspectModel({ modelId });
       const { layers, embeddingLength, headCount, parameterCount } = inspection;
-      if (!layers || !embeddingLength || !headCount || parameterCount <= 0) return null;
+      if (!layers || layers < 2 || !embeddingLength || !headCount || parameterCount <= 0) return null;
       return {
         parameters: parameterCount,
-        layers,
+        // The inspection counts the output layer too (as GPU layers do); the KV cache and the
+        // shape are per repeating block.
+        layers: layers - 1,
         embedding: embeddingLength,
         heads: headCount,
         kvHeads: inspection.headCountKv ?? headCount,
