@@ -94,15 +94,16 @@ describe("quanta serve's response headers", () => {
     }
   });
 
-  it("are on the 401 to a WebSocket upgrade without the token or from another page", async () => {
-    for (const [target, headers] of [
-      ["/rpc", upgrade()],
-      ["/rpc?token=wrong", upgrade()],
-      [`/rpc?token=${token}`, upgrade({ Origin: "http://evil.example" })],
-      [`/other?token=${token}`, upgrade()],
+  it("are on the 401 to a WebSocket upgrade without the token, and the 403 to one from another page", async () => {
+    for (const [target, headers, status] of [
+      ["/rpc", upgrade(), 401],
+      ["/rpc?token=wrong", upgrade(), 401],
+      // Another site's page is refused before the token is even looked at.
+      [`/rpc?token=${token}`, upgrade({ Origin: "http://evil.example" }), 403],
+      [`/other?token=${token}`, upgrade(), 401],
     ] as const) {
       const response = await rawRequest("GET", target, headers);
-      expect(response.status, target).toBe(401);
+      expect(response.status, target).toBe(status);
       expectSecurityHeaders(response, `upgrade ${target}`);
     }
   });
