@@ -112,7 +112,8 @@ function connect(): void {
       if (!current()) return;
       link = null;
       isOpen = false;
-      rpc.$rejectPendingCalls(({ reject }) => reject(new ConnectionLostError()));
+      // The rejections reach each pending call's own caller; nothing here awaits them.
+      void rpc.$rejectPendingCalls(({ reject }) => reject(new ConnectionLostError()));
       scheduleReconnect();
     },
   });

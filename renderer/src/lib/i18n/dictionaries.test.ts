@@ -17,7 +17,7 @@ describe("translations", () => {
   for (const language of LANGUAGES) {
     it(`${language} has every English key, none empty, with the same placeholders and nothing extra`, () => {
       const dictionary = dictionaries[language];
-      const missing = keys.filter((key) => typeof dictionary[key] !== "string" || dictionary[key]?.trim() === "");
+      const missing = keys.filter((key) => typeof dictionary[key] !== "string" || dictionary[key].trim() === "");
       expect(missing, `keys missing or empty in ${language}`).toEqual([]);
       expect(Object.keys(dictionary).filter((key) => !(key in en)), `keys only in ${language}`).toEqual([]);
       const mismatched = keys.filter((key) => placeholders(dictionary[key] ?? "").join() !== placeholders(en[key as keyof typeof en]).join());

@@ -233,11 +233,17 @@ class LabStore {
    * message carries at most 4 MiB.
    */
   async addText(file: File): Promise<void> {
-    if (file.size > MAX_TEXT_FILE_BYTES) return notices.hint("lab.compare.textTooLong");
+    if (file.size > MAX_TEXT_FILE_BYTES) {
+      notices.hint("lab.compare.textTooLong");
+      return;
+    }
     this.addingText = true;
     try {
       const text = await file.text();
-      if (text.length > MAX_TEXT_CHARS) return notices.hint("lab.compare.textTooLong");
+      if (text.length > MAX_TEXT_CHARS) {
+        notices.hint("lab.compare.textTooLong");
+        return;
+      }
       const title = file.name.slice(0, 120) || "text";
       const added = text.length <= TEXT_PART_CHARS ? await api.addEvalText({ title, text }) : await api.addEvalText({ title, uploadId: await uploadText(text) });
       this.texts = await api.listEvalTexts();

@@ -32,6 +32,7 @@ import {
 import { Timeline } from "../utils/timeline.js";
 import { settings, type SampleInterval } from "./settings.svelte.js";
 import { errorText as wordError } from "../i18n/errors.js";
+import { track } from "../utils/reactivity.js";
 
 /** Until the core says otherwise (MonitorHistory.windowMs). */
 const DEFAULT_WINDOW_MS: typeof MONITOR_WINDOW_MS = 600_000;
@@ -210,7 +211,7 @@ class MonitorStore {
   /** The time the charts show, in seconds: the recorded window, at least a minute wide. */
   get range(): { start: number; end: number } | null {
     this.#subscribe();
-    void this.#revision;
+    track(this.#revision);
     const first = this.#timeline.first;
     const last = this.#timeline.last;
     if (first === null || last === null) return null;
@@ -222,7 +223,7 @@ class MonitorStore {
   /** The largest value of SERIES.speed or SERIES.cpu within the window. */
   peak(key: typeof SERIES.speed | typeof SERIES.cpu): number | null {
     this.#subscribe();
-    void this.#revision;
+    track(this.#revision);
     return this.#timeline.peak(key);
   }
 
@@ -260,6 +261,7 @@ class MonitorStore {
           // A lost connection is the banner's to report; the figures come back on the next call.
           if (!isConnectionLost(error)) this.computeError = errorText(error);
         }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a call that came in during the await above
       } while (this.#computeAgain);
     })();
     try {
@@ -295,6 +297,7 @@ class MonitorStore {
     try {
       const history = await api.watchHardware({ intervalMs });
       if (attempt !== this.#attempt) return;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a stop or a newer watch during the await may have cleared it
       const held = this.#held ?? [];
       this.#held = null;
       this.#previousIntervalMs = this.#intervalMs;
@@ -400,6 +403,7 @@ class MonitorStore {
 
   #addMarkers(incoming: MonitorMarker[]): void {
     if (incoming.length === 0) return;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a scratch map for one merge; the store's #markers is what is observed
     const byKey = new Map(this.#markers.map((marker) => [markerKey(marker), marker]));
     for (const marker of incoming) byKey.set(markerKey(marker), marker);
     const newest = this.#samples.at(-1)?.at ?? Date.now();

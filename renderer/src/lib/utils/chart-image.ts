@@ -9,6 +9,16 @@ export interface ChartPicture {
   canvas: HTMLCanvasElement;
 }
 
+/** What a chart component hands over for the export: its drawn canvas (null before the first draw). */
+export interface ChartCanvas {
+  canvas(): HTMLCanvasElement | null;
+}
+
+/** A chart with its title and legend, ready for the export (null when not drawn). */
+export interface ChartSource {
+  picture(): ThemedChart | null;
+}
+
 export interface ImageTheme {
   background: string;
   text: string;

@@ -13,6 +13,7 @@ export async function copyText(text: string): Promise<boolean> {
     area.style.opacity = "0";
     document.body.append(area);
     area.select();
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the fallback where navigator.clipboard (its successor, tried first) is refused
     const ok = document.execCommand("copy");
     area.remove();
     return ok;

@@ -33,7 +33,7 @@ export function highlight(code: string, lang: string): CodePiece[] {
     else pieces.push({ kind, text });
   };
   for (const match of code.matchAll(pattern)) {
-    const index = match.index ?? 0;
+    const index = match.index;
     push("plain", code.slice(last, index));
     const [text, comment, string, number, word] = match;
     if (comment !== undefined) push("comment", text);

@@ -65,7 +65,7 @@ function inlines(tokens: readonly Token[] | undefined): MdInline[] {
         out.push({ kind: "text", text: `[${String(t.text ?? "")}]` });
         break;
       default:
-        out.push({ kind: "text", text: String(t.raw ?? "") });
+        out.push({ kind: "text", text: t.raw });
     }
   }
   return out;
@@ -118,7 +118,7 @@ function blocks(tokens: readonly Token[]): MdBlock[] {
         out.push({ kind: "paragraph", children: [{ kind: "text", text: String(t.text ?? t.raw) }] });
         break;
       default:
-        out.push({ kind: "paragraph", children: [{ kind: "text", text: String(t.raw ?? "") }] });
+        out.push({ kind: "paragraph", children: [{ kind: "text", text: t.raw }] });
     }
   }
   return out;
