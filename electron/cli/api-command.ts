@@ -62,7 +62,8 @@ export async function apiCommand(args: string[]): Promise<void> {
     throw error;
   }
   const stop = () => {
-    core.dispose().finally(() => process.exit(0));
+    // The process exits whether or not disposal succeeded, so nothing is left to reject.
+    void core.dispose().finally(() => process.exit(0));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

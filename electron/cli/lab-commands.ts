@@ -18,6 +18,8 @@ export class LabUsageError extends Error {}
 
 /** One line on stderr, redrawn in place on a terminal; elsewhere a line per phase and per tenth. */
 function progressBar(): { show(fraction: number, label: string): void; done(): void } {
+  // isTTY is undefined, not false, when stderr is a pipe or a file.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- the typings say boolean, the runtime gives undefined off a terminal
   const tty = process.stderr.isTTY === true;
   let lastLabel = "";
   let lastTenth = -1;

@@ -68,7 +68,8 @@ async function serve(args: string[]): Promise<void> {
   console.log(`Quanta is running. Open ${server.url}`);
   if (Object.keys(api).length > 0) await startApi(server.core, api);
   const stop = () => {
-    server.close().finally(() => process.exit(0));
+    // The process exits whether or not closing succeeded, so nothing is left to reject.
+    void server.close().finally(() => process.exit(0));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
@@ -90,15 +91,20 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case "serve":
-        return await serve(rest);
+        await serve(rest);
+        return;
       case "start":
-        return await start(rest);
+        await start(rest);
+        return;
       case "api":
-        return await apiCommand(rest);
+        await apiCommand(rest);
+        return;
       case "quantize":
-        return await quantizeCommand(rest);
+        await quantizeCommand(rest);
+        return;
       case "compare":
-        return await compareCommand(rest);
+        await compareCommand(rest);
+        return;
       case undefined:
       case "help":
       case "--help":

@@ -69,7 +69,7 @@ export function asErrorParams(value: unknown): ErrorParams | undefined {
   for (const [, item] of entries) {
     if (!(typeof item === "string" || (typeof item === "number" && Number.isFinite(item)))) return undefined;
   }
-  return Object.fromEntries(entries) as ErrorParams;
+  return Object.fromEntries(entries);
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

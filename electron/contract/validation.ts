@@ -28,7 +28,7 @@ export function validatingResolver(schemas: ArgumentSchemas) {
     const schema = Object.hasOwn(schemas, name) ? schemas[name] : undefined;
     if (!schema || typeof resolved !== "function") {
       return () => {
-        throw new QuantaError("invalid_request", `There is no method called "${String(name).slice(0, 64)}".`);
+        throw new QuantaError("invalid_request", `There is no method called "${name.slice(0, 64)}".`);
       };
     }
     return (...args: unknown[]) => {

@@ -142,7 +142,9 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     threadMemory,
     emit,
     library,
-    onVariantWritten: async () => void (await api.rescanModels()),
+    onVariantWritten: async () => {
+      await api.rescanModels();
+    },
     chatModelBytes: () => host.loaded?.entry.summary.sizeBytes ?? 0,
   });
 
@@ -154,7 +156,9 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     listModels: () => library.list(),
     loadedModelId: () => (host.state.kind === "ready" ? (host.loaded?.model.modelId ?? null) : null),
     loading: () => host.state.kind === "loading",
-    loadModel: async (modelId) => void (await host.loadInTurn(modelId)),
+    loadModel: async (modelId) => {
+      await host.loadInTurn(modelId);
+    },
     unloadModel: () => host.unload(),
     monitor: {
       started: (label) => monitor.generationStarted("api", newId(), label),
@@ -167,15 +171,16 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     ...lab.api,
     ...apiServer.api,
     ...createChatApi(chats, replies, options.openExternal),
-    getAppInfo: async () => ({
-      version: options.version,
-      shell: options.shell,
-      platform: `${os.platform()} ${os.arch()}`,
-      dataDir: paths.home,
-      modelFolders: libraryService.modelFolders(),
-    }),
-    getEngineState: async () => host.state,
-    listModels: async () => library.list(),
+    getAppInfo: () =>
+      Promise.resolve({
+        version: options.version,
+        shell: options.shell,
+        platform: `${os.platform()} ${os.arch()}`,
+        dataDir: paths.home,
+        modelFolders: libraryService.modelFolders(),
+      }),
+    getEngineState: () => Promise.resolve(host.state),
+    listModels: () => Promise.resolve(library.list()),
     rescanModels: async () => {
       const models = await library.scan();
       emit({ type: "models", models });
@@ -188,8 +193,12 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
     getLastModel: async () => ({ modelId: await loadChoices.recallLast() }),
     unloadModel: () => host.unload(),
-    watchHardware: async ({ intervalMs }) => monitor.watch(localWatcher, intervalMs),
-    unwatchHardware: async () => monitor.unwatch(localWatcher),
+    // A refused watch rejects (the executor turns a throw into a rejection), as from an async method.
+    watchHardware: ({ intervalMs }) => new Promise((resolve) => resolve(monitor.watch(localWatcher, intervalMs))),
+    unwatchHardware: () => {
+      monitor.unwatch(localWatcher);
+      return Promise.resolve();
+    },
     getComputeCost: () => monitor.computeCost(),
     probeMemoryBandwidth: () => monitor.probeMemoryBandwidth(),
     ...libraryService.api,
@@ -216,8 +225,11 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       const watcher: MonitorWatcher = { send: (event) => void rpc.event(event) };
       const connectionApi: CoreApi = {
         ...api,
-        watchHardware: async ({ intervalMs }) => monitor.watch(watcher, intervalMs),
-        unwatchHardware: async () => monitor.unwatch(watcher),
+        watchHardware: ({ intervalMs }) => new Promise((resolve) => resolve(monitor.watch(watcher, intervalMs))),
+        unwatchHardware: () => {
+          monitor.unwatch(watcher);
+          return Promise.resolve();
+        },
       };
       const rpc: BirpcReturn<RendererApi, CoreApi> = createBirpc<RendererApi, CoreApi>(connectionApi, {
         post: (message) => channel.post(encodeRpcMessage(message)),

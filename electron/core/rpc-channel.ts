@@ -28,7 +28,10 @@ export function receiveCheckedRpc(channel: RpcChannel, listener: (message: unkno
   channel.on((data) => {
     const checked = checkRpcEnvelope(data);
     if (!checked.ok) {
-      if (checked.answerId === null) return refuse(checked.reason);
+      if (checked.answerId === null) {
+        refuse(checked.reason);
+        return;
+      }
       const error = new QuantaError("invalid_request", `Invalid call: ${checked.reason}.`);
       try {
         channel.post(encodeRpcMessage({ t: "s", i: checked.answerId, e: error }));
@@ -41,7 +44,8 @@ export function receiveCheckedRpc(channel: RpcChannel, listener: (message: unkno
     try {
       handled = listener(decodeRpcMessage(checked.message));
     } catch (error) {
-      return refuse(`the message could not be handled (${error instanceof Error ? error.message : String(error)})`);
+      refuse(`the message could not be handled (${error instanceof Error ? error.message : String(error)})`);
+      return;
     }
     if (handled instanceof Promise) {
       handled.catch((error: unknown) => refuse(`the message could not be handled (${error instanceof Error ? error.message : String(error)})`));

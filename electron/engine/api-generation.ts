@@ -444,11 +444,13 @@ async function completeWithFunctions(
     const toolCalls: ApiToolCall[] = (response.functionCalls ?? []).map((call) => ({
       id: newToolCallId(),
       name: call.functionName,
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the typings give no parameters for our untyped function list; the model's call carries them at run time
       arguments: JSON.stringify(call.params ?? {}),
     }));
     const stopReason = response.metadata.stopReason;
     const finishReason: ApiFinishReason =
       toolCalls.length > 0 ? "tool_calls" : stopReason === "maxTokens" ? "length" : stopReason === "abort" ? "aborted" : "stop";
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in onToken, a callback, which the type checker's narrowing does not follow
     const first = firstTokenAt ?? finished;
     return {
       text: response.response,

@@ -13,7 +13,6 @@ import {
   summarizeKld,
   type ChunkPlan,
   type EvaluationQuality,
-  type KldSummary,
 } from "./evaluation-math.js";
 import { MathPool, type MathResult } from "./evaluation-pool.js";
 import type { NativeEvaluator } from "./native/llama-evaluator.js";
@@ -90,7 +89,7 @@ async function scoreWindow(
     const targets = window.slice(plan.first + start + 1, plan.first + start + 1 + count);
     onBlock(
       await pool.run(
-        { kind, logits: logits.buffer as SharedArrayBuffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets },
+        { kind, logits: logits.buffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets },
         count,
       ),
     );

@@ -55,7 +55,7 @@ async function estimate(insights: GgufInsights, contextAsked: number): Promise<E
   return {
     contextSize,
     verdict,
-    gpu: gpu === null ? null : String(gpu),
+    gpu,
     ...chosen,
     freeRamBytes: freeRam,
     totalRamBytes: os.totalmem(),

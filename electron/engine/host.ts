@@ -32,9 +32,11 @@ function exclusive<T>(task: () => Promise<T>): Promise<T> {
   return run;
 }
 
+// Events to the core are posted without an answer (birpc resolves them once sent), so the
+// calls below that drop their promise leave nothing to wait for.
 const api: EngineApi & LabEngineApi = {
   loadModel: (request) =>
-    exclusive(() => session.load(request, (progress, phase) => core.loadProgress({ progress, phase }))),
+    exclusive(() => session.load(request, (progress, phase) => void core.loadProgress({ progress, phase }))),
 
   unloadModel: () => exclusive(() => session.unload()),
 
@@ -50,7 +52,7 @@ const api: EngineApi & LabEngineApi = {
         const target = session.targetFor({ contextLimit: request.contextLimit, chatTemplate: request.chatTemplate });
         if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
         return await generateReply(target, request.messages, request.sampling, {
-          onText: (text, progress) => core.delta({ requestId: request.requestId, text, ...progress }),
+          onText: (text, progress) => void core.delta({ requestId: request.requestId, text, ...progress }),
           isStopRequested: () => state.stopRequested,
         });
       } finally {
@@ -71,8 +73,8 @@ const api: EngineApi & LabEngineApi = {
         if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
         return await completeForApi(target, request, {
           onText: (text, progress, logprobs) =>
-            core.delta({ requestId: request.requestId, text, ...progress, ...(logprobs ? { logprobs } : {}) }),
-          onPrompt: (prompt) => core.delta({ requestId: request.requestId, text: "", generatedTokens: 0, contextUsed: prompt.tokens, prompt }),
+            void core.delta({ requestId: request.requestId, text, ...progress, ...(logprobs ? { logprobs } : {}) }),
+          onPrompt: (prompt) => void core.delta({ requestId: request.requestId, text: "", generatedTokens: 0, contextUsed: prompt.tokens, prompt }),
           isStopRequested: () => state.stopRequested,
           signal: abort.signal,
         });
@@ -89,11 +91,12 @@ const api: EngineApi & LabEngineApi = {
       return embedForApi(target, request.inputs);
     }),
 
-  stop: async ({ requestId }) => {
+  stop: ({ requestId }) => {
     if (activeRequest?.id === requestId) {
       activeRequest.stopRequested = true;
       activeRequest.abort?.abort();
     }
+    return Promise.resolve();
   },
 
   // Not queued behind a generation: the monitor reads it while a reply runs.
@@ -101,8 +104,8 @@ const api: EngineApi & LabEngineApi = {
 
   // The lab's calls: made on an engine process of the lab's own, never the chat's.
   ...createLabWorker(
-    (progress) => core.labProgress(progress),
-    (text) => core.labPiece({ text }),
+    (progress) => void core.labProgress(progress),
+    (text) => void core.labPiece({ text }),
   ),
 };
 
@@ -114,4 +117,4 @@ const core = createBirpc<EngineEvents & LabEngineEvents, EngineApi & LabEngineAp
   timeout: -1,
 });
 
-core.ready({ pid: process.pid });
+void core.ready({ pid: process.pid });

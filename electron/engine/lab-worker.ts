@@ -48,8 +48,7 @@ async function measureSpeed(model: LlamaModel, threads: number, batchThreads: nu
     let generated = 0;
     let generationStarted = 0;
     const start: Token[] = [bos ?? first];
-    for await (const token of sequence.evaluate(start, { temperature: 0, yieldEogToken: true })) {
-      void token;
+    for await (const _token of sequence.evaluate(start, { temperature: 0, yieldEogToken: true })) {
       generated += 1;
       if (generated === 1) generationStarted = performance.now();
       if (generated > generateTokens) break;
@@ -71,7 +70,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
     async labPredict({ input, types }) {
       const llama = await getBackend();
       const previous = { level: llama.logLevel, logger: llama.logger };
-      let reported: number | null = null;
+      let reported: number | null;
       // The total is only in llama.cpp's log: read it there, passing on what would be shown anyway.
       llama.logLevel = LlamaLogLevel.info;
       llama.logger = (level, message) => {
@@ -92,6 +91,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
           try {
             await quantizeDryRun(input, recipe?.base ?? (type as QuantType), recipe?.keep ?? null);
             // The log arrives through node-llama-cpp's thread-safe callback: give it a moment.
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the logger callback, which the type checker's narrowing does not follow
             for (let wait = 0; reported === null && wait < 50; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
             sizes[type] = reported;
           } catch {

@@ -35,8 +35,10 @@ export async function withLoadLog<T>(llama: Llama, load: () => Promise<T>): Prom
   try {
     return { ok: true, value: await load() };
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the logger callback, which the type checker's narrowing does not follow
     if (last === null) await new Promise((resolve) => setTimeout(resolve, LOG_SETTLE_MS));
     const line: string | null = last;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above: the logger callback may have set it
     return { ok: false, error, logLine: line === null ? null : readable(line) };
   } finally {
     llama.logger = previous;

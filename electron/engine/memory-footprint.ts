@@ -32,7 +32,7 @@ function breakdownOf(handle: unknown): Placement | null {
 }
 
 const perLayer = (value: number | readonly number[] | undefined, layer: number, fallback: number): number =>
-  typeof value === "number" ? value : Array.isArray(value) ? (value[layer] ?? fallback) : fallback;
+  typeof value === "number" ? value : Array.isArray(value) ? ((value as readonly number[])[layer] ?? fallback) : fallback;
 
 /**
  * The KV cache for `cells` positions, as llama.cpp sizes it (llama_kv_cache: every layer keeps

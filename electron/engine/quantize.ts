@@ -136,6 +136,7 @@ async function openQuantizer(): Promise<LlamaQuantizer> {
     quantize: (input, output, params) =>
       new Promise<number>((resolve, reject) => {
         quantize.async(input, output, params, (error: unknown, result: unknown) => {
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a native callback's error, of no known type: String() gives the words it has
           if (error) reject(error instanceof Error ? error : new Error(String(error)));
           else resolve(Number(result));
         });

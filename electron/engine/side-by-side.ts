@@ -70,7 +70,7 @@ export async function continuePrompt(
     await sequence.controlledEvaluate(
       forced.map((token, index) =>
         index >= input.length - 1 && index < forced.length - 1 ? ([token, { generateNext: { probabilities: true } }] as const) : token,
-      ) as Parameters<typeof sequence.controlledEvaluate>[0],
+      ),
       {
         onTokenResult(index, result) {
           const next = forced[index + 1];

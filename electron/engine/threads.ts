@@ -48,8 +48,7 @@ async function measureTrial(model: LlamaModel, threads: number, budget: Calibrat
     const target = Math.max(2, Math.min(budget.tokens, room));
     let generated = 0;
     let started = 0;
-    for await (const token of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
-      void token;
+    for await (const _token of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
       generated += 1;
       if (generated === 1) {
         started = performance.now();

@@ -81,9 +81,9 @@ export function createApiServerService(options: ApiServerServiceOptions): ApiSer
 
   const runner = new CompletionRunner({
     queue: options.queue,
-    listModels: options.listModels,
-    loadedModelId: options.loadedModelId,
-    loading: options.loading,
+    listModels: () => options.listModels(),
+    loadedModelId: () => options.loadedModelId(),
+    loading: () => options.loading(),
     loadModel: async (modelId) => {
       await options.loadModel(modelId);
       loadedByApi = modelId;
@@ -137,12 +137,12 @@ export function createApiServerService(options: ApiServerServiceOptions): ApiSer
   }
 
   const api: ApiServerCoreApi = {
-    getApiServer: async () => state(),
+    getApiServer: () => Promise.resolve(state()),
     startApiServer: () => start(),
     stopApiServer: () => stop(),
     configureApiServer: async ({ settings }) => {
-      for (const key of Object.keys(settings)) delete (overrides as Record<string, unknown>)[key];
-      await save({ ...(saved as ApiServerSettings), ...settings } as ApiServerSettings);
+      overrides = Object.fromEntries(Object.entries(overrides).filter(([key]) => !Object.hasOwn(settings, key)));
+      await save({ ...(saved as ApiServerSettings), ...settings });
       scheduleIdleUnload();
       if (server) {
         // Address, port and the rest take effect on a fresh listener.

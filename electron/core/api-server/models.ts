@@ -18,13 +18,15 @@ function describe(model: ApiModel) {
   };
 }
 
-export async function handleListModels(context: EndpointContext): Promise<void> {
+export function handleListModels(context: EndpointContext): Promise<void> {
   sendJson(context.response, 200, { object: "list", data: context.runner.models().map(describe) }, context.headers);
+  return Promise.resolve();
 }
 
-export async function handleGetModel(context: EndpointContext, id: string): Promise<void> {
+export function handleGetModel(context: EndpointContext, id: string): Promise<void> {
   const model = context.runner.models().find((candidate) => candidate.apiId === id);
   if (!model) throw new ApiError(404, `The model "${id.slice(0, 200)}" does not exist. GET /v1/models lists the ids.`, "model", "model_not_found");
   context.record({ model: model.apiId });
   sendJson(context.response, 200, describe(model), context.headers);
+  return Promise.resolve();
 }

@@ -185,6 +185,7 @@ export async function handleChatCompletions(context: EndpointContext): Promise<v
     }
     events.done();
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside begin(), a closure, which the type checker's narrowing does not follow
     if (!started) throw error;
     // Mid-stream the status is already 200: the error goes as an event, as OpenAI sends it.
     const apiError = toApiError(error);

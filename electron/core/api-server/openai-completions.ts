@@ -108,6 +108,7 @@ export async function handleCompletions(context: EndpointContext): Promise<void>
     if (body.stream_options?.include_usage === true) events.send({ ...base, choices: [], usage: openAiUsage(result) });
     events.done();
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside begin(), a closure, which the type checker's narrowing does not follow
     if (!started) throw error;
     const apiError = toApiError(error);
     context.record({ error: apiError.message });

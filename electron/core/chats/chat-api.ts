@@ -10,11 +10,13 @@ import { openExternalLink } from "./external-link.js";
 export type ChatApi = ChatCoreApi & Pick<CoreApi, "listChats" | "createChat" | "getChat" | "sendMessage" | "stopGeneration">;
 
 export function createChatApi(chats: ChatStore, replies: ChatReplies, openExternal?: (url: string) => Promise<void>): ChatApi {
+  // Where a store call may throw (an unknown chat), `new Promise` turns the throw into a
+  // rejection, as the async methods these were did.
   return {
-    listChats: async () => chats.list(),
+    listChats: () => Promise.resolve(chats.list()),
     createChat: () => chats.create(),
     // A reply being written is on disk only as of its last checkpoint: show it as it is now.
-    getChat: async ({ chatId }) => replies.live(chats.get(chatId)),
+    getChat: ({ chatId }) => new Promise((resolve) => resolve(replies.live(chats.get(chatId)))),
     sendMessage: ({ chatId, text }) => replies.send(chatId, text),
     stopGeneration: ({ chatId }) => replies.stop(chatId),
     // ---- Conversations: sidebar, settings, versions, links ----
@@ -24,7 +26,7 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
       await chats.delete(chatId);
     },
     restoreChat: ({ chatId }) => chats.restore(chatId),
-    searchChats: async ({ query }) => chats.search(query),
+    searchChats: ({ query }) => new Promise((resolve) => resolve(chats.search(query))),
     updateChatSettings: ({ chatId, settings }) => chats.updateSettings(chatId, settings),
     editMessage: ({ chatId, messageId, text }) => replies.edit(chatId, messageId, text),
     regenerateReply: ({ chatId, messageId }) => replies.regenerate(chatId, messageId),
@@ -33,6 +35,6 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
       return chats.select(chatId, messageId);
     },
     openExternal: ({ url }) => openExternalLink(url, openExternal),
-    listAllMessages: async ({ chatId }) => chats.allMessages(chatId),
+    listAllMessages: ({ chatId }) => new Promise((resolve) => resolve(chats.allMessages(chatId))),
   };
 }

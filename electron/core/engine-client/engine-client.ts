@@ -63,13 +63,14 @@ export class EngineClient {
     return this.rpc;
   }
 
-  async dispose(): Promise<void> {
+  dispose(): Promise<void> {
     this.disposed = true;
     if (this.stableTimer) clearTimeout(this.stableTimer);
     this.rpc?.$close(new QuantaError("engine_unavailable", "Quanta is shutting down."));
     this.child?.kill();
     this.child = null;
     this.rpc = null;
+    return Promise.resolve();
   }
 
   private launch(): Promise<void> {

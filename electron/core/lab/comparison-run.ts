@@ -94,10 +94,11 @@ export class Comparisons {
     return { runId, done };
   }
 
-  async cancel(runId: string): Promise<void> {
-    if (this.activeRun?.id !== runId) return;
+  cancel(runId: string): Promise<void> {
+    if (this.activeRun?.id !== runId) return Promise.resolve();
     this.activeRun.cancelled = true;
     this.activeRun.engine?.stop(new QuantaError("invalid_request", "Cancelled."));
+    return Promise.resolve();
   }
 
   private async runComparison(

@@ -42,11 +42,12 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     startQuantize: async ({ modelId, types, destination }) =>
       lab.enqueueQuantize(modelId, variantSource(await library.resolve(modelId)), types, destination),
     cancelQuantize: ({ jobId }) => lab.cancelJob(jobId),
-    listQuantizeJobs: async () => lab.listJobs(),
+    listQuantizeJobs: () => Promise.resolve(lab.listJobs()),
     listEvalTexts: () => lab.listTexts(),
     addEvalText: async (request) => lab.texts.add(request.title, "uploadId" in request ? uploads.take(request.uploadId) : request.text),
-    startTextUpload: async ({ chars }) => uploads.start(chars),
-    appendTextUpload: async ({ uploadId, text }) => uploads.append(uploadId, text),
+    // A refused upload rejects (the executor turns a throw into a rejection), as from an async method.
+    startTextUpload: ({ chars }) => new Promise((resolve) => resolve(uploads.start(chars))),
+    appendTextUpload: ({ uploadId, text }) => new Promise((resolve) => resolve(uploads.append(uploadId, text))),
     startComparison: async ({ modelIds, textId, contextSize }) => {
       if (new Set(modelIds).size !== modelIds.length) throw new QuantaError("invalid_request", "A variant is chosen twice.");
       const entries = await Promise.all(modelIds.map((modelId) => library.resolve(modelId)));

@@ -29,6 +29,7 @@ export async function readVariant(file: string, modelId: string | null): Promise
   const tokens = header.metadata["tokenizer.ggml.tokens"];
   const vocabularyHash = createHash("sha256")
     .update(JSON.stringify(Array.isArray(tokens) ? tokens.map(String) : null))
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a value read from the file, whatever its type; the digest of files already checked must not change
     .update(String(header.metadata["tokenizer.ggml.model"] ?? ""))
     .digest("hex");
   const shapes = tensorSignature(header.tensors);

@@ -189,7 +189,7 @@ function bind(native: NativeLlama): Api {
     seq_id: "void *",
     logits: "void *",
   });
-  const fn = (name: string, result: unknown, args: unknown[]): Fn => lib.func(name, result as never, args as never) as unknown as Fn;
+  const fn = (name: string, result: unknown, args: unknown[]): Fn => lib.func(name, result as never, args as never);
   return {
     koffi,
     modelDefaults: fn("llama_model_default_params", ModelParamsType, []) as unknown as () => ModelParams,
@@ -270,6 +270,7 @@ function loadApi(): Promise<Api> {
 function callAsync(fn: Fn, ...args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     fn.async(...args, (error: unknown, result: unknown) => {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a native callback's error, of no known type: String() gives the words it has
       if (error) reject(error instanceof Error ? error : new Error(String(error)));
       else resolve(result);
     });

@@ -35,6 +35,7 @@ let opened: Promise<NativeLlama> | null = null;
 
 /** The libllama files this process has loaded (node-llama-cpp's, and no other once Quanta is done). */
 export function loadedLlamaLibraries(): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the typings say always there; kept for runtimes built without diagnostic reports
   const report = process.report?.getReport() as { sharedObjects?: unknown } | undefined;
   const objects = Array.isArray(report?.sharedObjects) ? report.sharedObjects : [];
   return [...new Set(objects.filter((item): item is string => typeof item === "string" && LLAMA_LIBRARY_FILE.test(path.basename(item))))];
