@@ -54,7 +54,12 @@ export async function startApi(core: QuantaCore, overrides: Partial<ApiServerSet
 export async function apiCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: API_OPTIONS, strict: true });
   const overrides = apiOverrides(values);
-  const core = await createCore({ shell: "headless", home: resolveHome(), version: packageVersion(), spawnEngine: forkEngine(ENGINE_ENTRY) });
+  const core = await createCore({
+    shell: "headless",
+    home: resolveHome(),
+    version: packageVersion(),
+    spawnEngine: forkEngine(ENGINE_ENTRY),
+  });
   try {
     await startApi(core, overrides);
   } catch (error) {

@@ -138,7 +138,8 @@ export async function compareCommand(args: string[]): Promise<void> {
   try {
     const run = await started.done;
     bar.done();
-    if (run.status !== "complete") throw new QuantaError(run.error?.code ?? "internal", run.error?.message ?? `The comparison was ${run.status}.`);
+    if (run.status !== "complete")
+      throw new QuantaError(run.error?.code ?? "internal", run.error?.message ?? `The comparison was ${run.status}.`);
     if (values.json) console.log(JSON.stringify(run, null, 2));
     else if (values.md) process.stdout.write(runToMarkdown(run));
     else process.stdout.write(runToText(run));

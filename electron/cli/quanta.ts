@@ -30,7 +30,8 @@ class UsageError extends Error {}
 function parsePort(value: string | undefined): number {
   if (value === undefined) return 0;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, not "${value}".`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a whole number from 0 to 65535, not "${value}".`);
   return port;
 }
 
@@ -41,7 +42,8 @@ async function serve(args: string[]): Promise<void> {
     strict: true,
   });
   const api = apiOverrides(values);
-  if (!existsSync(RENDERER_DIR)) throw new UsageError("The renderer is not built. Run `npm run build` first (npm run serve does it for you).");
+  if (!existsSync(RENDERER_DIR))
+    throw new UsageError("The renderer is not built. Run `npm run build` first (npm run serve does it for you).");
   const host = values.host ?? "127.0.0.1";
   const allowRemote = values["allow-remote"] === true;
   if (!isLoopbackHost(host) && allowRemote) {
@@ -115,7 +117,11 @@ export async function main(argv: string[]): Promise<void> {
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (error) {
-    const usage = error instanceof UsageError || error instanceof LabUsageError || error instanceof ApiUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const usage =
+      error instanceof UsageError ||
+      error instanceof LabUsageError ||
+      error instanceof ApiUsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     console.error(error instanceof Error ? error.message : String(error));
     if (usage) console.error(USAGE);
     process.exitCode = usage ? 2 : 1;

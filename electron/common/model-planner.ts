@@ -105,7 +105,12 @@ export interface MachineCapacity {
   bandwidthGBps: number | null;
 }
 
-export function planModel(shape: ModelShape, context: number, machine: MachineCapacity, types: readonly QuantType[] = PLANNER_TYPES): PlanRow[] {
+export function planModel(
+  shape: ModelShape,
+  context: number,
+  machine: MachineCapacity,
+  types: readonly QuantType[] = PLANNER_TYPES,
+): PlanRow[] {
   const kvBytes = kvCacheBytes(shape, context);
   const fit = (need: number, capacity: number | null, missing: "no_reading" | "no_gpu"): Fit =>
     capacity === null ? { fits: null, reason: missing } : { fits: need <= capacity, capacityBytes: capacity };
@@ -122,7 +127,8 @@ export function planModel(shape: ModelShape, context: number, machine: MachineCa
       ram: fit(memoryBytes, machine.ramBytes, "no_reading"),
       vram: machine.hasGpu ? fit(memoryBytes, machine.vramBytes, "no_reading") : { fits: null, reason: "no_gpu" },
       bytesPerToken,
-      tokensPerSecondBound: machine.bandwidthGBps === null || machine.bandwidthGBps <= 0 ? null : (machine.bandwidthGBps * 1e9) / bytesPerToken,
+      tokensPerSecondBound:
+        machine.bandwidthGBps === null || machine.bandwidthGBps <= 0 ? null : (machine.bandwidthGBps * 1e9) / bytesPerToken,
     };
   });
 }

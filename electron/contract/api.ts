@@ -38,10 +38,18 @@ import type {
 } from "./types.js";
 import { KNOWN_CHAT_TEMPLATES, SAMPLING_PRESET_NAMES } from "./chat-settings.js";
 
-const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, "an id is letters, digits, - and _");
 
 /** A hub repository id: owner/name. */
-const hubRepo = z.string().min(3).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "a repository is owner/name");
+const hubRepo = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "a repository is owner/name");
 
 export const MAX_MESSAGE_CHARS = 200_000;
 
@@ -70,7 +78,12 @@ export const samplingValuesSchema = z
     topP: z.number().min(0).max(1),
     minP: z.number().min(0).max(1),
     repeatPenalty: z.number().min(0.5).max(3),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .nullable(),
     maxTokens: z.number().int().min(1).max(1_000_000),
   })
   .strict();
@@ -80,7 +93,12 @@ const chatSettingsSchema = z
     systemPrompt: z.string().max(MAX_SYSTEM_PROMPT_CHARS),
     preset: z.enum(SAMPLING_PRESET_NAMES),
     overrides: samplingValuesSchema.partial(),
-    contextSize: z.number().int().min(64).max(1 << 20).nullable(),
+    contextSize: z
+      .number()
+      .int()
+      .min(64)
+      .max(1 << 20)
+      .nullable(),
     chatTemplate: z
       .string()
       .refine((name) => (KNOWN_CHAT_TEMPLATES as readonly string[]).includes(name), "not a known chat template")
@@ -90,7 +108,15 @@ const chatSettingsSchema = z
 
 const chatRequestSchemas = {
   renameChat: z.tuple([
-    z.object({ chatId: id, title: z.string().max(MAX_TITLE_CHARS).refine((t) => t.trim() !== "", "the name is empty") }).strict(),
+    z
+      .object({
+        chatId: id,
+        title: z
+          .string()
+          .max(MAX_TITLE_CHARS)
+          .refine((t) => t.trim() !== "", "the name is empty"),
+      })
+      .strict(),
   ]),
   deleteChat: z.tuple([z.object({ chatId: id }).strict()]),
   restoreChat: z.tuple([z.object({ chatId: id }).strict()]),
@@ -177,16 +203,32 @@ export const apiServerSettingsSchema = z
       .min(1, "the bind address is empty")
       .max(255)
       .regex(/^[A-Za-z0-9.:%-]+$/, "the bind address is an IP address or a host name"),
-    apiKey: z.string().min(16, "an API key is at least 16 characters").max(200).regex(/^[\x21-\x7e]+$/, "an API key is printable ASCII without spaces"),
+    apiKey: z
+      .string()
+      .min(16, "an API key is at least 16 characters")
+      .max(200)
+      .regex(/^[\x21-\x7e]+$/, "an API key is printable ASCII without spaces"),
     requireKeyOnLoopback: z.boolean(),
     cors: z
       .object({
         enabled: z.boolean(),
-        origins: z.array(z.string().max(300).regex(/^(\*|https?:\/\/[^\s/]+)$/, "an origin is * or scheme://host[:port]")).max(50),
+        origins: z
+          .array(
+            z
+              .string()
+              .max(300)
+              .regex(/^(\*|https?:\/\/[^\s/]+)$/, "an origin is * or scheme://host[:port]"),
+          )
+          .max(50),
       })
       .strict(),
     loadOnRequest: z.boolean(),
-    idleUnloadMinutes: z.number().int().min(1).max(24 * 60).nullable(),
+    idleUnloadMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .nullable(),
     startOnLaunch: z.boolean(),
   })
   .strict();
@@ -236,11 +278,32 @@ export const requestSchemas = {
   pauseDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   resumeDownload: z.tuple([z.object({ downloadId: id }).strict()]),
   cancelDownload: z.tuple([z.object({ downloadId: id }).strict()]),
-  estimateFit: z.tuple([z.object({ modelId: id, contextSize: z.number().int().min(256).max(1 << 21) }).strict()]),
+  estimateFit: z.tuple([
+    z
+      .object({
+        modelId: id,
+        contextSize: z
+          .number()
+          .int()
+          .min(256)
+          .max(1 << 21),
+      })
+      .strict(),
+  ]),
   importModels: z.tuple([z.object({ mode: z.enum(["copy", "move", "link"]) }).strict()]),
   revealModel: z.tuple([z.object({ modelId: id }).strict()]),
   estimateHubFit: z.tuple([
-    z.object({ repo: hubRepo, path: z.string().min(1).max(500), contextSize: z.number().int().min(256).max(1 << 21) }).strict(),
+    z
+      .object({
+        repo: hubRepo,
+        path: z.string().min(1).max(500),
+        contextSize: z
+          .number()
+          .int()
+          .min(256)
+          .max(1 << 21),
+      })
+      .strict(),
   ]),
   unloadModel: z.tuple([]),
   listChats: z.tuple([]),
@@ -248,16 +311,20 @@ export const requestSchemas = {
   getChat: z.tuple([z.object({ chatId: id }).strict()]),
   sendMessage: z.tuple([z.object({ chatId: id, text: messageText }).strict()]),
   stopGeneration: z.tuple([z.object({ chatId: id }).strict()]),
-  watchHardware: z.tuple([
-    z.object({ intervalMs: z.number().int().min(MIN_SAMPLE_INTERVAL_MS).max(MAX_SAMPLE_INTERVAL_MS) }).strict(),
-  ]),
+  watchHardware: z.tuple([z.object({ intervalMs: z.number().int().min(MIN_SAMPLE_INTERVAL_MS).max(MAX_SAMPLE_INTERVAL_MS) }).strict()]),
   unwatchHardware: z.tuple([]),
   getComputeCost: z.tuple([]),
   probeMemoryBandwidth: z.tuple([]),
   // Quantization lab
   getQuantizePlan: z.tuple([z.object({ modelId: id }).strict()]),
   startQuantize: z.tuple([
-    z.object({ modelId: id, types: z.array(z.string().min(1).max(32)).min(1).max(20), destination: z.enum(["beside", "models"]).optional() }).strict(),
+    z
+      .object({
+        modelId: id,
+        types: z.array(z.string().min(1).max(32)).min(1).max(20),
+        destination: z.enum(["beside", "models"]).optional(),
+      })
+      .strict(),
   ]),
   cancelQuantize: z.tuple([z.object({ jobId: id }).strict()]),
   listQuantizeJobs: z.tuple([]),
@@ -267,24 +334,34 @@ export const requestSchemas = {
       z
         .object({
           title: z.string().trim().min(1).max(120),
-          text: z.string().max(TEXT_PART_MAX_CHARS, `a text sent whole is at most ${TEXT_PART_MAX_CHARS} characters; send a longer one as an upload`),
+          text: z
+            .string()
+            .max(TEXT_PART_MAX_CHARS, `a text sent whole is at most ${TEXT_PART_MAX_CHARS} characters; send a longer one as an upload`),
         })
         .strict(),
       z.object({ title: z.string().trim().min(1).max(120), uploadId: id }).strict(),
     ]),
   ]),
   startTextUpload: z.tuple([
-    z.object({ chars: z.number().int().min(1).max(LAB_MAX_TEXT_CHARS, `an evaluation text is at most ${LAB_MAX_TEXT_CHARS} characters`) }).strict(),
+    z
+      .object({ chars: z.number().int().min(1).max(LAB_MAX_TEXT_CHARS, `an evaluation text is at most ${LAB_MAX_TEXT_CHARS} characters`) })
+      .strict(),
   ]),
   appendTextUpload: z.tuple([
-    z.object({ uploadId: id, text: z.string().min(1).max(TEXT_PART_MAX_CHARS, `one part is at most ${TEXT_PART_MAX_CHARS} characters`) }).strict(),
+    z
+      .object({ uploadId: id, text: z.string().min(1).max(TEXT_PART_MAX_CHARS, `one part is at most ${TEXT_PART_MAX_CHARS} characters`) })
+      .strict(),
   ]),
   startComparison: z.tuple([
     z
       .object({
         modelIds: z.array(id).min(2, "choose at least two variants").max(LAB_MAX_VARIANTS),
         textId: id,
-        contextSize: z.number().int().min(16).max(1 << 16),
+        contextSize: z
+          .number()
+          .int()
+          .min(16)
+          .max(1 << 16),
       })
       .strict(),
   ]),
@@ -293,7 +370,10 @@ export const requestSchemas = {
     z
       .object({
         modelIds: z.array(id).min(2, "choose at least two variants").max(LAB_MAX_VARIANTS),
-        prompt: z.string().max(20_000).refine((text) => text.trim() !== "", "the prompt is empty"),
+        prompt: z
+          .string()
+          .max(20_000)
+          .refine((text) => text.trim() !== "", "the prompt is empty"),
         maxTokens: z.number().int().min(1).max(512),
       })
       .strict(),
@@ -406,17 +486,12 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   clearReferenceCache(): Promise<void>;
 }
 
-
 export type CoreMethod = keyof CoreApi;
 
 // Each schema must accept exactly the method's parameters; a mismatch fails the typecheck.
 type SchemaArgs = { [K in CoreMethod]: z.infer<(typeof requestSchemas)[K]> };
 type MethodArgs = { [K in CoreMethod]: Parameters<CoreApi[K]> };
-const schemasMatchMethods: SchemaArgs extends MethodArgs
-  ? MethodArgs extends SchemaArgs
-    ? true
-    : false
-  : false = true;
+const schemasMatchMethods: SchemaArgs extends MethodArgs ? (MethodArgs extends SchemaArgs ? true : false) : false = true;
 // eslint-disable-next-line @typescript-eslint/no-meaningless-void-operator -- the check works at compile time only; this marks the constant as used
 void schemasMatchMethods;
 

@@ -57,7 +57,9 @@ export class QuantaError extends Error {
   }
 
   toWire(): WireError {
-    return this.params === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, params: this.params };
+    return this.params === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, params: this.params };
   }
 }
 

@@ -10,8 +10,10 @@ interface Column {
   value: (variant: QuantVariantResult) => string;
 }
 
-const fixed = (digits: number) => (value: number | null | undefined): string =>
-  value === null || value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits);
+const fixed =
+  (digits: number) =>
+  (value: number | null | undefined): string =>
+    value === null || value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits);
 
 /** Every figure of a variant, in the order the table and the files show them. */
 export const REPORT_COLUMNS: readonly Column[] = [
@@ -85,7 +87,10 @@ function recipeSection(run: LabRun, escape: (text: string) => string): string[] 
     "",
     `| recipe | base | ${GAIN_COLUMNS.map((column) => column.title).join(" | ")} |`,
     `|---|---|${GAIN_COLUMNS.map(() => "---:").join("|")}|`,
-    ...gains.map((gain) => `| ${escape(gain.recipe.fileName)} | ${escape(gain.base.fileName)} | ${GAIN_COLUMNS.map((column) => column.value(gain)).join(" | ")} |`),
+    ...gains.map(
+      (gain) =>
+        `| ${escape(gain.recipe.fileName)} | ${escape(gain.base.fileName)} | ${GAIN_COLUMNS.map((column) => column.value(gain)).join(" | ")} |`,
+    ),
   ];
 }
 
@@ -154,9 +159,12 @@ export function runsToCsv(runs: readonly LabRun[]): string {
 export function runToText(run: LabRun): string {
   const rows = [REPORT_COLUMNS.map((column) => column.title), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => column.value(v)))];
   const widths = REPORT_COLUMNS.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? "").length)));
-  const table = rows.map((row) => row.map((text, index) => (index < 2 ? text.padEnd(widths[index] ?? 0) : text.padStart(widths[index] ?? 0))).join("  "));
+  const table = rows.map((row) =>
+    row.map((text, index) => (index < 2 ? text.padEnd(widths[index] ?? 0) : text.padStart(widths[index] ?? 0))).join("  "),
+  );
   const recipes = recipeGains(run.variants).map(
-    (gain) => `${gain.recipe.fileName}: ${GAIN_COLUMNS.map((column) => `${column.title} ${column.value(gain) || "n/a"}`).join(", ")} (against ${gain.base.fileName})`,
+    (gain) =>
+      `${gain.recipe.fileName}: ${GAIN_COLUMNS.map((column) => `${column.title} ${column.value(gain) || "n/a"}`).join(", ")} (against ${gain.base.fileName})`,
   );
   return `${describe(run)}\n\n${table.join("\n")}\n${recipes.length > 0 ? `\n${recipes.join("\n")}\n` : ""}`;
 }

@@ -191,7 +191,6 @@ export interface OpenExternalResult {
   url: string;
 }
 
-
 // ---- Hardware and compute monitor -------------------------------------------------------
 
 /** Something the monitor cannot read on this machine, and why (shown, never a fake zero). */
@@ -766,6 +765,4 @@ export interface ApiServerState {
   log: ApiRequestLogEntry[];
 }
 
-export type ApiServerEvent =
-  | { type: "api.status"; status: ApiServerStatus }
-  | { type: "api.request"; entry: ApiRequestLogEntry };
+export type ApiServerEvent = { type: "api.status"; status: ApiServerStatus } | { type: "api.request"; entry: ApiRequestLogEntry };

@@ -28,9 +28,7 @@ export function decodeRpcMessage(message: unknown): unknown {
   if (typeof message === "object" && message !== null && "e" in message) {
     const carrier = message as ErrorCarrier;
     if (carrier.e !== undefined) {
-      const wire = isWireError(carrier.e)
-        ? carrier.e
-        : toWireError(carrier.e, "internal");
+      const wire = isWireError(carrier.e) ? carrier.e : toWireError(carrier.e, "internal");
       return { ...message, e: fromWireError(wire) };
     }
   }
@@ -58,9 +56,7 @@ export const MAX_RPC_METHOD_CHARS = 64;
 /** No method in any contract takes more than a few arguments. */
 export const MAX_RPC_ARGUMENTS = 8;
 
-export type RpcEnvelope =
-  | { t: "q"; m: string; a: unknown[]; i?: string; o?: boolean }
-  | { t: "s"; i: string; r?: unknown; e?: unknown };
+export type RpcEnvelope = { t: "q"; m: string; a: unknown[]; i?: string; o?: boolean } | { t: "s"; i: string; r?: unknown; e?: unknown };
 
 export type EnvelopeCheck =
   | { ok: true; message: RpcEnvelope }

@@ -48,7 +48,9 @@ export function receiveCheckedRpc(channel: RpcChannel, listener: (message: unkno
       return;
     }
     if (handled instanceof Promise) {
-      handled.catch((error: unknown) => refuse(`the message could not be handled (${error instanceof Error ? error.message : String(error)})`));
+      handled.catch((error: unknown) =>
+        refuse(`the message could not be handled (${error instanceof Error ? error.message : String(error)})`),
+      );
     }
   });
 }

@@ -79,7 +79,12 @@ export function toApiChatHistory(messages: readonly ApiMessage[]): { history: Ch
       case "assistant": {
         const response: ChatModelResponse["response"] = message.text === "" ? [] : [message.text];
         for (const call of message.toolCalls ?? []) {
-          const item: ChatModelFunctionCall = { type: "functionCall", name: call.name, params: parseArguments(call.arguments), result: null };
+          const item: ChatModelFunctionCall = {
+            type: "functionCall",
+            name: call.name,
+            params: parseArguments(call.arguments),
+            result: null,
+          };
           calls.set(call.id, item);
           response.push(item);
         }
@@ -117,15 +122,13 @@ function toFunctions(tools: readonly ApiTool[]): ChatModelFunctions {
 
 /** The grammar of a forced call: {"name": one of the tools, "arguments": that tool's parameters}. */
 function forcedCallSchema(tools: readonly ApiTool[]): GbnfJsonSchema {
-  const options = tools.map(
-    (tool): GbnfJsonSchema => ({
-      type: "object",
-      properties: {
-        name: { const: tool.name },
-        arguments: (tool.parameters as GbnfJsonSchema | undefined) ?? { type: "object", properties: {} },
-      },
-    }),
-  );
+  const options = tools.map((tool): GbnfJsonSchema => ({
+    type: "object",
+    properties: {
+      name: { const: tool.name },
+      arguments: (tool.parameters as GbnfJsonSchema | undefined) ?? { type: "object", properties: {} },
+    },
+  }));
   return options.length === 1 && options[0] ? options[0] : { oneOf: options };
 }
 
@@ -169,10 +172,7 @@ function tokenBiasFor(model: LlamaModel, bias: ApiCompletionRequest["logitBias"]
   return tokenBias;
 }
 
-function penaltyFor(
-  sampling: ApiSampling,
-  recent: () => Token[],
-): LlamaContextSequenceRepeatPenalty | undefined {
+function penaltyFor(sampling: ApiSampling, recent: () => Token[]): LlamaContextSequenceRepeatPenalty | undefined {
   if (sampling.repeatPenalty === 1 && sampling.frequencyPenalty === 0 && sampling.presencePenalty === 0) return undefined;
   return {
     punishTokens: recent,
@@ -472,7 +472,10 @@ async function completeWithFunctions(
 /** Embeddings with the loaded model: one embedding context per model, made on first use. */
 const embeddingContexts = new WeakMap<LlamaModel, Promise<import("node-llama-cpp").LlamaEmbeddingContext>>();
 
-export async function embedForApi(target: GenerationTarget, inputs: readonly string[]): Promise<{ vectors: number[][]; promptTokens: number }> {
+export async function embedForApi(
+  target: GenerationTarget,
+  inputs: readonly string[],
+): Promise<{ vectors: number[][]; promptTokens: number }> {
   const { model } = target;
   let context = embeddingContexts.get(model);
   const existing = context ? await context.catch(() => null) : null;
@@ -482,14 +485,20 @@ export async function embedForApi(target: GenerationTarget, inputs: readonly str
   }
   const embedding = await (context as Promise<import("node-llama-cpp").LlamaEmbeddingContext>).catch((error: unknown) => {
     embeddingContexts.delete(model);
-    throw new QuantaError("generation_failed", `This model cannot make embeddings: ${error instanceof Error ? error.message : String(error)}`);
+    throw new QuantaError(
+      "generation_failed",
+      `This model cannot make embeddings: ${error instanceof Error ? error.message : String(error)}`,
+    );
   });
   const vectors: number[][] = [];
   let promptTokens = 0;
   for (const text of inputs) {
     const tokens = model.tokenize(text, false);
     if (tokens.length > target.contextSize) {
-      throw new QuantaError("context_overflow", `An input needs ${tokens.length} tokens, but the context window holds ${target.contextSize}.`);
+      throw new QuantaError(
+        "context_overflow",
+        `An input needs ${tokens.length} tokens, but the context window holds ${target.contextSize}.`,
+      );
     }
     promptTokens += tokens.length;
     const result = await embedding.getEmbeddingFor(text);

@@ -13,7 +13,12 @@ const apiSamplingSchema = z
     topK: z.number().int().min(0).max(1000),
     topP: z.number().min(0).max(1),
     minP: z.number().min(0).max(1),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .nullable(),
     maxTokens: z.number().int().min(1).max(1_000_000),
     /** llama.cpp's repeat penalty (1: off), and OpenAI's frequency and presence penalties (0: off). */
     repeatPenalty: z.number().min(0.5).max(3),
@@ -62,9 +67,7 @@ export const apiCompletionRequestSchema = z
           kind: z.literal("chat"),
           messages: z.array(apiMessageSchema).min(1),
           tools: z.array(toolSchema).max(128).optional(),
-          toolChoice: z
-            .union([z.enum(["auto", "none", "required"]), z.object({ name: z.string().min(1).max(64) }).strict()])
-            .optional(),
+          toolChoice: z.union([z.enum(["auto", "none", "required"]), z.object({ name: z.string().min(1).max(64) }).strict()]).optional(),
         })
         .strict(),
       z.object({ kind: z.literal("text"), prompt: z.string() }).strict(),
@@ -80,7 +83,10 @@ export const apiCompletionRequestSchema = z
       ])
       .nullable(),
     /** null: no log probabilities; else how many alternatives per token (0 to 20). */
-    logprobs: z.object({ top: z.number().int().min(0).max(MAX_TOP_LOGPROBS) }).strict().nullable(),
+    logprobs: z
+      .object({ top: z.number().int().min(0).max(MAX_TOP_LOGPROBS) })
+      .strict()
+      .nullable(),
   })
   .strict();
 
@@ -116,9 +122,7 @@ export interface ApiCompletionResult {
   chatTemplate: string;
 }
 
-export const apiEmbedRequestSchema = z
-  .object({ inputs: z.array(z.string().max(1_000_000)).min(1).max(2048) })
-  .strict();
+export const apiEmbedRequestSchema = z.object({ inputs: z.array(z.string().max(1_000_000)).min(1).max(2048) }).strict();
 
 export interface ApiEmbedResult {
   vectors: number[][];

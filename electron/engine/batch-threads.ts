@@ -17,7 +17,9 @@ interface NativeContext {
 function isNativeContext(value: unknown): value is NativeContext {
   if (typeof value !== "object" || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate.initBatch === "function" && typeof candidate.decodeBatch === "function" && typeof candidate.setThreads === "function";
+  return (
+    typeof candidate.initBatch === "function" && typeof candidate.decodeBatch === "function" && typeof candidate.setThreads === "function"
+  );
 }
 
 export interface ThreadCounts {

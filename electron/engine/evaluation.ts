@@ -7,13 +7,7 @@
 
 import { promises as fs } from "node:fs";
 import { QuantaError } from "../contract/errors.js";
-import {
-  compactSlots,
-  planChunks,
-  summarizeKld,
-  type ChunkPlan,
-  type EvaluationQuality,
-} from "./evaluation-math.js";
+import { compactSlots, planChunks, summarizeKld, type ChunkPlan, type EvaluationQuality } from "./evaluation-math.js";
 import { MathPool, type MathResult } from "./evaluation-pool.js";
 import type { NativeEvaluator } from "./native/llama-evaluator.js";
 
@@ -88,10 +82,7 @@ async function scoreWindow(
     for (let index = 0; index < count; index++) logits.set(evaluator.logitsAt(plan.first + start + index), index * vocab);
     const targets = window.slice(plan.first + start + 1, plan.first + start + 1 + count);
     onBlock(
-      await pool.run(
-        { kind, logits: logits.buffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets },
-        count,
-      ),
+      await pool.run({ kind, logits: logits.buffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets }, count),
     );
   }
 }
@@ -152,7 +143,14 @@ export async function evaluateReference(
     await handle.close();
     await fs.rename(part, file);
     complete = true;
-    return { tokens: tokens.length, chunks: plan.chunks, scoredTokens: scored, perplexity: Math.exp(nll / scored), kld: null, sameTopRate: null };
+    return {
+      tokens: tokens.length,
+      chunks: plan.chunks,
+      scoredTokens: scored,
+      perplexity: Math.exp(nll / scored),
+      kld: null,
+      sameTopRate: null,
+    };
   } finally {
     await pool.dispose();
     if (!complete) {
@@ -195,15 +193,22 @@ export async function evaluateAgainstReference(
       );
     }
     if (view.getUint32(8, true) !== plan.contextSize || view.getInt32(16, true) !== plan.chunks) {
-      throw new QuantaError("invalid_request", "This variant tokenizes the text differently from the reference, so they are not variants of one model.");
+      throw new QuantaError(
+        "invalid_request",
+        "This variant tokenizes the text differently from the reference, so they are not variants of one model.",
+      );
     }
     const referenceTokens = new Int32Array(plan.chunks * plan.contextSize);
     await handle.read(new Uint8Array(referenceTokens.buffer), 0, referenceTokens.byteLength, HEADER_BYTES);
     if (referenceTokens.some((token, index) => tokens[index] !== token)) {
-      throw new QuantaError("invalid_request", "This variant tokenizes the text differently from the reference, so they are not variants of one model.");
+      throw new QuantaError(
+        "invalid_request",
+        "This variant tokenizes the text differently from the reference, so they are not variants of one model.",
+      );
     }
     const size = (await handle.stat()).size;
-    if (size !== referenceFileBytes(plan, vocabSize)) throw new QuantaError("internal", "The reference distribution file is damaged (its size is wrong).");
+    if (size !== referenceFileBytes(plan, vocabSize))
+      throw new QuantaError("internal", "The reference distribution file is damaged (its size is wrong).");
     const dataOffset = HEADER_BYTES + referenceTokens.byteLength;
     const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
     const klds = new Float64Array(plan.chunks * plan.scoredPerChunk);

@@ -18,7 +18,10 @@ function estimateFailed(error: unknown): QuantaError {
   const detail = error instanceof Error ? error.message : String(error);
   // node-llama-cpp does arithmetic on header values: a uint64 past 2^53 arrives as a BigInt.
   if (error instanceof TypeError && /BigInt/.test(detail)) {
-    return new QuantaError("model_invalid", "The model's header holds a number too large for any model (a damaged file), so no estimate can be made.");
+    return new QuantaError(
+      "model_invalid",
+      "The model's header holds a number too large for any model (a damaged file), so no estimate can be made.",
+    );
   }
   return new QuantaError("model_invalid", `The model's header could not be used for the estimate: ${detail}`);
 }

@@ -148,9 +148,7 @@ export async function generateReply(
     minP: sampling.minP,
     // llama.cpp's sampler is seeded with a constant unless told otherwise: same prompt, same reply.
     seed: sampling.seed ?? Math.floor(Math.random() * 2 ** 32),
-    ...(sampling.repeatPenalty === 1
-      ? {}
-      : { repeatPenalty: { punishTokens: () => recent.toArray(), penalty: sampling.repeatPenalty } }),
+    ...(sampling.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => recent.toArray(), penalty: sampling.repeatPenalty } }),
   })) {
     if (generated === 0) firstTokenAt = performance.now();
     if (stopTokens.has(token)) break;

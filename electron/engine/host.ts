@@ -13,12 +13,7 @@ import { LAB_ENGINE_EVENT_NAMES, labEngineRequestSchemas, type LabEngineApi, typ
 import { createLabWorker } from "./lab-worker.js";
 import { ModelSession } from "./model-session.js";
 import { connectToParent } from "./parent-channel.js";
-import {
-  ENGINE_EVENT_NAMES,
-  engineRequestSchemas,
-  type EngineApi,
-  type EngineEvents,
-} from "./protocol.js";
+import { ENGINE_EVENT_NAMES, engineRequestSchemas, type EngineApi, type EngineEvents } from "./protocol.js";
 
 const parent = connectToParent();
 const session = new ModelSession();
@@ -35,8 +30,7 @@ function exclusive<T>(task: () => Promise<T>): Promise<T> {
 // Events to the core are posted without an answer (birpc resolves them once sent), so the
 // calls below that drop their promise leave nothing to wait for.
 const api: EngineApi & LabEngineApi = {
-  loadModel: (request) =>
-    exclusive(() => session.load(request, (progress, phase) => void core.loadProgress({ progress, phase }))),
+  loadModel: (request) => exclusive(() => session.load(request, (progress, phase) => void core.loadProgress({ progress, phase }))),
 
   unloadModel: () => exclusive(() => session.unload()),
 
@@ -74,7 +68,8 @@ const api: EngineApi & LabEngineApi = {
         return await completeForApi(target, request, {
           onText: (text, progress, logprobs) =>
             void core.delta({ requestId: request.requestId, text, ...progress, ...(logprobs ? { logprobs } : {}) }),
-          onPrompt: (prompt) => void core.delta({ requestId: request.requestId, text: "", generatedTokens: 0, contextUsed: prompt.tokens, prompt }),
+          onPrompt: (prompt) =>
+            void core.delta({ requestId: request.requestId, text: "", generatedTokens: 0, contextUsed: prompt.tokens, prompt }),
           isStopRequested: () => state.stopRequested,
           signal: abort.signal,
         });

@@ -21,7 +21,11 @@ const measureRequestSchema = z
   .object({
     path: z.string().min(1),
     vocabSize: z.number().int().min(1),
-    contextSize: z.number().int().min(16).max(1 << 20),
+    contextSize: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 20),
     /** null: calibrate now. */
     threads: z.number().int().min(1).max(512).nullable(),
     /** Threads for batches (prompts, evaluation windows); null or absent: measure the best count now. */
@@ -33,8 +37,16 @@ const measureRequestSchema = z
     role: z.enum(["reference", "compare", "speed-only"]),
     referenceFile: z.string().min(1),
     /** Like llama-bench's pp512 and tg128; smaller where the context is smaller. */
-    promptTokens: z.number().int().min(1).max(1 << 16),
-    generateTokens: z.number().int().min(1).max(1 << 16),
+    promptTokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 16),
+    generateTokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 16),
   })
   .strict();
 
@@ -53,9 +65,7 @@ const continueRequestSchema = z
 
 export type LabContinueRequest = z.infer<typeof continueRequestSchema>;
 
-const predictRequestSchema = z
-  .object({ input: z.string().min(1), types: z.array(z.string().min(1).max(32)).min(1).max(64) })
-  .strict();
+const predictRequestSchema = z.object({ input: z.string().min(1), types: z.array(z.string().min(1).max(32)).min(1).max(64) }).strict();
 
 export const labEngineRequestSchemas = {
   labPredict: z.tuple([predictRequestSchema]),

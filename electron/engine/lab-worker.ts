@@ -27,7 +27,13 @@ function textTokens(model: LlamaModel, text: string): { tokens: Token[]; bos: To
 }
 
 /** Prompt processing and generation speed in a fresh context, as llama-bench measures pp and tg. */
-async function measureSpeed(model: LlamaModel, threads: number, batchThreads: number, text: string, request: LabMeasureRequest): Promise<LabSpeed> {
+async function measureSpeed(
+  model: LlamaModel,
+  threads: number,
+  batchThreads: number,
+  text: string,
+  request: LabMeasureRequest,
+): Promise<LabSpeed> {
   const contextSize = Math.min(model.trainContextSize, Math.max(request.promptTokens, request.generateTokens + 1));
   const promptTokens = Math.min(request.promptTokens, contextSize);
   const generateTokens = Math.min(request.generateTokens, contextSize - 1);
@@ -125,7 +131,10 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
     async labContinue(request) {
       const llama = await getBackend();
       const model = await llama.loadModel({ modelPath: request.path, gpuLayers: "auto" }).catch((error: unknown) => {
-        throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+        throw new QuantaError(
+          "model_load_failed",
+          `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
       try {
         const threads = request.threads ?? 1;
@@ -153,7 +162,10 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
           onLoadProgress: (fraction) => emit({ phase: "loading", fraction }),
         });
       } catch (error) {
-        throw new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+        throw new QuantaError(
+          "model_load_failed",
+          `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       const loadMs = performance.now() - started;
       try {
@@ -176,7 +188,10 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
 
         const contextSize = Math.min(request.contextSize, model.trainContextSize);
         if (contextSize < request.contextSize) {
-          throw new QuantaError("invalid_request", `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`);
+          throw new QuantaError(
+            "invalid_request",
+            `This model was trained on ${model.trainContextSize} tokens of context; choose a context of at most that.`,
+          );
         }
         // What the variant occupies at the evaluation's context (batches of 512, as llama-perplexity),
         // read from llama.cpp's buffers: the one footprint every view shows.
@@ -207,14 +222,34 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
         }).catch((error: unknown) => {
           throw error instanceof QuantaError
             ? error
-            : new QuantaError("model_load_failed", `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`);
+            : new QuantaError(
+                "model_load_failed",
+                `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`,
+              );
         });
         try {
-          const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) => emit({ phase: "evaluating", fraction: chunk / chunks });
+          const onProgress = ({ chunk, chunks }: { chunk: number; chunks: number }) =>
+            emit({ phase: "evaluating", fraction: chunk / chunks });
           const quality =
             request.role === "reference"
-              ? await evaluateReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress, batchThreads)
-              : await evaluateAgainstReference(evaluator, contextSize, request.vocabSize, request.text, request.referenceFile, onProgress, batchThreads);
+              ? await evaluateReference(
+                  evaluator,
+                  contextSize,
+                  request.vocabSize,
+                  request.text,
+                  request.referenceFile,
+                  onProgress,
+                  batchThreads,
+                )
+              : await evaluateAgainstReference(
+                  evaluator,
+                  contextSize,
+                  request.vocabSize,
+                  request.text,
+                  request.referenceFile,
+                  onProgress,
+                  batchThreads,
+                );
           return measurement(quality);
         } finally {
           evaluator.dispose();

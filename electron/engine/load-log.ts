@@ -22,7 +22,10 @@ function readable(line: string): string {
  * Runs `load` with llama.cpp's log captured. On failure, the last error line logged during
  * the load, made readable, or null; other lines pass on to the previous logger unchanged.
  */
-export async function withLoadLog<T>(llama: Llama, load: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown; logLine: string | null }> {
+export async function withLoadLog<T>(
+  llama: Llama,
+  load: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown; logLine: string | null }> {
   const previous = llama.logger;
   let last: string | null = null;
   llama.logger = (level, message) => {

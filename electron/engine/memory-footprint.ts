@@ -115,7 +115,12 @@ export async function measureFootprint(model: LlamaModel, context: LlamaContext,
 }
 
 /** The same footprint, estimated by llama.cpp for a model not loaded, at a context size and layer count. */
-export async function estimateFootprint(insights: GgufInsights, contextSize: number, gpuLayers: number, hasGpu: boolean): Promise<MemoryFootprint> {
+export async function estimateFootprint(
+  insights: GgufInsights,
+  contextSize: number,
+  gpuLayers: number,
+  hasGpu: boolean,
+): Promise<MemoryFootprint> {
   const weights = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
   const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: gpuLayers });
   return composeFootprint({

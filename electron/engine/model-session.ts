@@ -78,10 +78,7 @@ export class ModelSession {
 
   private readonly wrappers = new Map<string, ChatWrapper>();
 
-  async load(
-    request: LoadRequest,
-    onProgress: (progress: number, phase: "loading" | "calibrating") => void,
-  ): Promise<EngineLoadResult> {
+  async load(request: LoadRequest, onProgress: (progress: number, phase: "loading" | "calibrating") => void): Promise<EngineLoadResult> {
     await this.unload();
     this.wrappers.clear();
     const llama = await getBackend();

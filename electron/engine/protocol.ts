@@ -13,16 +13,18 @@ export const samplingSchema = samplingValuesSchema;
 
 export type SamplingSettings = z.infer<typeof samplingSchema>;
 
-export const promptMessageSchema = z
-  .object({ role: z.enum(["system", "user", "assistant"]), text: z.string() })
-  .strict();
+export const promptMessageSchema = z.object({ role: z.enum(["system", "user", "assistant"]), text: z.string() }).strict();
 
 export type PromptMessage = z.infer<typeof promptMessageSchema>;
 
 const loadRequestSchema = z
   .object({
     path: z.string().min(1),
-    contextSize: z.number().int().min(16).max(1 << 20),
+    contextSize: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 20),
     /** null: measure the best thread count now. */
     threads: z.number().int().min(1).max(512).nullable(),
     /** Threads for batches (prompts); null or absent: measure the best count now. */
@@ -44,7 +46,12 @@ const generateRequestSchema = z
     messages: z.array(promptMessageSchema).min(1),
     sampling: samplingSchema,
     /** The most context this reply may fill (the conversation's own limit); the loaded size when absent. */
-    contextLimit: z.number().int().min(16).max(1 << 20).optional(),
+    contextLimit: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .optional(),
     /** A node-llama-cpp chat wrapper name to use instead of the model's own template. */
     chatTemplate: z.string().min(1).max(64).nullable().optional(),
   })
@@ -57,9 +64,27 @@ export const engineRequestSchemas = {
   unloadModel: z.tuple([]),
   estimateFit: z.tuple([
     z.union([
-      z.object({ path: z.string().min(1), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+      z
+        .object({
+          path: z.string().min(1),
+          contextSize: z
+            .number()
+            .int()
+            .min(16)
+            .max(1 << 21),
+        })
+        .strict(),
       // A model on the hub: its header is read over HTTP with Range requests.
-      z.object({ url: z.url({ protocol: /^https?$/ }), contextSize: z.number().int().min(16).max(1 << 21) }).strict(),
+      z
+        .object({
+          url: z.url({ protocol: /^https?$/ }),
+          contextSize: z
+            .number()
+            .int()
+            .min(16)
+            .max(1 << 21),
+        })
+        .strict(),
     ]),
   ]),
   generate: z.tuple([generateRequestSchema]),
@@ -125,9 +150,7 @@ export interface EngineApi extends ApiEngineApi {
 }
 
 export const engineEventSchemas = {
-  loadProgress: z.tuple([
-    z.object({ progress: z.number().min(0).max(1), phase: z.enum(["loading", "calibrating"]) }).strict(),
-  ]),
+  loadProgress: z.tuple([z.object({ progress: z.number().min(0).max(1), phase: z.enum(["loading", "calibrating"]) }).strict()]),
   delta: z.tuple([
     z
       .object({
@@ -138,7 +161,10 @@ export const engineEventSchemas = {
         /** Only for an API request that asked for log probabilities. */
         logprobs: z.array(tokenLogprobSchema).optional(),
         /** On an API request's first delta: the prompt's size and how much of it was cached. */
-        prompt: z.object({ tokens: z.number().int().min(0), cached: z.number().int().min(0) }).strict().optional(),
+        prompt: z
+          .object({ tokens: z.number().int().min(0), cached: z.number().int().min(0) })
+          .strict()
+          .optional(),
       })
       .strict(),
   ]),

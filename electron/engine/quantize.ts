@@ -198,7 +198,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
         `${type} needs an importance matrix, which Quanta does not make yet. Choose Q2_K or a larger type.`,
       );
     }
-    throw new QuantaError("invalid_request", `"${type}" is not a type Quanta can quantize to. Choose one of ${QUANT_TYPE_NAMES.join(", ")}.`);
+    throw new QuantaError(
+      "invalid_request",
+      `"${type}" is not a type Quanta can quantize to. Choose one of ${QUANT_TYPE_NAMES.join(", ")}.`,
+    );
   }
   const recipe = recipeOf(type, request.keep ?? null);
   const threads = request.threads ?? Math.max(1, os.availableParallelism());
@@ -210,7 +213,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
   const output = path.resolve(request.output);
   const part = `${output}.part`;
   if (input === output) {
-    throw new QuantaError("invalid_request", `The quantized model cannot replace its source, ${path.basename(input)}. Choose another file name.`);
+    throw new QuantaError(
+      "invalid_request",
+      `The quantized model cannot replace its source, ${path.basename(input)}. Choose another file name.`,
+    );
   }
   checkOutput(output, request.overwrite === true);
 
@@ -261,7 +267,10 @@ export async function quantizeModel(request: QuantizeRequest): Promise<QuantizeR
     } catch (error) {
       await fs.rm(part, { force: true });
       if (error instanceof QuantaError) throw error;
-      throw new QuantaError("storage_failed", `The quantized model could not be moved into place as ${output} (${(error as Error).message}).`);
+      throw new QuantaError(
+        "storage_failed",
+        `The quantized model could not be moved into place as ${output} (${(error as Error).message}).`,
+      );
     }
     const bytes = (await fs.stat(output)).size;
     report.finish(bytes);
@@ -301,10 +310,16 @@ export async function quantizeDryRun(input: string, type: QuantType, keep: Recip
 function recipeOf(type: QuantType, keep: RecipeKeepType | null): QuantRecipe | null {
   if (keep === null) return null;
   if (!Object.hasOwn(RECIPE_KEEP_TYPES, keep)) {
-    throw new QuantaError("invalid_request", `Output and embeddings can be kept at ${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}, not ${keep as string}.`);
+    throw new QuantaError(
+      "invalid_request",
+      `Output and embeddings can be kept at ${Object.keys(RECIPE_KEEP_TYPES).join(" or ")}, not ${keep as string}.`,
+    );
   }
   if (!recipeMakesSense(type, keep)) {
-    throw new QuantaError("invalid_request", `Keeping the output and embeddings at ${keep} buys nothing over ${type}: choose a smaller base type.`);
+    throw new QuantaError(
+      "invalid_request",
+      `Keeping the output and embeddings at ${keep} buys nothing over ${type}: choose a smaller base type.`,
+    );
   }
   return { name: `${type}+${keep}`, base: type, keep };
 }
@@ -336,7 +351,8 @@ function checkOutput(output: string, overwrite: boolean): void {
   const name = path.basename(output);
   const existing = statOrNull(output);
   if (existing) {
-    if (!overwrite) throw new QuantaError("invalid_request", `${name} already exists in ${path.dirname(output)}. Choose another name, or replace it.`);
+    if (!overwrite)
+      throw new QuantaError("invalid_request", `${name} already exists in ${path.dirname(output)}. Choose another name, or replace it.`);
     if (!existing.isFile()) throw new QuantaError("invalid_request", `${output} is not a file, so it cannot be replaced by a model.`);
   }
   const folder = statOrNull(path.dirname(output));
@@ -371,7 +387,10 @@ async function failure(input: string, output: string, type: QuantType, bytesStil
     const stats = await fs.statfs(path.dirname(output));
     const free = stats.bavail * stats.bsize;
     if (free < Math.max(bytesStillToWrite, 0) + 16 * 1024 * 1024) {
-      return new QuantaError("storage_failed", `${what}: the disk holding ${path.dirname(output)} is full or nearly so (${formatMiB(free)} free).`);
+      return new QuantaError(
+        "storage_failed",
+        `${what}: the disk holding ${path.dirname(output)} is full or nearly so (${formatMiB(free)} free).`,
+      );
     }
   } catch {
     // no figure for the disk; fall through

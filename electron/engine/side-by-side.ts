@@ -45,7 +45,10 @@ export async function continuePrompt(
 ): Promise<ContinuationResult> {
   const input = promptTokens(model, prompt);
   if (input.length + maxTokens > sequence.contextSize) {
-    throw new QuantaError("invalid_request", `The prompt and ${maxTokens} tokens do not fit in a context of ${sequence.contextSize} tokens.`);
+    throw new QuantaError(
+      "invalid_request",
+      `The prompt and ${maxTokens} tokens do not fit in a context of ${sequence.contextSize} tokens.`,
+    );
   }
   await sequence.clearHistory();
   const tokens: Token[] = [];

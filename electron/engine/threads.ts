@@ -108,12 +108,19 @@ const BATCH_TRIAL_TOKENS = 128;
 
 /** Prompt-processing speed at one thread count: one batch decoded in a fresh context. */
 async function measureBatchTrial(model: LlamaModel, threads: number, tokens: number): Promise<number> {
-  const context = await model.createContext({ contextSize: Math.min(Math.max(tokens, 256), model.trainContextSize), threads, batchSize: tokens });
+  const context = await model.createContext({
+    contextSize: Math.min(Math.max(tokens, 256), model.trainContextSize),
+    threads,
+    batchSize: tokens,
+  });
   try {
     const sequence = context.getSequence();
     const text = model.tokenize("Once upon a time, in a small village by the sea, there lived a girl who loved boats and the wind. ");
     const filler = text.length > 0 ? text : [model.tokens.bos ?? (0 as Token)];
-    const prompt: Token[] = Array.from({ length: Math.min(tokens, context.contextSize - 1) }, (_, index) => filler[index % filler.length] as Token);
+    const prompt: Token[] = Array.from(
+      { length: Math.min(tokens, context.contextSize - 1) },
+      (_, index) => filler[index % filler.length] as Token,
+    );
     const started = performance.now();
     await sequence.evaluateWithoutGeneratingNewTokens(prompt);
     const elapsed = performance.now() - started;

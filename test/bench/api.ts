@@ -53,7 +53,10 @@ function findOrBuildLlamaServer(): string | null {
       return null;
     }
   }
-  if (!existsSync(path.join(source, "build", "CMakeCache.txt")) && !run("cmake", ["-B", "build", "-DLLAMA_CURL=OFF", "-DCMAKE_BUILD_TYPE=Release"], source)) {
+  if (
+    !existsSync(path.join(source, "build", "CMakeCache.txt")) &&
+    !run("cmake", ["-B", "build", "-DLLAMA_CURL=OFF", "-DCMAKE_BUILD_TYPE=Release"], source)
+  ) {
     console.log("NOT MEASURED against llama-server: cmake could not configure llama.cpp (is cmake and a C++ compiler installed?).");
     return null;
   }
@@ -93,9 +96,15 @@ async function streamOnce(baseUrl: string, body: Record<string, unknown>, header
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const data = event.split("\n").find((line) => line.startsWith("data: "))?.slice(6);
+      const data = event
+        .split("\n")
+        .find((line) => line.startsWith("data: "))
+        ?.slice(6);
       if (!data || data === "[DONE]") continue;
-      const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string | null } }>; usage?: { completion_tokens?: number } };
+      const chunk = JSON.parse(data) as {
+        choices?: Array<{ delta?: { content?: string | null } }>;
+        usage?: { completion_tokens?: number };
+      };
       if (chunk.usage?.completion_tokens !== undefined) usageTokens = chunk.usage.completion_tokens;
       if (chunk.choices?.[0]?.delta?.content) {
         const now = performance.now();
@@ -109,11 +118,33 @@ async function streamOnce(baseUrl: string, body: Record<string, unknown>, header
   return { ttftMs: first - sent, tokensPerSecond: last > first ? ((tokens - 1) * 1000) / (last - first) : 0, tokens };
 }
 
-async function startLlamaServer(binary: string, file: string, threads: number, contextSize: number): Promise<{ url: string; child: ChildProcess }> {
+async function startLlamaServer(
+  binary: string,
+  file: string,
+  threads: number,
+  contextSize: number,
+): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
     binary,
-    ["-m", file, "-t", String(threads), "-tb", String(threads), "-c", String(contextSize), "-np", "1", "--host", "127.0.0.1", "--port", String(port), "-ngl", "0"],
+    [
+      "-m",
+      file,
+      "-t",
+      String(threads),
+      "-tb",
+      String(threads),
+      "-c",
+      String(contextSize),
+      "-np",
+      "1",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "-ngl",
+      "0",
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
@@ -122,7 +153,10 @@ async function startLlamaServer(binary: string, file: string, threads: number, c
   const deadline = performance.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}:\n${log}`);
-    const ready = await fetch(`${url}/health`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     if (performance.now() > deadline) throw new Error(`llama-server did not start within 60 s:\n${log}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -189,9 +223,13 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       quanta: { tps: median(quanta.map((t) => t.tokensPerSecond)), ttft: median(quanta.map((t) => t.ttftMs)) },
       server: server ? { tps: median(theirs.map((t) => t.tokensPerSecond)), ttft: median(theirs.map((t) => t.ttftMs)) } : null,
     };
-    console.log(`  Quanta API: ${row.quanta.tps.toFixed(1)} tok/s, first token ${row.quanta.ttft.toFixed(1)} ms (tokens per reply: ${quanta.map((t) => t.tokens).join(", ")})`);
+    console.log(
+      `  Quanta API: ${row.quanta.tps.toFixed(1)} tok/s, first token ${row.quanta.ttft.toFixed(1)} ms (tokens per reply: ${quanta.map((t) => t.tokens).join(", ")})`,
+    );
     if (row.server) {
-      console.log(`  llama-server: ${row.server.tps.toFixed(1)} tok/s, first token ${row.server.ttft.toFixed(1)} ms (tokens per reply: ${theirs.map((t) => t.tokens).join(", ")})`);
+      console.log(
+        `  llama-server: ${row.server.tps.toFixed(1)} tok/s, first token ${row.server.ttft.toFixed(1)} ms (tokens per reply: ${theirs.map((t) => t.tokens).join(", ")})`,
+      );
     }
     return row;
   } finally {
@@ -201,9 +239,14 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
 }
 
 const llamaServer = findOrBuildLlamaServer();
-const rows = [await bench("stories260K", STORIES_MODEL, 256, llamaServer), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128, llamaServer)];
+const rows = [
+  await bench("stories260K", STORIES_MODEL, 256, llamaServer),
+  await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128, llamaServer),
+];
 
-console.log("\n| model | threads | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |");
+console.log(
+  "\n| model | threads | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |",
+);
 console.log("|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   const server = row.server;

@@ -36,7 +36,10 @@ function median(values: number[]): number {
 function chatPrompt(model: LlamaModel): Token[] {
   const wrapper = resolveChatWrapper(model);
   const state = wrapper.generateContextState({
-    chatHistory: [{ type: "user", text: PROMPT }, { type: "model", response: [] }],
+    chatHistory: [
+      { type: "user", text: PROMPT },
+      { type: "model", response: [] },
+    ],
   });
   return state.contextText.tokenize(model.tokenizer);
 }
@@ -50,7 +53,13 @@ async function rawReply(sequence: LlamaContextSequence, prompt: Token[], tokens:
   const options =
     seed === null
       ? { temperature: 0 }
-      : { temperature: DEFAULT_SAMPLING.temperature, topK: DEFAULT_SAMPLING.topK, topP: DEFAULT_SAMPLING.topP, minP: DEFAULT_SAMPLING.minP, seed };
+      : {
+          temperature: DEFAULT_SAMPLING.temperature,
+          topK: DEFAULT_SAMPLING.topK,
+          topP: DEFAULT_SAMPLING.topP,
+          minP: DEFAULT_SAMPLING.minP,
+          seed,
+        };
   let count = 0;
   let first = 0;
   for await (const _token of sequence.evaluate(prompt, options)) {
@@ -134,14 +143,20 @@ async function bench(label: string, file: string, tokens: number): Promise<Measu
     quantaThreads,
     engineReported: median(reported),
   };
-  console.log(`  raw evaluate, ${best.threads} thread(s): greedy ${result.rawGreedy.toFixed(1)} tok/s, with Quanta's default sampling ${result.rawSampled.toFixed(1)} tok/s`);
-  console.log(`  Quanta full path, ${quantaThreads} thread(s) (its own choice): ${result.quanta.toFixed(1)} tok/s (engine-reported ${result.engineReported.toFixed(1)})`);
+  console.log(
+    `  raw evaluate, ${best.threads} thread(s): greedy ${result.rawGreedy.toFixed(1)} tok/s, with Quanta's default sampling ${result.rawSampled.toFixed(1)} tok/s`,
+  );
+  console.log(
+    `  Quanta full path, ${quantaThreads} thread(s) (its own choice): ${result.quanta.toFixed(1)} tok/s (engine-reported ${result.engineReported.toFixed(1)})`,
+  );
   return result;
 }
 
 const results = [await bench("stories260K", STORIES_MODEL, 512), await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128)];
 
-console.log("\n| model | raw best threads | raw evaluate tok/s | Quanta threads | Quanta full path tok/s | ratio | ratio vs raw with same sampling |");
+console.log(
+  "\n| model | raw best threads | raw evaluate tok/s | Quanta threads | Quanta full path tok/s | ratio | ratio vs raw with same sampling |",
+);
 console.log("|---|---|---|---|---|---|---|");
 for (const r of results) {
   console.log(

@@ -93,8 +93,10 @@ async function paddedTokenizer(size: number): Promise<string> {
     // Private-use code points: pieces that never occur in a text, so tokenization is the 32k tokenizer's.
     const piece = (index: number): string => String.fromCodePoint(index < 65534 ? 0xf0000 + index : 0x100000 + index - 65534);
     if (key === "tokenizer.ggml.tokens") return [key, { type: "array", itemType: "string", value: [...value.value, ...extra.map(piece)] }];
-    if (key === "tokenizer.ggml.scores") return [key, { type: "array", itemType: "float32", value: [...value.value, ...extra.map((index) => -1e5 - index)] }];
-    if (key === "tokenizer.ggml.token_type") return [key, { type: "array", itemType: "int32", value: [...value.value, ...extra.map(() => 1)] }];
+    if (key === "tokenizer.ggml.scores")
+      return [key, { type: "array", itemType: "float32", value: [...value.value, ...extra.map((index) => -1e5 - index)] }];
+    if (key === "tokenizer.ggml.token_type")
+      return [key, { type: "array", itemType: "int32", value: [...value.value, ...extra.map(() => 1)] }];
     return [key, value];
   });
   await fs.mkdir(CACHE, { recursive: true });
@@ -111,7 +113,12 @@ interface BenchModel {
 }
 
 /** An F16 reference and its variants, made once and cached. */
-async function syntheticModel(label: string, vocab: number, shape: { embd: number; layers: number; ff: number; heads: number }, types: QuantType[]): Promise<BenchModel> {
+async function syntheticModel(
+  label: string,
+  vocab: number,
+  shape: { embd: number; layers: number; ff: number; heads: number },
+  types: QuantType[],
+): Promise<BenchModel> {
   const folder = path.join(CACHE, `lab-${label}`);
   await fs.mkdir(folder, { recursive: true });
   const reference = path.join(folder, `${label}-F16.gguf`);
@@ -143,7 +150,13 @@ async function syntheticModel(label: string, vocab: number, shape: { embd: numbe
 // Evaluation: the lab's pass against llama-perplexity's
 
 /** The lab engine's evaluation of one file: model and context opened, the pass, closed. */
-async function labPass(file: string, role: "reference" | "compare", text: string, referenceFile: string, batchThreads: number): Promise<number> {
+async function labPass(
+  file: string,
+  role: "reference" | "compare",
+  text: string,
+  referenceFile: string,
+  batchThreads: number,
+): Promise<number> {
   const vocab = Number((await readGgufHeader(file)).metadata["llama.vocab_size"]);
   const started = performance.now();
   const evaluator = await NativeEvaluator.open(file, { contextSize: CONTEXT, threads: 1, batchThreads, gpuLayers: 0 });
@@ -156,13 +169,28 @@ async function labPass(file: string, role: "reference" | "compare", text: string
   return performance.now() - started;
 }
 
-async function perplexityPass(bin: string, file: string, role: "reference" | "compare", textFile: string, logits: string, threads: number): Promise<number> {
+async function perplexityPass(
+  bin: string,
+  file: string,
+  role: "reference" | "compare",
+  textFile: string,
+  logits: string,
+  threads: number,
+): Promise<number> {
   const common = ["-m", file, "-c", String(CONTEXT), "-b", String(CONTEXT), "-t", String(threads), "-tb", String(threads), "-ngl", "0"];
-  const args = role === "reference" ? [...common, "-f", textFile, "--kl-divergence-base", logits] : [...common, "--kl-divergence-base", logits, "--kl-divergence"];
+  const args =
+    role === "reference"
+      ? [...common, "-f", textFile, "--kl-divergence-base", logits]
+      : [...common, "--kl-divergence-base", logits, "--kl-divergence"];
   return (await timed(path.join(bin, "llama-perplexity"), args)).ms;
 }
 
-async function benchEvaluation(bin: string, model: BenchModel, text: string, textFile: string): Promise<{ reference: number; compare: number }> {
+async function benchEvaluation(
+  bin: string,
+  model: BenchModel,
+  text: string,
+  textFile: string,
+): Promise<{ reference: number; compare: number }> {
   const variant = model.variants.Q4_K_M as string;
   const counts = threadCandidates(os.availableParallelism());
   const lab = { reference: new Map<number, number[]>(), compare: new Map<number, number[]>() };
@@ -204,7 +232,12 @@ function promptOf(model: LlamaModel, text: string, length: number): Token[] {
   return Array.from({ length }, (_, index) => (index === 0 && bos !== null ? bos : (tokens[index % tokens.length] as Token)));
 }
 
-async function promptMs(model: LlamaModel, prompt: Token[], threads: number, batchThreads: number): Promise<{ promptMs: number; firstTokenMs: number }> {
+async function promptMs(
+  model: LlamaModel,
+  prompt: Token[],
+  threads: number,
+  batchThreads: number,
+): Promise<{ promptMs: number; firstTokenMs: number }> {
   const context = await model.createContext({ contextSize: Math.max(prompt.length + 64, 512), threads, batchSize: 512 });
   try {
     useBatchThreads(context, { generation: threads, batch: batchThreads });
@@ -240,20 +273,39 @@ async function benchPrompt(bin: string | null, file: string, text: string): Prom
         const { promptMs: ms } = await promptMs(model, p512, generation, threads);
         app.set(threads, [...(app.get(threads) ?? []), (512 * 1000) / ms]);
         if (bin) {
-          const { output } = await timed(path.join(bin, "llama-bench"), ["-m", file, "-p", "512", "-n", "0", "-t", String(threads), "-r", "1", "-o", "json"]);
-          const rate = (JSON.parse(output.slice(output.indexOf("["), output.lastIndexOf("]") + 1)) as Array<{ avg_ts: number }>)[0]?.avg_ts ?? 0;
+          const { output } = await timed(path.join(bin, "llama-bench"), [
+            "-m",
+            file,
+            "-p",
+            "512",
+            "-n",
+            "0",
+            "-t",
+            String(threads),
+            "-r",
+            "1",
+            "-o",
+            "json",
+          ]);
+          const rate =
+            (JSON.parse(output.slice(output.indexOf("["), output.lastIndexOf("]") + 1)) as Array<{ avg_ts: number }>)[0]?.avg_ts ?? 0;
           bench.set(threads, [...(bench.get(threads) ?? []), rate]);
         }
       }
       ttft.before.push((await promptMs(model, p2000, generation, generation)).firstTokenMs);
       ttft.after.push((await promptMs(model, p2000, generation, batch)).firstTokenMs);
     }
-    const bestOf = (map: Map<number, number[]>) => [...map].map(([threads, values]) => ({ threads, rate: median(values) })).reduce((a, b) => (b.rate > a.rate ? b : a));
+    const bestOf = (map: Map<number, number[]>) =>
+      [...map].map(([threads, values]) => ({ threads, rate: median(values) })).reduce((a, b) => (b.rate > a.rate ? b : a));
     const ours = bestOf(app);
-    console.log(`  pp512 through the engine's context (batch threads): ${ours.rate.toFixed(0)} tok/s at ${ours.threads} batch thread(s), generation at ${generation}`);
+    console.log(
+      `  pp512 through the engine's context (batch threads): ${ours.rate.toFixed(0)} tok/s at ${ours.threads} batch thread(s), generation at ${generation}`,
+    );
     if (bin) {
       const theirs = bestOf(bench);
-      console.log(`  llama-bench pp512: ${theirs.rate.toFixed(0)} tok/s at ${theirs.threads} thread(s) → ratio ${(ours.rate / theirs.rate).toFixed(2)} (target ≥ 0.9)`);
+      console.log(
+        `  llama-bench pp512: ${theirs.rate.toFixed(0)} tok/s at ${theirs.threads} thread(s) → ratio ${(ours.rate / theirs.rate).toFixed(2)} (target ≥ 0.9)`,
+      );
     }
     console.log(
       `  time to first token, 2,000-token prompt: before (${generation} thread for both) ${(median(ttft.before) / 1000).toFixed(2)} s, ` +

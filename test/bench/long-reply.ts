@@ -78,7 +78,11 @@ async function seedLongChats(home: string): Promise<void> {
  */
 async function uiReply(page: Page, threads: number, chatTitle?: string): Promise<UiReply> {
   if (chatTitle === undefined) await page.keyboard.press("Control+Shift+O");
-  else await page.getByRole("navigation", { name: "Conversations" }).getByRole("button", { name: new RegExp(`^${chatTitle}`) }).click();
+  else
+    await page
+      .getByRole("navigation", { name: "Conversations" })
+      .getByRole("button", { name: new RegExp(`^${chatTitle}`) })
+      .click();
   await page.evaluate(() => {
     (globalThis as unknown as { __longTasks: number[] }).__longTasks = [];
   });
@@ -113,7 +117,12 @@ async function rawEvaluator(file: string, threads: number, contextSize: number) 
   const sequence = context.getSequence();
   const wrapper = resolveChatWrapper(model);
   const prompt: Token[] = wrapper
-    .generateContextState({ chatHistory: [{ type: "user", text: PROMPT }, { type: "model", response: [] }] })
+    .generateContextState({
+      chatHistory: [
+        { type: "user", text: PROMPT },
+        { type: "model", response: [] },
+      ],
+    })
     .contextText.tokenize(model.tokenizer);
   const sampling = resolveSampling(DEFAULT_CHAT_SETTINGS);
   return {
@@ -184,13 +193,17 @@ export async function benchLongReply(): Promise<void> {
     const tokens = median(stories.map((r) => r.tokens));
     const ui = median(stories.map((r) => r.tokensPerSecond));
     const rawRate = median(rawRates);
-    console.log(`  stories260K, ${threads} thread(s): UI-reported ${ui.toFixed(1)} tok/s over ${tokens} tokens (${median(stories.map((r) => r.characters))} characters); raw evaluate ${rawRate.toFixed(1)} tok/s over the same`);
+    console.log(
+      `  stories260K, ${threads} thread(s): UI-reported ${ui.toFixed(1)} tok/s over ${tokens} tokens (${median(stories.map((r) => r.characters))} characters); raw evaluate ${rawRate.toFixed(1)} tok/s over the same`,
+    );
     console.log(`  UI ÷ raw evaluate: ${(ui / rawRate).toFixed(3)} (target ≥ 0.95); the page: ${longTasks(stories)}`);
 
     const tinyThreads = await loadModel(page, "tiny-random");
     const long: UiReply[] = [];
     for (let round = 0; round < ROUNDS; round++) long.push(await uiReply(page, tinyThreads, `Long reply ${round}`));
-    console.log(`  a ${median(long.map((r) => r.characters))}-character reply (${median(long.map((r) => r.tokens))} tokens): ${longTasks(long)}`);
+    console.log(
+      `  a ${median(long.map((r) => r.characters))}-character reply (${median(long.map((r) => r.tokens))} tokens): ${longTasks(long)}`,
+    );
   } finally {
     await browser.close();
     await app.stop();

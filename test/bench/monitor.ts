@@ -72,9 +72,11 @@ try {
     const eventsBefore = renderer.events.length;
     const started = performance.now();
     await sleep(BENCH_SECONDS * 1000);
-    const engineShares = renderer.events.slice(eventsBefore).flatMap((event) =>
-      event.type === "monitor.sample" ? event.sample.processes.filter((p) => p.role === "engine").map((p) => p.cpu) : [],
-    );
+    const engineShares = renderer.events
+      .slice(eventsBefore)
+      .flatMap((event) =>
+        event.type === "monitor.sample" ? event.sample.processes.filter((p) => p.role === "engine").map((p) => p.cpu) : [],
+      );
     const ms = performance.now() - started;
     const coreMicros = cpuMicros() - coreBefore;
     const engineMicros = (await engine.usage()).cpuMicros - engineBefore;
@@ -91,12 +93,7 @@ try {
     };
   }
 
-  const phases = [
-    await phase("not watched", null),
-    await phase("1 Hz", 1000),
-    await phase("4 Hz", 250),
-    await phase("not watched", null),
-  ];
+  const phases = [await phase("not watched", null), await phase("1 Hz", 1000), await phase("4 Hz", 250), await phase("not watched", null)];
 
   // One usage() call's cost on each side, from many calls back to back.
   const engineBefore = (await engine.usage()).cpuMicros;

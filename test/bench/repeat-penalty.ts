@@ -63,7 +63,9 @@ export async function benchRepeatPenalty(): Promise<{ creative: number; balanced
   const balanced: number[] = [];
   let promptTokens = 0;
   try {
-    console.log(`\nRepeat penalty on a long conversation (${path.basename(TINY_RANDOM_MODEL)}, 1 thread, ${REPLY_TOKENS}-token replies, ${ROUNDS} alternating rounds)`);
+    console.log(
+      `\nRepeat penalty on a long conversation (${path.basename(TINY_RANDOM_MODEL)}, 1 thread, ${REPLY_TOKENS}-token replies, ${ROUNDS} alternating rounds)`,
+    );
     await rate("balanced", 1); // warm-up
     for (let round = 0; round < ROUNDS; round += 1) {
       const c = await rate("creative", round + 1);
@@ -78,7 +80,9 @@ export async function benchRepeatPenalty(): Promise<{ creative: number; balanced
     await llama.dispose();
   }
   const result = { creative: median(creative), balanced: median(balanced), ratio: median(creative) / median(balanced), promptTokens };
-  console.log(`  conversation: ${promptTokens} tokens; Creative ${result.creative.toFixed(1)} tok/s, Balanced ${result.balanced.toFixed(1)} tok/s`);
+  console.log(
+    `  conversation: ${promptTokens} tokens; Creative ${result.creative.toFixed(1)} tok/s, Balanced ${result.balanced.toFixed(1)} tok/s`,
+  );
   console.log(`  Creative ÷ Balanced: ${result.ratio.toFixed(3)}`);
   return result;
 }

@@ -104,7 +104,8 @@ describe("chatting in the browser", () => {
     await loadModel("synthetic-talker");
     // The context meter follows the reply while it streams, not only once it is done.
     const meter = page.getByRole("meter", { name: "Context used" });
-    const tokensUsed = async () => Number(/^([\d,]+) of/.exec((await meter.getAttribute("aria-valuetext")) ?? "")?.[1]?.replaceAll(",", "") ?? NaN);
+    const tokensUsed = async () =>
+      Number(/^([\d,]+) of/.exec((await meter.getAttribute("aria-valuetext")) ?? "")?.[1]?.replaceAll(",", "") ?? NaN);
     const before = (await meter.count()) === 1 ? await tokensUsed() : 0;
     await page.getByRole("textbox", { name: "Message" }).fill("Talk forever.");
     await page.getByRole("button", { name: "Send" }).click();
@@ -118,7 +119,11 @@ describe("chatting in the browser", () => {
     // Still streaming: the rise came from the reply on its way, not from its end.
     expect(await stop.isVisible()).toBe(true);
     await stop.click();
-    await page.getByRole("article", { name: "Assistant" }).last().getByText(/stopped/i).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole("article", { name: "Assistant" })
+      .last()
+      .getByText(/stopped/i)
+      .waitFor({ timeout: 30_000 });
     await expect.poll(() => stop.count()).toBe(0);
     const stoppedText = await page.getByRole("article", { name: "Assistant" }).last().textContent();
 

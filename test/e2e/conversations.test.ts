@@ -72,14 +72,18 @@ describe("conversations in the browser", () => {
     await send("The dog ran home.");
 
     await page.reload();
-    await sidebar().getByRole("button", { name: /^Once upon a time there was a cat\./ }).waitFor();
+    await sidebar()
+      .getByRole("button", { name: /^Once upon a time there was a cat\./ })
+      .waitFor();
     // Newest first.
     const titles = await sidebar().locator("button[aria-current], button.open").allTextContents();
     expect(titles[0]).toContain("The dog ran home.");
     expect(titles[1]).toContain("Once upon a time there was a cat.");
     await log().getByText("The dog ran home.").waitFor();
 
-    await sidebar().getByRole("button", { name: /^Once upon a time there was a cat\./ }).click();
+    await sidebar()
+      .getByRole("button", { name: /^Once upon a time there was a cat\./ })
+      .click();
     await log().getByText("Once upon a time there was a cat.").waitFor();
     await expect.poll(() => replies().last().textContent()).toBe(catReply);
     await expect.poll(() => log().getByText("The dog ran home.").count()).toBe(0);
@@ -89,26 +93,54 @@ describe("conversations in the browser", () => {
     await sidebar().getByRole("button", { name: "Rename “Once upon a time there was a cat.”" }).click();
     await sidebar().getByRole("textbox", { name: "New name" }).fill("Cat story");
     await sidebar().getByRole("button", { name: "Save name" }).click();
-    await sidebar().getByRole("button", { name: /^Cat story/ }).waitFor();
+    await sidebar()
+      .getByRole("button", { name: /^Cat story/ })
+      .waitFor();
     await page.getByRole("heading", { name: "Cat story" }).waitFor();
 
     const search = sidebar().getByRole("searchbox", { name: "Search conversations" });
     await search.fill("dog ran");
-    await expect.poll(() => sidebar().getByRole("button", { name: /^Cat story/ }).count()).toBe(0);
-    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+    await expect
+      .poll(() =>
+        sidebar()
+          .getByRole("button", { name: /^Cat story/ })
+          .count(),
+      )
+      .toBe(0);
+    await sidebar()
+      .getByRole("button", { name: /^The dog ran home\./ })
+      .waitFor();
     await search.fill("cat story");
-    await expect.poll(() => sidebar().getByRole("button", { name: /^The dog ran home\./ }).count()).toBe(0);
-    await sidebar().getByRole("button", { name: /^Cat story/ }).waitFor();
+    await expect
+      .poll(() =>
+        sidebar()
+          .getByRole("button", { name: /^The dog ran home\./ })
+          .count(),
+      )
+      .toBe(0);
+    await sidebar()
+      .getByRole("button", { name: /^Cat story/ })
+      .waitFor();
     await search.fill("");
-    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+    await sidebar()
+      .getByRole("button", { name: /^The dog ran home\./ })
+      .waitFor();
   });
 
   it("deletes a conversation with Undo at hand, starts one with Ctrl+Shift+O, and refuses an empty message", async () => {
     await sidebar().getByRole("button", { name: "Delete “The dog ran home.”" }).click();
     await sidebar().getByRole("status").getByText("Deleted “The dog ran home.”.").waitFor();
-    await expect.poll(() => sidebar().getByRole("button", { name: /^The dog ran home\./ }).count()).toBe(0);
+    await expect
+      .poll(() =>
+        sidebar()
+          .getByRole("button", { name: /^The dog ran home\./ })
+          .count(),
+      )
+      .toBe(0);
     await sidebar().getByRole("button", { name: "Undo" }).click();
-    await sidebar().getByRole("button", { name: /^The dog ran home\./ }).waitFor();
+    await sidebar()
+      .getByRole("button", { name: /^The dog ran home\./ })
+      .waitFor();
     await log().getByText("The dog ran home.").waitFor();
 
     await page.keyboard.press("Control+Shift+O");
@@ -121,7 +153,9 @@ describe("conversations in the browser", () => {
     await expect.poll(() => page.getByRole("article").count()).toBe(0);
     await composer.fill("");
 
-    await sidebar().getByRole("button", { name: /^Cat story/ }).click();
+    await sidebar()
+      .getByRole("button", { name: /^Cat story/ })
+      .click();
     await log().getByText("Once upon a time there was a cat.").waitFor();
   });
 
@@ -156,10 +190,7 @@ describe("conversations in the browser", () => {
   });
 
   it("exports the conversation as Markdown", async () => {
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.getByRole("button", { name: "Export as Markdown" }).click(),
-    ]);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as Markdown" }).click()]);
     expect(download.suggestedFilename()).toBe("Cat-story.md");
     const text = await fs.readFile(await download.path(), "utf8");
     const reply = (await replies().last().locator(".body").textContent())?.trim() ?? "";
@@ -201,7 +232,14 @@ describe("conversations in the browser", () => {
     await form.getByRole("combobox", { name: "Sampling preset" }).selectOption({ label: "Precise" });
     await form.getByRole("spinbutton", { name: /^Max tokens/ }).fill("64");
     // Applied as typed: no button to forget.
-    await expect.poll(() => form.getByRole("status", { name: "Settings saved" }).textContent().then((text) => text?.trim())).toBe("Settings saved for this conversation.");
+    await expect
+      .poll(() =>
+        form
+          .getByRole("status", { name: "Settings saved" })
+          .textContent()
+          .then((text) => text?.trim()),
+      )
+      .toBe("Settings saved for this conversation.");
 
     // The reply before filled the 2,048-token context: the oldest turns make room.
     await send("The cat sat on the mat.");
@@ -224,16 +262,25 @@ describe("conversations in the browser", () => {
     // Typed and sent at once, without waiting for anything: the reply still stops at 3 tokens.
     await maxTokens.fill("3");
     await send("The cat saw a bird.");
-    const stats = (await replies().last().getByText(/tok\/s · /).textContent()) ?? "";
+    const stats =
+      (await replies()
+        .last()
+        .getByText(/tok\/s · /)
+        .textContent()) ?? "";
     expect(Number(/(\d+) tokens?$/.exec(stats.trim())?.[1])).toBeLessThanOrEqual(3);
 
     // A context above the loaded model's 2,048, or absurdly large, is refused in the form with the range.
     const context = form.getByRole("spinbutton", { name: "Context size" });
     for (const value of ["4096", "1000000000"]) {
       await context.fill(value);
-      await expect.poll(() => form.getByRole("alert").textContent().then((text) => text?.trim())).toBe(
-        "Context size: a whole number of tokens from 64 to 2,048, the context the model is loaded with.",
-      );
+      await expect
+        .poll(() =>
+          form
+            .getByRole("alert")
+            .textContent()
+            .then((text) => text?.trim()),
+        )
+        .toBe("Context size: a whole number of tokens from 64 to 2,048, the context the model is loaded with.");
       expect(await context.getAttribute("aria-invalid")).toBe("true");
       expect(await form.getByRole("status", { name: "Settings saved" }).textContent()).toContain("Not saved");
     }
@@ -246,7 +293,14 @@ describe("conversations in the browser", () => {
     await context.fill("");
     await maxTokens.fill("64");
     await expect.poll(() => form.getByRole("alert").count()).toBe(0);
-    await expect.poll(() => form.getByRole("status", { name: "Settings saved" }).textContent().then((text) => text?.trim())).toBe("Settings saved for this conversation.");
+    await expect
+      .poll(() =>
+        form
+          .getByRole("status", { name: "Settings saved" })
+          .textContent()
+          .then((text) => text?.trim()),
+      )
+      .toBe("Settings saved for this conversation.");
   });
 
   it("speaks Simplified Chinese when chosen, and a screenshot shows the finished chat", async () => {

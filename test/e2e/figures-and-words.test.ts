@@ -87,7 +87,10 @@ describe("figures and words", () => {
         }
       }
       // One count of layers: the inspector's equals the total Will it fit names (output layer included).
-      const inspectorLayers = page.getByRole("term").filter({ hasText: new RegExp(`^${language.layers}$`) }).locator("xpath=following-sibling::dd[1]");
+      const inspectorLayers = page
+        .getByRole("term")
+        .filter({ hasText: new RegExp(`^${language.layers}$`) })
+        .locator("xpath=following-sibling::dd[1]");
       const layers = Number((await inspectorLayers.first().textContent())?.trim());
       expect(layers).toBe(6);
       expect(await page.locator(`dl[aria-label="${language.fit}"]`).textContent()).toContain("6");
@@ -119,7 +122,9 @@ describe("figures and words", () => {
       await page.setViewportSize(viewport);
       await form.getByRole("spinbutton", { name: "上下文大小" }).fill("4096");
       const alert = form.getByRole("alert");
-      await expect.poll(() => alert.textContent().then((text) => text?.trim())).toBe("上下文大小：64 到 2,048 之间的整数个词元（模型加载时的上下文）。");
+      await expect
+        .poll(() => alert.textContent().then((text) => text?.trim()))
+        .toBe("上下文大小：64 到 2,048 之间的整数个词元（模型加载时的上下文）。");
       const [box, panel] = [(await alert.boundingBox())!, (await form.boundingBox())!];
       expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width + 1);
     }

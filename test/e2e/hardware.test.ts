@@ -137,7 +137,16 @@ describe("the hardware view", () => {
     const lines = csv.bytes.toString("utf8").trimEnd().split("\r\n");
     const header = lines[0]?.split(",") ?? [];
     expect(header.slice(0, 3)).toEqual(["time", "cpu_percent", "cpu_core0_percent"]);
-    for (const column of ["ram_used_bytes", "swap_used_bytes", "tokens_per_second", "context_used", "engine_cpu_percent", "engine_rss_bytes", "core_cpu_percent", "core_rss_bytes"]) {
+    for (const column of [
+      "ram_used_bytes",
+      "swap_used_bytes",
+      "tokens_per_second",
+      "context_used",
+      "engine_cpu_percent",
+      "engine_rss_bytes",
+      "core_cpu_percent",
+      "core_rss_bytes",
+    ]) {
       expect(header).toContain(column);
     }
     const rows = lines.slice(1).map((line) => line.split(","));

@@ -96,7 +96,12 @@ describe("the Lab", () => {
     const table = page.getByRole("table", { name: "Variants compared" });
     await expect.poll(() => table.getByRole("row").count(), { timeout: 170_000 }).toBe(4);
     const cells = async (name: string): Promise<string[]> =>
-      (await table.getByRole("row", { name: new RegExp(name.replaceAll(".", "\\.")) }).getByRole("cell").allTextContents()).map((text) => text.trim());
+      (
+        await table
+          .getByRole("row", { name: new RegExp(name.replaceAll(".", "\\.")) })
+          .getByRole("cell")
+          .allTextContents()
+      ).map((text) => text.trim());
     const reference = await cells("toy-F32.gguf");
     const q8 = await cells("toy-Q8_0.gguf");
     const q4 = await cells("toy-Q4_K_M.gguf");
@@ -113,7 +118,9 @@ describe("the Lab", () => {
       expect(await page.getByRole("img", { name }).locator("canvas").count()).toBeGreaterThan(0);
     }
     expect(await page.getByRole("status", { name: "Pareto front" }).textContent()).toMatch(/Pareto front: Q4_K_M → Q8_0 → F32/);
-    expect(await page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(/use toy-Q4_K_M\.gguf|No variant stays within/);
+    expect(await page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(
+      /use toy-Q4_K_M\.gguf|No variant stays within/,
+    );
 
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab.png") });
@@ -211,7 +218,8 @@ describe("the Lab", () => {
     const table = together.getByRole("table", { name: "Runs compared" });
     // A header, three variants of the first run and two of the second.
     await expect.poll(() => table.getByRole("row").count(), { timeout: 10_000 }).toBe(6);
-    const runOf = async (row: number): Promise<string> => ((await table.getByRole("row").nth(row).getByRole("cell").first().textContent()) ?? "").trim();
+    const runOf = async (row: number): Promise<string> =>
+      ((await table.getByRole("row").nth(row).getByRole("cell").first().textContent()) ?? "").trim();
     const runs = await Promise.all([1, 2, 3, 4, 5].map(runOf));
     expect(runs.filter((label) => /^toy · All texts together · context 128 · /.test(label))).toHaveLength(3);
     expect(runs.filter((label) => /^toy · All texts together · context 64 · /.test(label))).toHaveLength(2);
@@ -229,7 +237,9 @@ describe("the Lab", () => {
     }
     const fronts = together.getByRole("list", { name: "Pareto front" });
     expect(await fronts.getByRole("listitem").count()).toBe(2);
-    expect(await fronts.getByRole("listitem").filter({ hasText: "context 64" }).textContent()).toMatch(/Pareto front: (Q8_0 → F32|F32|Q8_0)$/);
+    expect(await fronts.getByRole("listitem").filter({ hasText: "context 64" }).textContent()).toMatch(
+      /Pareto front: (Q8_0 → F32|F32|Q8_0)$/,
+    );
 
     const [download] = await Promise.all([page.waitForEvent("download"), together.getByRole("button", { name: "CSV" }).click()]);
     const csv = (await fs.readFile(await download.path(), "utf8")).trim().split("\n");

@@ -68,7 +68,10 @@ describe("getting a first model", () => {
 
     // Offline (the hub does not answer), the view says plainly that downloading needs a connection.
     hub.setDown(true);
-    await catalog.getByRole("button", { name: /^Show / }).first().click();
+    await catalog
+      .getByRole("button", { name: /^Show / })
+      .first()
+      .click();
     const offline = page.getByRole("status").filter({ hasText: "Downloading needs an internet connection" });
     await expect.poll(() => offline.count(), { timeout: 20_000 }).toBe(1);
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
@@ -85,7 +88,9 @@ describe("getting a first model", () => {
     await expect.poll(() => files.textContent()).toMatch(/F32.*stories260K-F32\.gguf.*1\.1 MiB/);
     // Before downloading: will it fit? (its header is read from the hub, not the whole file)
     await files.getByRole("button", { name: "Will stories260K-F32.gguf fit?" }).click();
-    await expect.poll(() => files.getByRole("status", { name: "Fit of stories260K-F32.gguf" }).textContent(), { timeout: 30_000 }).toMatch(/^\s*Fits\s*$/);
+    await expect
+      .poll(() => files.getByRole("status", { name: "Fit of stories260K-F32.gguf" }).textContent(), { timeout: 30_000 })
+      .toMatch(/^\s*Fits\s*$/);
     await files.getByRole("button", { name: "Download stories260K-F32.gguf" }).click();
 
     const progress = page.getByRole("progressbar", { name: "Download of stories260K-F32.gguf" });
@@ -209,7 +214,9 @@ describe("getting a first model", () => {
     await count.fill("3");
     await load.click();
     const status = page.getByRole("status", { name: "Engine status" });
-    await expect.poll(async () => `${await status.getAttribute("data-state")} ${await status.textContent()}`, { timeout: 120_000 }).toMatch(/^ready .*stories-layers/);
+    await expect
+      .poll(async () => `${await status.getAttribute("data-state")} ${await status.textContent()}`, { timeout: 120_000 })
+      .toMatch(/^ready .*stories-layers/);
     const inUse = layers.getByRole("status", { name: "GPU layers in use" });
     // Without a GPU llama.cpp runs every layer on the CPU, whatever was asked, and the panel says so.
     if ((await layers.textContent())?.includes("CPU only: no GPU")) {
@@ -225,7 +232,11 @@ describe("getting a first model", () => {
     await page.reload();
     await page.getByRole("tab", { name: "Models" }).click();
     await page.getByRole("button", { name: "Inspect stories-layers.gguf" }).click();
-    await expect.poll(() => page.getByRole("group", { name: "GPU layers" }).getByRole("spinbutton", { name: "GPU layers" }).inputValue(), { timeout: 30_000 }).toBe("3");
+    await expect
+      .poll(() => page.getByRole("group", { name: "GPU layers" }).getByRole("spinbutton", { name: "GPU layers" }).inputValue(), {
+        timeout: 30_000,
+      })
+      .toBe("3");
     expect(await page.getByRole("group", { name: "GPU layers" }).getByRole("checkbox", { name: "Automatic" }).isChecked()).toBe(false);
   });
 

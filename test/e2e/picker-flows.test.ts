@@ -37,7 +37,9 @@ afterAll(async () => {
 const picker = () => page.getByRole("combobox", { name: "Model" });
 const status = () => page.getByRole("status", { name: "Engine status" });
 const optionValue = async (fileStem: string) =>
-  (await picker().getByRole("option", { name: new RegExp(`^${fileStem} `) }).getAttribute("value")) ?? "";
+  (await picker()
+    .getByRole("option", { name: new RegExp(`^${fileStem} `) })
+    .getAttribute("value")) ?? "";
 
 describe("the model picker", () => {
   it("loads the model chosen, ejects it, and offers it again after a reload", async () => {
@@ -45,7 +47,12 @@ describe("the model picker", () => {
     await expect.poll(() => picker().inputValue(), { timeout: 30_000 }).toBe(await optionValue("llama-2-tiny-random"));
 
     // Choosing is enough: no "Load model" press, no "Load a model first".
-    const label = (await picker().getByRole("option", { name: /^stories260K / }).textContent())?.trim() ?? "";
+    const label =
+      (
+        await picker()
+          .getByRole("option", { name: /^stories260K / })
+          .textContent()
+      )?.trim() ?? "";
     await picker().selectOption({ label });
     await expect
       .poll(async () => `${await status().getAttribute("data-state")} ${await status().textContent()}`, { timeout: 120_000 })
@@ -115,7 +122,8 @@ describe("the top bar", () => {
         for (const [i, a] of boxes.entries()) {
           if (a.x < 0 || a.x + a.width > size.width + 0.5) overlaps.push(`${language} ${size.width}: "${a.name}" leaves the window`);
           for (const b of boxes.slice(i + 1)) {
-            const apart = a.x + a.width <= b.x + 0.5 || b.x + b.width <= a.x + 0.5 || a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5;
+            const apart =
+              a.x + a.width <= b.x + 0.5 || b.x + b.width <= a.x + 0.5 || a.y + a.height <= b.y + 0.5 || b.y + b.height <= a.y + 0.5;
             if (!apart) overlaps.push(`${language} ${size.width}: "${a.name}" overlaps "${b.name}"`);
           }
         }

@@ -115,7 +115,14 @@ describe("only this machine's names reach the server (DNS rebinding)", () => {
       const response = await rawHttp(port, ["GET / HTTP/1.1", `Host: ${host}`, "Connection: close"]);
       expect(response.status, host).toBe(200);
     }
-    for (const host of [`evil.example:${port}`, "evil.example", `127.0.0.1:${port + 1}`, `localhost.evil.example:${port}`, "", `127.0.0.1:${port}@evil.example`]) {
+    for (const host of [
+      `evil.example:${port}`,
+      "evil.example",
+      `127.0.0.1:${port + 1}`,
+      `localhost.evil.example:${port}`,
+      "",
+      `127.0.0.1:${port}@evil.example`,
+    ]) {
       const response = await rawHttp(port, ["GET / HTTP/1.1", `Host: ${host}`, "Connection: close"]);
       expect(response.status, host).toBe(403);
     }
@@ -202,12 +209,16 @@ describe("in the browser", () => {
     const text = phrase.repeat(Math.ceil(1_500_000 / phrase.length)).slice(0, 1_500_000);
     expect(Buffer.byteLength(text)).toBeGreaterThan(4 * 1024 * 1024);
     await page.locator('input[type="file"]').setInputFiles({ name: "long-chinese.txt", mimeType: "text/plain", buffer: Buffer.from(text) });
-    const option = page.getByRole("combobox", { name: "Evaluation text" }).getByRole("option", { name: /^long-chinese\.txt · 1,500,000 characters$/ });
+    const option = page
+      .getByRole("combobox", { name: "Evaluation text" })
+      .getByRole("option", { name: /^long-chinese\.txt · 1,500,000 characters$/ });
     await option.waitFor({ state: "attached", timeout: 60_000 });
     expect(app.process.exitCode).toBeNull();
     // The core kept every character, in order.
     const saved = await fs.readdir(`${app.home}/lab/texts`).catch(() => [] as string[]);
-    const stored = await Promise.all(saved.map(async (file) => JSON.parse(await fs.readFile(`${app.home}/lab/texts/${file}`, "utf8")) as { title: string; text: string }));
+    const stored = await Promise.all(
+      saved.map(async (file) => JSON.parse(await fs.readFile(`${app.home}/lab/texts/${file}`, "utf8")) as { title: string; text: string }),
+    );
     const added = stored.find((entry) => entry.title === "long-chinese.txt");
     expect(added?.text === text).toBe(true);
     await page.close();
@@ -218,7 +229,9 @@ describe("in the browser", () => {
     const page = await chromium.context.newPage();
     await page.goto(app.url);
     await page.getByRole("tab", { name: "Lab" }).click();
-    await page.locator('input[type="file"]').setInputFiles({ name: "too-long.txt", mimeType: "text/plain", buffer: Buffer.from("a".repeat(2_000_001)) });
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: "too-long.txt", mimeType: "text/plain", buffer: Buffer.from("a".repeat(2_000_001)) });
     await page.getByText(/longer than an evaluation text may be/).waitFor();
     const options = await page.getByRole("combobox", { name: "Evaluation text" }).getByRole("option").allTextContents();
     expect(options.some((label) => label.includes("too-long.txt"))).toBe(false);
@@ -245,7 +258,10 @@ describe("binding beyond this machine", () => {
 
 /** Runs the CLI until its output matches `until` (then stops it) or it exits. */
 function runCli(args: string[], home: string, until: RegExp): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { env: { ...process.env, QUANTA_HOME: home, QUANTA_MODELS: models }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    env: { ...process.env, QUANTA_HOME: home, QUANTA_MODELS: models },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGTERM"), 60_000);

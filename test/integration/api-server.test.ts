@@ -57,7 +57,9 @@ function raw(
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
       },
     );
     request.on("error", reject);
@@ -143,7 +145,12 @@ describe("OpenAI client", () => {
         id: string;
         object: string;
         choices: Array<{ index: number; delta: { role?: string; content?: string }; finish_reason: string | null }>;
-        usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details: { cached_tokens: number } };
+        usage?: {
+          prompt_tokens: number;
+          completion_tokens: number;
+          total_tokens: number;
+          prompt_tokens_details: { cached_tokens: number };
+        };
       };
     });
     const ids = new Set(chunks.map((chunk) => chunk.id));
@@ -324,7 +331,11 @@ describe("OpenAI client", () => {
       model: TINY,
       messages: [
         ...messages,
-        { role: "assistant", content: null, tool_calls: [{ id: call?.id ?? "", type: "function", function: { name: "get_weather", arguments: call?.arguments ?? "{}" } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: call?.id ?? "", type: "function", function: { name: "get_weather", arguments: call?.arguments ?? "{}" } }],
+        },
         { role: "tool", tool_call_id: call?.id ?? "", content: "Sunny, 24 °C" },
       ],
       tools,
@@ -405,7 +416,8 @@ describe("Anthropic client", () => {
     let promptTokens = 0;
     stream.on("streamEvent", (event) => {
       types.push(event.type);
-      if (event.type === "message_start") promptTokens = event.message.usage.input_tokens + (event.message.usage.cache_read_input_tokens ?? 0);
+      if (event.type === "message_start")
+        promptTokens = event.message.usage.input_tokens + (event.message.usage.cache_read_input_tokens ?? 0);
     });
     const final = await stream.finalMessage();
     expect(types[0]).toBe("message_start");
@@ -421,7 +433,11 @@ describe("Anthropic client", () => {
 
   it("uses a tool and takes the tool_result back", async () => {
     const tools: Anthropic.Tool[] = [
-      { name: "get_weather", description: "The weather", input_schema: { type: "object", properties: { city: { enum: ["Paris", "Rome"] } }, required: ["city"] } },
+      {
+        name: "get_weather",
+        description: "The weather",
+        input_schema: { type: "object", properties: { city: { enum: ["Paris", "Rome"] } }, required: ["city"] },
+      },
     ];
     const message = await anthropic.messages.create({
       model: TINY,
@@ -456,10 +472,16 @@ describe("bad input", () => {
     const missing = await raw("POST", "/v1/chat/completions", { headers: { Authorization: "" }, body: JSON.stringify(chatBody) });
     expect(missing.status).toBe(401);
     expect(openAiError.parse(JSON.parse(missing.body)).error.code).toBe("missing_api_key");
-    const wrong = await raw("POST", "/v1/chat/completions", { headers: { Authorization: "Bearer nope-nope-nope-nope" }, body: JSON.stringify(chatBody) });
+    const wrong = await raw("POST", "/v1/chat/completions", {
+      headers: { Authorization: "Bearer nope-nope-nope-nope" },
+      body: JSON.stringify(chatBody),
+    });
     expect(wrong.status).toBe(401);
     expect(openAiError.parse(JSON.parse(wrong.body)).error.code).toBe("invalid_api_key");
-    const anthropicWrong = await raw("POST", "/v1/messages", { headers: { Authorization: "", "x-api-key": "nope-nope-nope-nope" }, body: "{}" });
+    const anthropicWrong = await raw("POST", "/v1/messages", {
+      headers: { Authorization: "", "x-api-key": "nope-nope-nope-nope" },
+      body: "{}",
+    });
     expect(anthropicWrong.status).toBe(401);
     expect(anthropicError.parse(JSON.parse(anthropicWrong.body)).error.type).toBe("authentication_error");
     await expect(new OpenAI({ baseURL: baseUrl, apiKey: "wrong-key", maxRetries: 0 }).models.list()).rejects.toMatchObject({ status: 401 });
@@ -467,7 +489,9 @@ describe("bad input", () => {
   });
 
   it("an unknown model is a 404; n: 2 a 400 naming n", async () => {
-    await expect(openai.chat.completions.create({ ...chatBody, model: "no-such-model" } as OpenAI.ChatCompletionCreateParamsNonStreaming)).rejects.toMatchObject({
+    await expect(
+      openai.chat.completions.create({ ...chatBody, model: "no-such-model" } as OpenAI.ChatCompletionCreateParamsNonStreaming),
+    ).rejects.toMatchObject({
       status: 404,
       code: "model_not_found",
     });
@@ -530,7 +554,9 @@ describe("bad input", () => {
     expect(openAiError.parse(JSON.parse(completion.body)).error.param).toBe("prompt");
     const embedding = await raw("POST", "/v1/embeddings", { body: JSON.stringify({ model: STORIES, input: [[1, 2, 3]] }) });
     expect(embedding.status).toBe(400);
-    const message = await raw("POST", "/v1/messages", { body: JSON.stringify({ model: STORIES, messages: [{ role: "user", content: "Hi" }] }) });
+    const message = await raw("POST", "/v1/messages", {
+      body: JSON.stringify({ model: STORIES, messages: [{ role: "user", content: "Hi" }] }),
+    });
     expect(message.status).toBe(400);
     expect(anthropicError.parse(JSON.parse(message.body)).error.type).toBe("invalid_request_error");
     await stillAnswers();
@@ -539,7 +565,10 @@ describe("bad input", () => {
   it("refuses another Host (DNS rebinding) and other sites' pages with 403", async () => {
     const rebinding = await raw("GET", "/v1/models", { headers: { Host: `attacker.example:${port}` } });
     expect(rebinding.status).toBe(403);
-    const origin = await raw("POST", "/v1/chat/completions", { headers: { Origin: "https://attacker.example" }, body: JSON.stringify(chatBody) });
+    const origin = await raw("POST", "/v1/chat/completions", {
+      headers: { Origin: "https://attacker.example" },
+      body: JSON.stringify(chatBody),
+    });
     expect(origin.status).toBe(403);
     const preflight = await raw("OPTIONS", "/v1/chat/completions", { headers: { Origin: "https://attacker.example" } });
     expect(preflight.status).toBe(403);
@@ -593,11 +622,13 @@ describe("disconnects and concurrency", () => {
       expect((error as Error).name).toMatch(/Abort/);
     }
     expect(abortedAt).toBeGreaterThan(0);
-    const ended = await harness.waitFor(
-      (event): event is Extract<CoreEvent, { type: "api.request" }> =>
-        event.type === "api.request" && event.entry.endpoint === "/v1/chat/completions" && event.entry.status === 499,
-      10_000,
-    ).catch(() => null);
+    const ended = await harness
+      .waitFor(
+        (event): event is Extract<CoreEvent, { type: "api.request" }> =>
+          event.type === "api.request" && event.entry.endpoint === "/v1/chat/completions" && event.entry.status === 499,
+        10_000,
+      )
+      .catch(() => null);
     const entry = ended?.entry ?? logEntries().findLast((candidate) => candidate.status === 499);
     expect(entry?.status).toBe(499);
     // Stopped within the next few tokens, long before the context would have filled.
@@ -625,7 +656,9 @@ describe("disconnects and concurrency", () => {
     const [a, b] = await Promise.all([ask(11), ask(22)]);
     expect(a.choices[0]?.message.content).toBe(aloneA.choices[0]?.message.content);
     expect(b.choices[0]?.message.content).toBe(aloneB.choices[0]?.message.content);
-    const queued = logEntries().filter((entry) => entry.status === 200 && entry.endpoint === "/v1/chat/completions").slice(-2);
+    const queued = logEntries()
+      .filter((entry) => entry.status === 200 && entry.endpoint === "/v1/chat/completions")
+      .slice(-2);
     expect(queued.map((entry) => entry.queuedBehind).sort()).toEqual([0, 1]);
   });
 

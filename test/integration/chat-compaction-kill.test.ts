@@ -20,7 +20,11 @@ afterAll(async () => {
 });
 
 /** Runs the compactor until it has reported `count` saves, then kills it within a few milliseconds. */
-function saveUntilKilled(chatArg: string, round: number, count: number): Promise<{ chatId: string; saved: Map<string, number>; appended: number }> {
+function saveUntilKilled(
+  chatArg: string,
+  round: number,
+  count: number,
+): Promise<{ chatId: string; saved: Map<string, number>; appended: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [COMPACTOR, STORE_MODULE, folder, chatArg, String(round)], { stdio: ["ignore", "pipe", "pipe"] });
     let chatId = chatArg;

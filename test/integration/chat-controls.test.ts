@@ -145,7 +145,9 @@ describe("per-conversation generation controls", () => {
     const { assistantMessageId } = await harness.core.api.sendMessage({ chatId: id, text: "Once upon a time" });
     const file = path.join(harness.home, "chats", `${id}.jsonl`);
     const checkpointed = async () =>
-      (await fs.readFile(file, "utf8")).split("\n").some((line) => line.includes(assistantMessageId) && line.includes('"status":"streaming"'));
+      (await fs.readFile(file, "utf8"))
+        .split("\n")
+        .some((line) => line.includes(assistantMessageId) && line.includes('"status":"streaming"'));
     await expect.poll(checkpointed, { timeout: 20_000, interval: 20 }).toBe(true);
     // What the desktop app's files would hold had it been killed now.
     const copy = await tempDir("checkpoint-copy");

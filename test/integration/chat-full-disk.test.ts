@@ -28,7 +28,17 @@ async function smallDisk(sizeBytes: number): Promise<SmallDisk | null> {
 }
 
 function message(id: string, text: string, parentId: string | null): ChatMessage {
-  return { id, role: "user", text, createdAt: new Date().toISOString(), status: "complete", modelId: null, stats: null, error: null, parentId };
+  return {
+    id,
+    role: "user",
+    text,
+    createdAt: new Date().toISOString(),
+    status: "complete",
+    modelId: null,
+    stats: null,
+    error: null,
+    parentId,
+  };
 }
 
 describe("a data folder on a full disk", () => {

@@ -144,7 +144,13 @@ describe("the hub", () => {
 
   it("uses the hub address set in Quanta, checked and remembered; QUANTA_HUB_URL wins over it", async () => {
     const make = async (env: NodeJS.ProcessEnv) => {
-      const service = await createLibraryService({ paths: dataPaths(home), env, emit: () => undefined, loadedModelId: () => null, engineFit: noEngine });
+      const service = await createLibraryService({
+        paths: dataPaths(home),
+        env,
+        emit: () => undefined,
+        loadedModelId: () => null,
+        engineFit: noEngine,
+      });
       open.push(service);
       await service.start();
       return service;

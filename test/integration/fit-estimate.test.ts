@@ -24,7 +24,12 @@ beforeAll(async () => {
   models = await tempDir("fit-models");
   await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
   // 16 layers × 2M tokens × (256 + 256) × 2 bytes of F16 KV cache = 32 GiB: more than this machine has.
-  await writeSyntheticLlama(path.join(models, "long-context.gguf"), { tokenizerFrom: STORIES_MODEL, layers: 16, contextLength: HUGE_CONTEXT, name: "long" });
+  await writeSyntheticLlama(path.join(models, "long-context.gguf"), {
+    tokenizerFrom: STORIES_MODEL,
+    layers: 16,
+    contextLength: HUGE_CONTEXT,
+    name: "long",
+  });
   hub = await startFakeHub();
   hub.addRepo("test-org/Stories-GGUF", [await hubFile("stories260K-F32.gguf", STORIES_MODEL)]);
   process.env.QUANTA_HUB_URL = hub.url;
@@ -92,7 +97,11 @@ describe("will it fit", () => {
   it("estimates a model still on the hub from its header alone, as it would once downloaded", async () => {
     const local = await harness.core.api.estimateFit({ modelId: await idOf("stories260K.gguf"), contextSize: 2048 });
     hub.requests.length = 0;
-    const remote = await harness.core.api.estimateHubFit({ repo: "test-org/Stories-GGUF", path: "stories260K-F32.gguf", contextSize: 2048 });
+    const remote = await harness.core.api.estimateHubFit({
+      repo: "test-org/Stories-GGUF",
+      path: "stories260K-F32.gguf",
+      contextSize: 2048,
+    });
     expect(remote).toMatchObject({ repo: "test-org/Stories-GGUF", path: "stories260K-F32.gguf", verdict: local.verdict });
     expect(remote.kvCacheBytes).toBe(local.kvCacheBytes);
     expect(remote.weightsBytes).toBe(local.weightsBytes);

@@ -35,7 +35,11 @@ describe("fit estimate and load placement", () => {
   it("says a header number past 2^63 is damage, not 'Cannot mix BigInt and other types'", async () => {
     for (const key of ["llama.context_length", "llama.block_count", "llama.embedding_length"]) {
       const file = path.join(await tempDir("fit-bigint"), "huge.gguf");
-      await writeSyntheticLlama(file, { tokenizerFrom: STORIES_MODEL, dataless: true, metadataOverrides: [[key, { type: "uint64", value: 2n ** 63n + 5n }]] });
+      await writeSyntheticLlama(file, {
+        tokenizerFrom: STORIES_MODEL,
+        dataless: true,
+        metadataOverrides: [[key, { type: "uint64", value: 2n ** 63n + 5n }]],
+      });
       await expect(estimateFit({ path: file, contextSize: 512 }), key).rejects.toMatchObject({
         code: "model_invalid",
         message: expect.stringMatching(/too large for any model/) as unknown,

@@ -80,9 +80,7 @@ describe("the generation queue on a real engine", () => {
     const unsubscribe = queue.onChange((state) => states.push(state));
     const log: string[] = [];
     const deltas: string[][] = [[], [], []];
-    const tickets = ["a", "b", "c"].map((name, index) =>
-      queue.submit(recordedJob(name, log, 12, deltas[index])),
-    );
+    const tickets = ["a", "b", "c"].map((name, index) => queue.submit(recordedJob(name, log, 12, deltas[index])));
     expect(tickets.map((ticket) => ticket.position)).toEqual([0, 1, 2]);
     expect(new Set(tickets.map((ticket) => ticket.requestId)).size).toBe(3);
     expect(queue.running?.requestId).toBe(tickets[0]?.requestId);

@@ -38,7 +38,9 @@ beforeAll(async () => {
   hub = http.createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://hub");
     if (url.pathname === "/api/models/test-org/Secret-GGUF/tree/main") {
-      response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify([{ type: "file", path: "secret-Q8_0.gguf", size: 1000 }]));
+      response
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify([{ type: "file", path: "secret-Q8_0.gguf", size: 1000 }]));
       return;
     }
     // Search and file downloads redirect wherever the test says.
@@ -64,14 +66,20 @@ afterAll(async () => {
 describe("redirects from the hub", () => {
   it("refuses a search redirected to another service on this machine, before it is reached", async () => {
     redirectTo = internalUrl;
-    await expect(harness.core.api.searchHub({ query: "llama" })).rejects.toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) as unknown });
+    await expect(harness.core.api.searchHub({ query: "llama" })).rejects.toMatchObject({
+      code: "hub_unreachable",
+      message: expect.stringMatching(/loopback/) as unknown,
+    });
     expect(reachedInternal).toEqual([]);
   });
 
   it("refuses a model file redirected to a link-local or private address for the fit estimate", async () => {
     for (const target of [internalUrl, "http://169.254.169.254", "http://[::ffff:10.0.0.1]:8080", "http://192.168.1.1"]) {
       redirectTo = target;
-      await expect(harness.core.api.estimateHubFit({ repo: "test-org/Secret-GGUF", path: "secret-Q8_0.gguf", contextSize: 512 }), target).rejects.toMatchObject({
+      await expect(
+        harness.core.api.estimateHubFit({ repo: "test-org/Secret-GGUF", path: "secret-Q8_0.gguf", contextSize: 512 }),
+        target,
+      ).rejects.toMatchObject({
         code: "hub_unreachable",
       });
     }
@@ -82,7 +90,8 @@ describe("redirects from the hub", () => {
     redirectTo = internalUrl;
     const job = await harness.core.api.startDownload({ repo: "test-org/Secret-GGUF", path: "secret-Q8_0.gguf" });
     const failed = await harness.waitFor(
-      (event): event is Extract<CoreEvent, { type: "download" }> => event.type === "download" && event.job.id === job.id && (event.job.status === "failed" || event.job.status === "done"),
+      (event): event is Extract<CoreEvent, { type: "download" }> =>
+        event.type === "download" && event.job.id === job.id && (event.job.status === "failed" || event.job.status === "done"),
     );
     expect(failed.job.status).toBe("failed");
     expect(failed.job.error).toMatchObject({ code: "hub_unreachable", message: expect.stringMatching(/loopback/) as unknown });
@@ -92,7 +101,9 @@ describe("redirects from the hub", () => {
   it("the engine follows no redirect when it reads a header from the network", async () => {
     redirectTo = internalUrl;
     const engine = await harness.core.engine.api();
-    await expect(engine.estimateFit({ url: `${hubUrl}/test-org/Secret-GGUF/resolve/main/secret-Q8_0.gguf`, contextSize: 512 })).rejects.toMatchObject({ code: "model_invalid" });
+    await expect(
+      engine.estimateFit({ url: `${hubUrl}/test-org/Secret-GGUF/resolve/main/secret-Q8_0.gguf`, contextSize: 512 }),
+    ).rejects.toMatchObject({ code: "model_invalid" });
     expect(reachedInternal).toEqual([]);
   });
 });

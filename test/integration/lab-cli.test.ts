@@ -69,7 +69,15 @@ describe("quanta quantize", () => {
 
 describe("quanta compare", () => {
   it("prints a Markdown table with every variant's figures", async () => {
-    const result = await quanta(["compare", source, path.join(folder, "tiny-Q4_K_M.gguf"), path.join(folder, "custom.gguf"), "--ctx", "128", "--md"]);
+    const result = await quanta([
+      "compare",
+      source,
+      path.join(folder, "tiny-Q4_K_M.gguf"),
+      path.join(folder, "custom.gguf"),
+      "--ctx",
+      "128",
+      "--md",
+    ]);
     expect(result.stderr).toMatch(/\d\/3 .*: evaluating/);
     expect(result.code).toBe(0);
     const rows = result.stdout.split("\n").filter((line) => line.startsWith("| tiny") || line.startsWith("| custom"));

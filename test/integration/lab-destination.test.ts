@@ -32,8 +32,10 @@ async function synthetic(file: string): Promise<void> {
   });
 }
 
-const isJobEnd = (jobId: string) => (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
-  event.type === "lab.quantize" && event.job.jobId === jobId && ["done", "failed", "cancelled"].includes(event.job.state);
+const isJobEnd =
+  (jobId: string) =>
+  (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
+    event.type === "lab.quantize" && event.job.jobId === jobId && ["done", "failed", "cancelled"].includes(event.job.state);
 
 async function finished(job: QuantizeJob): Promise<QuantizeJob> {
   const seen = harness.events.find((event) => isJobEnd(job.jobId)(event));
@@ -59,7 +61,10 @@ afterAll(async () => {
   /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
   await harness?.close();
   /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  for (const [key, value] of [["QUANTA_LMSTUDIO_MODELS", previous.lmstudio], ["OLLAMA_MODELS", previous.ollama]] as const) {
+  for (const [key, value] of [
+    ["QUANTA_LMSTUDIO_MODELS", previous.lmstudio],
+    ["OLLAMA_MODELS", previous.ollama],
+  ] as const) {
     if (value === undefined) Reflect.deleteProperty(process.env, key);
     else process.env[key] = value;
   }

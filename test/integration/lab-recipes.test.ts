@@ -21,8 +21,10 @@ let folder: string;
 let source: string;
 let harness: CoreHarness;
 
-const isJobEnd = (type: string) => (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
-  event.type === "lab.quantize" && event.job.type === type && ["done", "failed", "cancelled"].includes(event.job.state);
+const isJobEnd =
+  (type: string) =>
+  (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
+    event.type === "lab.quantize" && event.job.type === type && ["done", "failed", "cancelled"].includes(event.job.state);
 async function jobEnd(type: string, timeoutMs: number): Promise<QuantizeJob> {
   const seen = harness.events.find((event) => isJobEnd(type)(event));
   if (seen?.type === "lab.quantize") return seen.job;
@@ -56,7 +58,11 @@ describe("mixed precision recipes", () => {
   it("plans recipes over every base type where they buy precision, with llama.cpp's predicted size", async () => {
     const plan = await harness.core.api.getQuantizePlan({ modelId: modelIdFor(source) });
     const recipe = plan.options.find((option) => option.type === "Q4_K_M+Q8_0");
-    expect(recipe).toMatchObject({ fileName: "synthetic-Q4_K_M+Q8_0.gguf", recipe: { base: "Q4_K_M", keep: "Q8_0" }, predictedBy: "llama.cpp" });
+    expect(recipe).toMatchObject({
+      fileName: "synthetic-Q4_K_M+Q8_0.gguf",
+      recipe: { base: "Q4_K_M", keep: "Q8_0" },
+      predictedBy: "llama.cpp",
+    });
     const base = plan.options.find((option) => option.type === "Q4_K_M");
     expect(base?.recipe).toBeNull();
     // Keeping two 256 × 512 tensors at Q8_0 instead of Q6_K/Q4_K costs more bytes.
@@ -85,7 +91,8 @@ describe("mixed precision recipes", () => {
     expect(typeOf(plainHeader, "output.weight")).not.toBe("Q8_0");
     expect(typeOf(plainHeader, "token_embd.weight")).not.toBe("Q8_0");
     // The layers are the base type's own choice, tensor for tensor.
-    for (const tensor of plainHeader.tensors.filter((t) => t.name.startsWith("blk."))) expect(typeOf(recipeHeader, tensor.name)).toBe(tensor.type);
+    for (const tensor of plainHeader.tensors.filter((t) => t.name.startsWith("blk.")))
+      expect(typeOf(recipeHeader, tensor.name)).toBe(tensor.type);
     // general.file_type stays the base (as llama-quantize writes it); the recipe is in quanta.recipe.
     expect(recipeHeader.metadata["general.file_type"]).toBe(QUANT_TYPES.Q4_K_M.ftype);
     expect(describeGguf(recipeHeader, recipeFile).fileType).toBe("Q4_K_M");
@@ -112,7 +119,11 @@ describe("mixed precision recipes", () => {
     );
     expect(run.error).toBeNull();
     expect(run.status).toBe("complete");
-    expect(run.variants.map((variant) => variant.fileName)).toEqual(["synthetic-F32.gguf", "synthetic-Q4_K_M+Q8_0.gguf", "synthetic-Q4_K_M.gguf"]);
+    expect(run.variants.map((variant) => variant.fileName)).toEqual([
+      "synthetic-F32.gguf",
+      "synthetic-Q4_K_M+Q8_0.gguf",
+      "synthetic-Q4_K_M.gguf",
+    ]);
     expect(run.variants.map((variant) => variant.recipe)).toEqual([null, "Q4_K_M+Q8_0", null]);
     const [gain, ...more] = recipeGains(run.variants);
     expect(more).toEqual([]);
@@ -133,7 +144,10 @@ describe("mixed precision recipes", () => {
     const home = await tempDir("lab-recipes-home");
     const quanta = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [CLI_ENTRY, ...args], { env: { ...process.env, QUANTA_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+          env: { ...process.env, QUANTA_HOME: home },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -21,16 +21,20 @@ let source: string;
 let harness: CoreHarness;
 let run: LabRun;
 
-const isJobEnd = (type: string) => (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
-  event.type === "lab.quantize" && event.job.type === type && ["done", "failed", "cancelled"].includes(event.job.state);
+const isJobEnd =
+  (type: string) =>
+  (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.quantize" }> =>
+    event.type === "lab.quantize" && event.job.type === type && ["done", "failed", "cancelled"].includes(event.job.state);
 /** The job's end, from the events so far or the next ones. */
 async function jobEnd(type: string, timeoutMs: number): Promise<QuantizeJob> {
   const seen = harness.events.find((event) => isJobEnd(type)(event));
   if (seen?.type === "lab.quantize") return seen.job;
   return (await harness.waitFor(isJobEnd(type), timeoutMs)).job;
 }
-const isRunEnd = (runId: string) => (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.run" }> =>
-  event.type === "lab.run" && event.run.id === runId;
+const isRunEnd =
+  (runId: string) =>
+  (event: CoreEvent): event is Extract<CoreEvent, { type: "lab.run" }> =>
+    event.type === "lab.run" && event.run.id === runId;
 
 beforeAll(async () => {
   folder = await tempDir("lab");
@@ -224,7 +228,9 @@ describe("comparing variants", () => {
         if (bos !== null) window[0] = bos;
         await sequence.clearHistory();
         const results = await sequence.controlledEvaluate(
-          window.map((token, index) => (index >= first && index < CONTEXT - 1 ? [token, { generateNext: { probabilities: true } }] : token)),
+          window.map((token, index) =>
+            index >= first && index < CONTEXT - 1 ? [token, { generateNext: { probabilities: true } }] : token,
+          ),
         );
         for (let index = first; index < CONTEXT - 1; index++) {
           const map = results[index]?.next.probabilities;
@@ -334,7 +340,11 @@ describe("the chat while the lab works", () => {
     await harness.core.api.rescanModels();
     await harness.core.api.loadModel({ modelId: modelIdFor(stories) });
     const { runId } = await harness.core.api.startComparison({
-      modelIds: [modelIdFor(source), modelIdFor(path.join(folder, "synthetic-Q2_K.gguf")), modelIdFor(path.join(folder, "synthetic-Q8_0.gguf"))],
+      modelIds: [
+        modelIdFor(source),
+        modelIdFor(path.join(folder, "synthetic-Q2_K.gguf")),
+        modelIdFor(path.join(folder, "synthetic-Q8_0.gguf")),
+      ],
       textId: "mixed",
       contextSize: CONTEXT,
     });
@@ -387,7 +397,10 @@ describe("one prompt side by side", () => {
     expect(tokens).toBeLessThanOrEqual(24);
     // Streamed text is the continuation's text.
     const streamed = harness.events
-      .filter((event): event is Extract<CoreEvent, { type: "lab.stream" }> => event.type === "lab.stream" && event.id === id && event.column === 0)
+      .filter(
+        (event): event is Extract<CoreEvent, { type: "lab.stream" }> =>
+          event.type === "lab.stream" && event.id === id && event.column === 0,
+      )
       .map((event) => event.text)
       .join("");
     expect(streamed).toBe(reference?.pieces.join(""));

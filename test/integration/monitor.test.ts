@@ -171,10 +171,7 @@ describe("a generation, watched", () => {
     const done = harness.waitFor(isDone(chatId), 120_000);
     const sent = await harness.core.api.sendMessage({ chatId, text: "Tell me a very long story." });
     await started;
-    const live = await nextSample(
-      watcher,
-      (sample) => (sample.generation?.tokensPerSecond ?? 0) > 0 && (engineOf(sample)?.cpu ?? 0) > 0,
-    );
+    const live = await nextSample(watcher, (sample) => (sample.generation?.tokensPerSecond ?? 0) > 0 && (engineOf(sample)?.cpu ?? 0) > 0);
     expect(live.generation).toMatchObject({ chatId, messageId: sent.assistantMessageId });
     expect(live.generation!.generatedTokens).toBeGreaterThan(0);
     expect(live.generation!.timeToFirstTokenMs).toBeGreaterThanOrEqual(0);
@@ -239,7 +236,10 @@ describe("a generation, watched", () => {
     await harness.waitForEngine("ready", 90_000);
     const reloaded = await nextSample(watcher, (sample) => sample.model !== null, 30_000);
     // The KV cache is the context's allocation, the same after a restart (it once read "17 B").
-    const fit = await harness.core.api.estimateFit({ modelId: reloaded.model!.modelId, contextSize: reloaded.generation?.contextSize ?? 2048 });
+    const fit = await harness.core.api.estimateFit({
+      modelId: reloaded.model!.modelId,
+      contextSize: reloaded.generation?.contextSize ?? 2048,
+    });
     expect(reloaded.model!.kvCacheBytes).toBeGreaterThan(1024);
     expect(reloaded.model!.weightsBytes).toBe(fit.weightsBytes);
   });

@@ -59,7 +59,9 @@ describe("evaluation through llama.cpp's C API", () => {
       expect(existsSync(`${file}.part`)).toBe(false);
       // One math thread and two give the same figures to the last digit. The worker threads
       // run compiled code, so the two-thread pass is the built engine's (as the lab runs it).
-      const built = (await import(pathToFileURL(path.join(DIST, "electron", "engine", "evaluation.js")).href)) as typeof import("../../electron/engine/evaluation.js");
+      const built = (await import(
+        pathToFileURL(path.join(DIST, "electron", "engine", "evaluation.js")).href
+      )) as typeof import("../../electron/engine/evaluation.js");
       const one = await evaluateAgainstReference(evaluator, CONTEXT, VOCAB, text, file, () => undefined, 1);
       const two = await built.evaluateAgainstReference(evaluator, CONTEXT, VOCAB, text, file, () => undefined, 2);
       expect(two).toEqual(one);
@@ -99,7 +101,9 @@ describe("evaluation through llama.cpp's C API", () => {
         /vocabulary \(512 tokens\) differs from the reference's \(32000\)/,
       );
       // The GGUF header's vocabulary against llama.cpp's.
-      await expect(evaluateAgainstReference(evaluator, CONTEXT, 1000, text, other, () => undefined)).rejects.toThrow(/header says the vocabulary has 1000/);
+      await expect(evaluateAgainstReference(evaluator, CONTEXT, 1000, text, other, () => undefined)).rejects.toThrow(
+        /header says the vocabulary has 1000/,
+      );
       // Cut short: the size is checked before any window is scored.
       const good = path.join(folder, "stories.logits");
       const damaged = path.join(folder, "damaged.logits");

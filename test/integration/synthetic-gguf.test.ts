@@ -125,8 +125,8 @@ describe("synthetic llama models", () => {
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
       expect(Math.abs(mean)).toBeLessThan(0.002);
-      expect(std).toBeGreaterThan(0.5 / Math.sqrt(nFf) * 0.9);
-      expect(std).toBeLessThan(0.5 / Math.sqrt(nFf) * 1.1);
+      expect(std).toBeGreaterThan((0.5 / Math.sqrt(nFf)) * 0.9);
+      expect(std).toBeLessThan((0.5 / Math.sqrt(nFf)) * 1.1);
     });
   }
 
@@ -205,7 +205,10 @@ describe("llama.cpp runs the synthetic models", () => {
           expect(generated).toHaveLength(16);
           expect(new Set(generated).size, `generated ${generated.join(" ")}`).toBeGreaterThan(1);
           // NaN logits would show up as NaN (or degenerate) probabilities.
-          expect(confidences.every((c) => Number.isFinite(c) && c > 0 && c <= 1), `confidences ${confidences.join(" ")}`).toBe(true);
+          expect(
+            confidences.every((c) => Number.isFinite(c) && c > 0 && c <= 1),
+            `confidences ${confidences.join(" ")}`,
+          ).toBe(true);
           expect(loaded.detokenize(generated).length).toBeGreaterThan(0);
         } finally {
           await context.dispose();

@@ -28,7 +28,8 @@ const ended = new Map<string, () => void>();
 core.onEvent((event) => {
   if (event.type !== "generation.done") return;
   const { message } = event;
-  if (message.error === null && (message.status === "complete" || message.status === "stopped")) say(`reply ${message.id} ${message.text.length}`);
+  if (message.error === null && (message.status === "complete" || message.status === "stopped"))
+    say(`reply ${message.id} ${message.text.length}`);
   ended.get(message.id)?.();
 });
 const { api } = core;

@@ -36,7 +36,8 @@ async function oneRound(tally: Tally): Promise<void> {
   for (const kind of HOSTILE_KINDS) fileOf.set(kind.name, await kind.make(folder, STORIES_MODEL));
   await fs.copyFile(STORIES_MODEL, path.join(folder, "sound-stories.gguf"));
   const harness = await startCore([folder], { sampling: { maxTokens: 8 } });
-  const crashed = (event: CoreEvent) => event.type === "engine" && event.state.kind === "failed" && event.state.error.code === "engine_crashed";
+  const crashed = (event: CoreEvent) =>
+    event.type === "engine" && event.state.kind === "failed" && event.state.error.code === "engine_crashed";
   try {
     await harness.waitForEngine("idle");
     const listed = await harness.core.api.listModels();
@@ -87,7 +88,9 @@ async function oneRound(tally: Tally): Promise<void> {
   }
 }
 
-export default async function hostileGguf(options: { iterations: number }): Promise<{ name: string; figures: Record<string, number | string>; ok: boolean }> {
+export default async function hostileGguf(options: {
+  iterations: number;
+}): Promise<{ name: string; figures: Record<string, number | string>; ok: boolean }> {
   const tally: Tally = { entries: 0, listedWithReason: 0, inspectorAnswered: 0, loadsFailedCleanly: 0, engineCrashes: 0, problems: [] };
   for (let round = 0; round < options.iterations; round += 1) await oneRound(tally);
   const ok = tally.problems.length === 0 && tally.engineCrashes === 0;

@@ -59,7 +59,9 @@ function frameThatCloses(rpc: RpcSocket, data: string | Buffer, binary = false):
   else rpc.sendText(data);
   return Promise.race([
     rpc.closed.then((code): RpcOutcome => ({ kind: "closed", code })),
-    new Promise<RpcOutcome>((resolve) => setTimeout(() => resolve({ kind: "error", code: "no_answer", message: "still open after 10 s" }), 10_000)),
+    new Promise<RpcOutcome>((resolve) =>
+      setTimeout(() => resolve({ kind: "error", code: "no_answer", message: "still open after 10 s" }), 10_000),
+    ),
   ]);
 }
 
@@ -70,7 +72,18 @@ function deep(depth: number, leaf = "0"): string {
 function probes(next: () => number): Probe[] {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const wrongValues = [null, 42, -1, 1e308, "", "x", true, [], {}, [[]], { chatId: 5 }, { chatId: "../../etc" }, { length: 3 }];
-  const realMethods = ["getAppInfo", "listChats", "openChat", "sendMessage", "loadModel", "renameChat", "searchChats", "addEvalText", "setHubAddress", "watchHardware"];
+  const realMethods = [
+    "getAppInfo",
+    "listChats",
+    "openChat",
+    "sendMessage",
+    "loadModel",
+    "renameChat",
+    "searchChats",
+    "addEvalText",
+    "setHubAddress",
+    "watchHardware",
+  ];
   return [
     {
       kind: "wrong argument types",
@@ -80,17 +93,29 @@ function probes(next: () => number): Probe[] {
     {
       kind: "unknown method",
       expect: "error",
-      send: (rpc, id) => rpc.call(id, pick(["noSuchMethod", "__proto__", "constructor", "toString", "hasOwnProperty", "$call", "then", "x".repeat(200), "", "a b"]), []),
+      send: (rpc, id) =>
+        rpc.call(
+          id,
+          pick(["noSuchMethod", "__proto__", "constructor", "toString", "hasOwnProperty", "$call", "then", "x".repeat(200), "", "a b"]),
+          [],
+        ),
     },
     {
       kind: "huge string",
       expect: "error",
-      send: (rpc, id) => rpc.call(id, pick(["searchChats", "renameChat", "setHubAddress"]), [{ query: "界".repeat(Math.floor(200_000 + next() * 800_000)) }]),
+      send: (rpc, id) =>
+        rpc.call(id, pick(["searchChats", "renameChat", "setHubAddress"]), [
+          { query: "界".repeat(Math.floor(200_000 + next() * 800_000)) },
+        ]),
     },
     {
       kind: "deep nesting in arguments",
       expect: "error",
-      send: (rpc, id) => rpc.callText(id, `{"t":"q","i":"${id}","m":"${pick(["openChat", "sendMessage", "getAppInfo"])}","a":[${deep(5_000 + Math.floor(next() * 20_000))}]}`),
+      send: (rpc, id) =>
+        rpc.callText(
+          id,
+          `{"t":"q","i":"${id}","m":"${pick(["openChat", "sendMessage", "getAppInfo"])}","a":[${deep(5_000 + Math.floor(next() * 20_000))}]}`,
+        ),
     },
     {
       kind: "array-like arguments with a huge length",
@@ -103,11 +128,27 @@ function probes(next: () => number): Probe[] {
       send: (rpc, id) => rpc.call(id, "getAppInfo", new Array(9 + Math.floor(next() * 5_000)).fill(0)),
     },
     { kind: "null frame", expect: "close", send: (rpc) => frameThatCloses(rpc, pick(["null", "42", "[]", '"q"', "true", "{}"])) },
-    { kind: "request id nested deep", expect: "close", send: (rpc) => frameThatCloses(rpc, `{"t":"q","m":"getAppInfo","a":[],"i":${deep(20_000)}}`) },
-    { kind: "id of the wrong type", expect: "close", send: (rpc) => frameThatCloses(rpc, `{"t":"q","m":"getAppInfo","a":[],"i":${pick(["1", "{}", "true", `"${"i".repeat(100)}"`])}}`) },
-    { kind: "not JSON", expect: "close", send: (rpc) => frameThatCloses(rpc, pick(["{", "t:q", "\u0000", "{\"t\":\"q\""])) },
-    { kind: "invalid UTF-8", expect: "close", send: (rpc) => frameThatCloses(rpc, Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0xff, 0xfe, 0x22, 0x7d])) },
-    { kind: "binary frame", expect: "close", send: (rpc) => frameThatCloses(rpc, Buffer.from('{"t":"q","i":"1","m":"getAppInfo","a":[]}'), true) },
+    {
+      kind: "request id nested deep",
+      expect: "close",
+      send: (rpc) => frameThatCloses(rpc, `{"t":"q","m":"getAppInfo","a":[],"i":${deep(20_000)}}`),
+    },
+    {
+      kind: "id of the wrong type",
+      expect: "close",
+      send: (rpc) => frameThatCloses(rpc, `{"t":"q","m":"getAppInfo","a":[],"i":${pick(["1", "{}", "true", `"${"i".repeat(100)}"`])}}`),
+    },
+    { kind: "not JSON", expect: "close", send: (rpc) => frameThatCloses(rpc, pick(["{", "t:q", "\u0000", '{"t":"q"'])) },
+    {
+      kind: "invalid UTF-8",
+      expect: "close",
+      send: (rpc) => frameThatCloses(rpc, Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0xff, 0xfe, 0x22, 0x7d])),
+    },
+    {
+      kind: "binary frame",
+      expect: "close",
+      send: (rpc) => frameThatCloses(rpc, Buffer.from('{"t":"q","i":"1","m":"getAppInfo","a":[]}'), true),
+    },
   ];
 }
 
@@ -178,7 +219,7 @@ export async function runRpcFuzz(options: { iterations: number; seed?: number })
       "RSS before (MiB)": before ? Math.round(before.rss / MIB) : "not measured",
       "RSS after (MiB)": after ? Math.round(after.rss / MIB) : "not measured",
       "peak RSS (MiB)": after ? Math.round(after.peak / MIB) : "not measured",
-      "seconds": Math.round((performance.now() - started) / 100) / 10,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
       seed,
       ...(wrong.length > 0 ? { "first wrong answers": wrong.join(" | ") } : {}),
     },

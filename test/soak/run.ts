@@ -60,7 +60,11 @@ async function main(): Promise<void> {
       process.stderr.write(`soak: ${entry.file} × ${iterations} …\n`);
       result = await loop({ iterations });
     } catch (error) {
-      result = { name: entry.file.replace(/^\.\/|\.js$/g, ""), figures: { error: error instanceof Error ? error.message : String(error) }, ok: false };
+      result = {
+        name: entry.file.replace(/^\.\/|\.js$/g, ""),
+        figures: { error: error instanceof Error ? error.message : String(error) },
+        ok: false,
+      };
     }
     const row = { entry, iterations, result, seconds: (performance.now() - started) / 1000 };
     rows.push(row);

@@ -41,7 +41,15 @@ export async function twoClients({ iterations: seconds }: { iterations: number }
     const forked = forks(all);
     return {
       name: "two clients, one conversation",
-      figures: { seconds, "sends accepted": accepted.length, "busy answers": busy, replies: replies.length, forks: forked, lost, "other errors": otherErrors },
+      figures: {
+        seconds,
+        "sends accepted": accepted.length,
+        "busy answers": busy,
+        replies: replies.length,
+        forks: forked,
+        lost,
+        "other errors": otherErrors,
+      },
       ok: forked === 0 && lost === 0 && otherErrors === 0 && accepted.length > 0,
     };
   } finally {

@@ -116,7 +116,15 @@ export async function startFakeHub(): Promise<FakeHub> {
       const search = (url.searchParams.get("search") ?? "").toLowerCase();
       const found = [...repos.entries()]
         .filter(([id]) => id.toLowerCase().includes(search))
-        .map(([id, repo]) => ({ _id: id, id, modelId: id, downloads: repo.downloads, likes: repo.likes, lastModified: "2026-01-01T00:00:00.000Z", tags: ["gguf"] }));
+        .map(([id, repo]) => ({
+          _id: id,
+          id,
+          modelId: id,
+          downloads: repo.downloads,
+          likes: repo.likes,
+          lastModified: "2026-01-01T00:00:00.000Z",
+          tags: ["gguf"],
+        }));
       json(response, 200, found);
       return 200;
     }
@@ -156,7 +164,12 @@ export async function startFakeHub(): Promise<FakeHub> {
   }
 
   const server = http.createServer((request, response) => {
-    const entry: FakeHubRequest = { method: request.method ?? "GET", url: request.url ?? "/", range: request.headers.range ?? null, status: 0 };
+    const entry: FakeHubRequest = {
+      method: request.method ?? "GET",
+      url: request.url ?? "/",
+      range: request.headers.range ?? null,
+      status: 0,
+    };
     requests.push(entry);
     handle(request, response)
       .then((status) => (entry.status = status))

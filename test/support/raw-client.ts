@@ -78,9 +78,7 @@ export interface RpcSocket {
 }
 
 export type RpcOutcome =
-  | { kind: "result"; value: unknown }
-  | { kind: "error"; code: string; message: string }
-  | { kind: "closed"; code: number };
+  { kind: "result"; value: unknown } | { kind: "error"; code: string; message: string } | { kind: "closed"; code: number };
 
 /** Opens the RPC WebSocket of a served app (its printed URL carries the token). */
 export function openRpcSocket(appUrl: string, timeoutMs = 10_000): Promise<RpcSocket> {

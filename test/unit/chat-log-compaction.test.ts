@@ -21,7 +21,13 @@ async function folder(): Promise<string> {
   return made;
 }
 
-function message(id: string, text: string, parentId: string | null, role: ChatMessage["role"] = "user", status: ChatMessage["status"] = "complete"): ChatMessage {
+function message(
+  id: string,
+  text: string,
+  parentId: string | null,
+  role: ChatMessage["role"] = "user",
+  status: ChatMessage["status"] = "complete",
+): ChatMessage {
   return { id, role, text, createdAt: new Date().toISOString(), status, modelId: null, stats: null, error: null, parentId };
 }
 
@@ -92,7 +98,12 @@ describe("compacting a conversation's log", () => {
     expect(after.title).toBe("Named by hand");
     expect(after.createdAt).toBe(before.createdAt);
     expect(after.updatedAt).toBe(before.updatedAt);
-    expect(reopened.allMessages(chat.id).map((m) => m.id).sort()).toEqual(["a1", "a2", "a2b", "a3", "q1", "q2", "q2b"]);
+    expect(
+      reopened
+        .allMessages(chat.id)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(["a1", "a2", "a2b", "a3", "q1", "q2", "q2b"]);
   });
 
   it("never rewrites a log that holds lines a newer Quanta wrote", async () => {

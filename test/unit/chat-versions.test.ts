@@ -183,10 +183,7 @@ describe("the conversation list", () => {
     const { store: reopened } = await openStore(folder);
     expect(reopened.list().map((chat) => chat.id)).toEqual([second.id]);
     const restored = await reopened.restore(first.id);
-    expect(restored.messages.map((m) => m.text)).toEqual([
-      "Tell me about penguins",
-      "Penguins live in the Antarctic and eat krill.",
-    ]);
+    expect(restored.messages.map((m) => m.text)).toEqual(["Tell me about penguins", "Penguins live in the Antarctic and eat krill."]);
     await expect(reopened.restore("neverwas")).rejects.toMatchObject({ code: "not_found" });
   });
 
@@ -218,7 +215,14 @@ describe("chat templates and links", () => {
 
   it("opens only https links, and in headless mode hands the URL back", async () => {
     expect(checkExternalUrl("https://example.org/a?b=c#d")).toBe("https://example.org/a?b=c#d");
-    for (const bad of ["http://example.org", "javascript:alert(1)", "file:///etc/passwd", "quanta://x", "not a url", "https://u:p@example.org"]) {
+    for (const bad of [
+      "http://example.org",
+      "javascript:alert(1)",
+      "file:///etc/passwd",
+      "quanta://x",
+      "not a url",
+      "https://u:p@example.org",
+    ]) {
       expect(() => checkExternalUrl(bad)).toThrow();
     }
     expect(await openExternalLink("https://example.org", undefined)).toEqual({ opened: false, url: "https://example.org/" });

@@ -9,7 +9,13 @@ import { GgmlType, GgufFileType, readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QuantaError } from "../../electron/contract/errors.js";
 import { GGUF_LIMITS, describeGguf, readGgufHeader, type GgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
-import { GGML_TYPES, LLAMA_FILE_TYPES, ggufArrayLength, isGgufArraySummary, type GgufValue } from "../../electron/common-node/gguf/gguf-types.js";
+import {
+  GGML_TYPES,
+  LLAMA_FILE_TYPES,
+  ggufArrayLength,
+  isGgufArraySummary,
+  type GgufValue,
+} from "../../electron/common-node/gguf/gguf-types.js";
 import { writeGguf, type GgufTensorSpec, type GgufTypedValue } from "../fixtures/gguf-writer.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
 
@@ -419,7 +425,10 @@ describe("readGgufHeader on damaged files", () => {
     await patch((b) => b.writeUInt32LE(31, at + 20), /Q4_0_4_4.*no longer supports/);
     await patch((b) => b.writeUInt32LE(12, at + 20), /not a multiple of that type's block size 256/); // Q4_K rows of 32
     await patch((b) => b.writeBigUInt64LE(4n, at + 24), /not a multiple of the alignment 32/);
-    await patch((b) => b.writeBigUInt64LE(2n ** 50n, at + 24), /is truncated: its tensors need 11258999068\d{5} bytes but the file has \d+\./);
+    await patch(
+      (b) => b.writeBigUInt64LE(2n ** 50n, at + 24),
+      /is truncated: its tensors need 11258999068\d{5} bytes but the file has \d+\./,
+    );
     await patch((b) => b.writeBigUInt64LE(2n ** 60n, at + 24), /invalid data offset/);
     await patch((b) => b.writeBigUInt64LE(64n, at + 24), /is truncated: its tensors need/);
     // beta.weight (offset 512, after alpha's 32 × 4 floats) moved on top of alpha.weight

@@ -131,7 +131,15 @@ describe("the hardware monitor", () => {
       createdAt: new Date().toISOString(),
       status: "complete",
       modelId: "m1",
-      stats: { promptTokens: 20, generatedTokens: tokens, timeToFirstTokenMs: 5, tokensPerSecond: 99.5, promptTokensPerSecond: 1000, stopReason: "end", threads: 2 },
+      stats: {
+        promptTokens: 20,
+        generatedTokens: tokens,
+        timeToFirstTokenMs: 5,
+        tokensPerSecond: 99.5,
+        promptTokensPerSecond: 1000,
+        stopReason: "end",
+        threads: 2,
+      },
       error: null,
     });
     await watcher.next((s) => s.generation === null);

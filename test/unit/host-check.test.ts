@@ -5,7 +5,8 @@ describe("the names a local server answers to", () => {
   const loopback = serverNames("127.0.0.1", 8123);
 
   it("accepts this machine's loopback names with the bound port", () => {
-    for (const host of ["127.0.0.1:8123", "localhost:8123", "LOCALHOST:8123", "[::1]:8123"]) expect(isAllowedHost(host, loopback), host).toBe(true);
+    for (const host of ["127.0.0.1:8123", "localhost:8123", "LOCALHOST:8123", "[::1]:8123"])
+      expect(isAllowedHost(host, loopback), host).toBe(true);
   });
 
   it("refuses a rebinding page's own name, another port, and anything that is not host[:port]", () => {
@@ -53,14 +54,24 @@ describe("the names a local server answers to", () => {
     expect(isAllowedOrigin(undefined, loopback)).toBe(true);
     expect(isAllowedOrigin("http://127.0.0.1:8123", loopback)).toBe(true);
     expect(isAllowedOrigin("http://localhost:8123", loopback)).toBe(true);
-    for (const origin of ["null", "http://evil.example:8123", "https://127.0.0.1:8123", "http://127.0.0.1:8124", "http://127.0.0.1:8123/", "http://a@127.0.0.1:8123", "app://quanta", ""]) {
+    for (const origin of [
+      "null",
+      "http://evil.example:8123",
+      "https://127.0.0.1:8123",
+      "http://127.0.0.1:8124",
+      "http://127.0.0.1:8123/",
+      "http://a@127.0.0.1:8123",
+      "app://quanta",
+      "",
+    ]) {
       expect(isAllowedOrigin(origin, loopback), origin).toBe(false);
     }
   });
 
   it("tells loopback and wildcard addresses from the rest", () => {
     for (const host of ["127.0.0.1", "127.3.4.5", "localhost", "::1", "[::1]"]) expect(isLoopbackHost(host), host).toBe(true);
-    for (const host of ["0.0.0.0", "::", "192.168.1.2", "localhost.evil.example", "128.0.0.1"]) expect(isLoopbackHost(host), host).toBe(false);
+    for (const host of ["0.0.0.0", "::", "192.168.1.2", "localhost.evil.example", "128.0.0.1"])
+      expect(isLoopbackHost(host), host).toBe(false);
     expect(isWildcardHost("0.0.0.0")).toBe(true);
     expect(isWildcardHost("::")).toBe(true);
     expect(isWildcardHost("127.0.0.1")).toBe(false);

@@ -29,7 +29,11 @@ afterAll(async () => {
 describe("hostile GGUF entries in the library", () => {
   it("lists every entry named *.gguf", () => {
     expect(HOSTILE_KINDS.length).toBeGreaterThanOrEqual(25);
-    for (const kind of HOSTILE_KINDS) expect(listed.map((m) => m.fileName), kind.name).toContain(fileOf.get(kind.name));
+    for (const kind of HOSTILE_KINDS)
+      expect(
+        listed.map((m) => m.fileName),
+        kind.name,
+      ).toContain(fileOf.get(kind.name));
   });
 
   for (const kind of HOSTILE_KINDS) {

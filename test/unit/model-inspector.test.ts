@@ -95,7 +95,13 @@ describe("the inspector on the shared test models", () => {
 describe("the inspector on synthetic models", () => {
   it("computes parameters, bytes by type and bits per weight from what the writer wrote", async () => {
     const file = path.join(dir, "synthetic-f16.gguf");
-    const written = await writeSyntheticLlama(file, { tokenizerFrom: STORIES_MODEL, embeddingLength: 256, layers: 3, type: "F16", contextLength: 1024 });
+    const written = await writeSyntheticLlama(file, {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 256,
+      layers: 3,
+      type: "F16",
+      contextLength: 1024,
+    });
     const ours = await inspectFile(file);
 
     const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
@@ -103,8 +109,20 @@ describe("the inspector on synthetic models", () => {
     const f16 = written.tensors.filter((t) => t.type === "F16").reduce((sum, t) => sum + size(t.dims) * 2, 0);
     expect(ours.parameterCount).toBe(written.parameterCount);
     expect(ours.byType).toEqual([
-      { type: "F16", tensors: written.tensors.filter((t) => t.type === "F16").length, elements: f16 / 2, bytes: f16, share: f16 / (f16 + f32) },
-      { type: "F32", tensors: written.tensors.filter((t) => t.type === "F32").length, elements: f32 / 4, bytes: f32, share: f32 / (f16 + f32) },
+      {
+        type: "F16",
+        tensors: written.tensors.filter((t) => t.type === "F16").length,
+        elements: f16 / 2,
+        bytes: f16,
+        share: f16 / (f16 + f32),
+      },
+      {
+        type: "F32",
+        tensors: written.tensors.filter((t) => t.type === "F32").length,
+        elements: f32 / 4,
+        bytes: f32,
+        share: f32 / (f16 + f32),
+      },
     ]);
     expect(ours.bitsPerWeight).toBeCloseTo((8 * (f16 + f32)) / written.parameterCount, 10);
     // Mostly F16 with F32 norms: a little over 16 bits per weight.

@@ -90,7 +90,11 @@ describe("the model library", () => {
     const extra = path.join(root, "extra");
     const lmstudio = path.join(root, "lmstudio", "models");
     const ollama = path.join(root, "ollama");
-    await Promise.all([own, extra, path.join(lmstudio, "lmstudio-community", "stories"), path.join(ollama, "blobs")].map((d) => fs.mkdir(d, { recursive: true })));
+    await Promise.all(
+      [own, extra, path.join(lmstudio, "lmstudio-community", "stories"), path.join(ollama, "blobs")].map((d) =>
+        fs.mkdir(d, { recursive: true }),
+      ),
+    );
 
     // Two quantizations of one synthetic model (same shapes), and a different model.
     await writeSyntheticLlama(path.join(own, "synth-F32.gguf"), { tokenizerFrom: STORIES_MODEL, type: "F32", name: "Synth" });
@@ -117,11 +121,20 @@ describe("the model library", () => {
       }),
     );
     // A manifest pointing at a missing blob, and one that is not JSON: skipped.
-    await fs.writeFile(path.join(manifestDir, "gone"), JSON.stringify({ layers: [{ mediaType: "application/vnd.ollama.image.model", digest: `sha256:${"c".repeat(64)}` }] }));
+    await fs.writeFile(
+      path.join(manifestDir, "gone"),
+      JSON.stringify({ layers: [{ mediaType: "application/vnd.ollama.image.model", digest: `sha256:${"c".repeat(64)}` }] }),
+    );
     await fs.writeFile(path.join(manifestDir, "junk"), "{");
 
     Object.assign(env, { QUANTA_MODELS: extra, QUANTA_LMSTUDIO_MODELS: lmstudio, OLLAMA_MODELS: ollama });
-    service = await createLibraryService({ paths: dataPaths(home), env, emit: () => undefined, loadedModelId: () => null, engineFit: noEngine });
+    service = await createLibraryService({
+      paths: dataPaths(home),
+      env,
+      emit: () => undefined,
+      loadedModelId: () => null,
+      engineFit: noEngine,
+    });
     await service.start();
     models = service.library.list();
   });
@@ -146,7 +159,12 @@ describe("the model library", () => {
     expect(models.filter((m) => m.source === "ollama")).toHaveLength(1);
     expect(byFile("broken-Q4_K_M.gguf").error?.code).toBe("model_invalid");
     expect(byFile("synth-F32.gguf").owned).toBe(true);
-    expect(models.filter((m) => m.owned).map((m) => m.fileName).sort()).toEqual(["synth-F16.gguf", "synth-F32.gguf"]);
+    expect(
+      models
+        .filter((m) => m.owned)
+        .map((m) => m.fileName)
+        .sort(),
+    ).toEqual(["synth-F16.gguf", "synth-F32.gguf"]);
   });
 
   it("groups the quantizations of one model into a family, and only those", () => {
@@ -181,14 +199,22 @@ describe("the model library", () => {
   });
 
   it("deletes only what Quanta owns", async () => {
-    await expect(service.api.deleteModel({ modelId: byFile("stories260K-F32.gguf").id })).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(service.api.deleteModel({ modelId: byFile("stories260K-F32.gguf").id })).rejects.toMatchObject({
+      code: "invalid_request",
+    });
     await expect(service.api.deleteModel({ modelId: byFile("stories:260k").id })).rejects.toMatchObject({ code: "invalid_request" });
     const lmFile = path.join(byFile("stories260K-F32.gguf").folder, "lmstudio-community", "stories", "stories260K-F32.gguf");
     await expect(fs.stat(lmFile)).resolves.toBeTruthy();
 
     const target = byFile("synth-F16.gguf");
     // Not while it is loaded.
-    const guarded = await createLibraryService({ paths: dataPaths(path.join(root, "home")), env, emit: () => undefined, loadedModelId: () => target.id, engineFit: noEngine });
+    const guarded = await createLibraryService({
+      paths: dataPaths(path.join(root, "home")),
+      env,
+      emit: () => undefined,
+      loadedModelId: () => target.id,
+      engineFit: noEngine,
+    });
     await guarded.start();
     await expect(guarded.api.deleteModel({ modelId: target.id })).rejects.toMatchObject({ code: "busy" });
     await guarded.dispose();
@@ -210,7 +236,13 @@ describe("the model library", () => {
     expect(listed.find((m) => m.fileName === "my-stories.gguf")?.source).toBe("folder");
 
     // A new service on the same data folder still knows it.
-    const again = await createLibraryService({ paths: dataPaths(path.join(root, "home")), env, emit: () => undefined, loadedModelId: () => null, engineFit: noEngine });
+    const again = await createLibraryService({
+      paths: dataPaths(path.join(root, "home")),
+      env,
+      emit: () => undefined,
+      loadedModelId: () => null,
+      engineFit: noEngine,
+    });
     await again.start();
     expect(again.modelFolders()).toContain(mine);
     expect(again.library.list().some((m) => m.fileName === "my-stories.gguf")).toBe(true);

@@ -74,13 +74,31 @@ describe("counters that wrap, go backwards or stand still", () => {
   });
 
   it("keeps the total but drops per-core readings when one core's counters go backwards", () => {
-    const before = { total: { busy: 10, idle: 10 }, perCore: [{ busy: 5, idle: 5 }, { busy: 5, idle: 5 }] };
-    const after = { total: { busy: 20, idle: 20 }, perCore: [{ busy: 10, idle: 10 }, { busy: 1, idle: 10 }] };
+    const before = {
+      total: { busy: 10, idle: 10 },
+      perCore: [
+        { busy: 5, idle: 5 },
+        { busy: 5, idle: 5 },
+      ],
+    };
+    const after = {
+      total: { busy: 20, idle: 20 },
+      perCore: [
+        { busy: 10, idle: 10 },
+        { busy: 1, idle: 10 },
+      ],
+    };
     expect(cpuFractions(before, after)).toEqual({ total: 0.5, perCore: null });
   });
 
   it("drops per-core readings when the number of cores changes (a core taken offline)", () => {
-    const before = { total: { busy: 10, idle: 10 }, perCore: [{ busy: 5, idle: 5 }, { busy: 5, idle: 5 }] };
+    const before = {
+      total: { busy: 10, idle: 10 },
+      perCore: [
+        { busy: 5, idle: 5 },
+        { busy: 5, idle: 5 },
+      ],
+    };
     const after = { total: { busy: 20, idle: 20 }, perCore: [{ busy: 10, idle: 10 }] };
     expect(cpuFractions(before, after).perCore).toBeNull();
   });
@@ -127,8 +145,22 @@ describe("nvidia-smi CSV", () => {
     );
     expect(missing).toEqual([]);
     expect(gpus).toEqual([
-      { index: 0, name: "NVIDIA GeForce RTX 4090", utilization: 0.37, temperatureC: 52, vramUsedBytes: 1234 * MIB, vramTotalBytes: 24564 * MIB },
-      { index: 1, name: "NVIDIA H100 80GB HBM3", utilization: 1, temperatureC: 71, vramUsedBytes: 80000 * MIB, vramTotalBytes: 81559 * MIB },
+      {
+        index: 0,
+        name: "NVIDIA GeForce RTX 4090",
+        utilization: 0.37,
+        temperatureC: 52,
+        vramUsedBytes: 1234 * MIB,
+        vramTotalBytes: 24564 * MIB,
+      },
+      {
+        index: 1,
+        name: "NVIDIA H100 80GB HBM3",
+        utilization: 1,
+        temperatureC: 71,
+        vramUsedBytes: 80000 * MIB,
+        vramTotalBytes: 81559 * MIB,
+      },
     ]);
   });
 
@@ -157,7 +189,10 @@ describe("nvidia-smi CSV", () => {
   });
 
   it("keeps a comma in a GPU's name, and reads a driver failure as a message", () => {
-    expect(parseNvidiaSmiLine("3, Some GPU, Rev 2, 5, 30, 10, 100")).toMatchObject({ kind: "gpu", reading: { index: 3, name: "Some GPU, Rev 2" } });
+    expect(parseNvidiaSmiLine("3, Some GPU, Rev 2, 5, 30, 10, 100")).toMatchObject({
+      kind: "gpu",
+      reading: { index: 3, name: "Some GPU, Rev 2" },
+    });
     const failed = parseNvidiaSmiCsv(
       "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n",
     );

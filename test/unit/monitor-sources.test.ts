@@ -103,7 +103,12 @@ describe("the GPU reader", () => {
       () => reader!.read(),
       (value) => value.gpus.length === 2,
     );
-    expect(snapshot.gpus[0]).toMatchObject({ index: 0, name: "NVIDIA GeForce RTX 4090", temperatureC: 55, vramTotalBytes: 24564 * 1024 * 1024 });
+    expect(snapshot.gpus[0]).toMatchObject({
+      index: 0,
+      name: "NVIDIA GeForce RTX 4090",
+      temperatureC: 55,
+      vramTotalBytes: 24564 * 1024 * 1024,
+    });
     expect(snapshot.gpus[1]).toMatchObject({ index: 1, utilization: null, temperatureC: 48 });
     expect(snapshot.missing).toEqual([
       { what: "gpu-utilization", reason: "gpu 1 (NVIDIA RTX A2000 12GB): utilization not reported by the driver (N/A)" },

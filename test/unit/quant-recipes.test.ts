@@ -7,7 +7,14 @@ import { recipeGains, runToCsv, runToMarkdown } from "../../electron/contract/la
 import type { LabRun, QuantVariantResult } from "../../electron/contract/types.js";
 import { quantizationFromFileName, stripQuantSuffix } from "../../electron/core/library/quant-names.js";
 
-function variant(fileName: string, fileType: string, sizeBytes: number, kld: number | null, sameTop: number | null, recipe: string | null): QuantVariantResult {
+function variant(
+  fileName: string,
+  fileType: string,
+  sizeBytes: number,
+  kld: number | null,
+  sameTop: number | null,
+  recipe: string | null,
+): QuantVariantResult {
   return {
     modelId: null,
     name: fileName.replace(/\.gguf$/, ""),

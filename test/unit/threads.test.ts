@@ -20,12 +20,27 @@ describe("thread candidates", () => {
 
 describe("choosing a thread count", () => {
   it("picks the fastest, as on a 2-core machine where 2 threads collapse", () => {
-    expect(chooseThreads([{ threads: 1, tokensPerSecond: 3900 }, { threads: 2, tokensPerSecond: 60 }])).toBe(1);
-    expect(chooseThreads([{ threads: 1, tokensPerSecond: 240 }, { threads: 2, tokensPerSecond: 290 }])).toBe(2);
+    expect(
+      chooseThreads([
+        { threads: 1, tokensPerSecond: 3900 },
+        { threads: 2, tokensPerSecond: 60 },
+      ]),
+    ).toBe(1);
+    expect(
+      chooseThreads([
+        { threads: 1, tokensPerSecond: 240 },
+        { threads: 2, tokensPerSecond: 290 },
+      ]),
+    ).toBe(2);
   });
 
   it("prefers fewer threads when more are within noise", () => {
-    expect(chooseThreads([{ threads: 2, tokensPerSecond: 101 }, { threads: 1, tokensPerSecond: 100 }])).toBe(1);
+    expect(
+      chooseThreads([
+        { threads: 2, tokensPerSecond: 101 },
+        { threads: 1, tokensPerSecond: 100 },
+      ]),
+    ).toBe(1);
   });
 
   it("refuses an empty measurement", () => {

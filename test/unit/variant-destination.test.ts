@@ -14,7 +14,8 @@ let rules: { modelsFolder: string; otherAppsFolders: string[] };
 beforeAll(async () => {
   root = await tempDir("destinations");
   rules = { modelsFolder: path.join(root, "home", "models"), otherAppsFolders: [path.join(root, "lmstudio"), path.join(root, "ollama")] };
-  for (const folder of ["home/models/someone/tiny", "lmstudio/pub/tiny", "mine"]) await fs.mkdir(path.join(root, folder), { recursive: true });
+  for (const folder of ["home/models/someone/tiny", "lmstudio/pub/tiny", "mine"])
+    await fs.mkdir(path.join(root, folder), { recursive: true });
 });
 
 afterAll(async () => {

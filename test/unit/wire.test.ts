@@ -22,7 +22,9 @@ describe("errors on the wire", () => {
     expect(received.e.params).toEqual(params);
     // Two arguments still make an error without parameters.
     expect(new QuantaError("busy", "m").toWire()).toEqual({ code: "busy", message: "m" });
-    const nested = decodeRpcText(JSON.stringify({ t: "s", i: "3", e: { code: "busy", message: "m", params: { deep: { x: 1 } } } })) as { e: QuantaError };
+    const nested = decodeRpcText(JSON.stringify({ t: "s", i: "3", e: { code: "busy", message: "m", params: { deep: { x: 1 } } } })) as {
+      e: QuantaError;
+    };
     expect(nested.e.params).toBeUndefined();
     expect(nested.e.code).toBe("busy");
   });
@@ -73,13 +75,27 @@ describe("validating resolver", () => {
 
 describe("the envelope of an inbound RPC message", () => {
   it("keeps well-formed requests and answers, with only birpc's own fields", () => {
-    expect(checkRpcEnvelope({ t: "q", i: "abc", m: "listModels", a: [], extra: 1 })).toEqual({ ok: true, message: { t: "q", i: "abc", m: "listModels", a: [] } });
+    expect(checkRpcEnvelope({ t: "q", i: "abc", m: "listModels", a: [], extra: 1 })).toEqual({
+      ok: true,
+      message: { t: "q", i: "abc", m: "listModels", a: [] },
+    });
     expect(checkRpcEnvelope({ t: "q", m: "event", a: [{}] })).toEqual({ ok: true, message: { t: "q", m: "event", a: [{}] } });
     expect(checkRpcEnvelope({ t: "s", i: "abc", r: 1 })).toEqual({ ok: true, message: { t: "s", i: "abc", r: 1 } });
   });
 
   it("refuses what has no usable id without an answer id, so the channel is closed", () => {
-    for (const message of [null, 42, "q", [], {}, { t: "x", i: "1" }, { t: "s" }, { t: "q", i: 7, m: "a", a: [] }, { t: "q", i: "x".repeat(65), m: "a", a: [] }, { t: "q", i: [[[]]], m: "a", a: [] }]) {
+    for (const message of [
+      null,
+      42,
+      "q",
+      [],
+      {},
+      { t: "x", i: "1" },
+      { t: "s" },
+      { t: "q", i: 7, m: "a", a: [] },
+      { t: "q", i: "x".repeat(65), m: "a", a: [] },
+      { t: "q", i: [[[]]], m: "a", a: [] },
+    ]) {
       expect(checkRpcEnvelope(message)).toMatchObject({ ok: false, answerId: null });
     }
   });

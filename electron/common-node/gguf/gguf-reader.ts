@@ -288,7 +288,9 @@ class HeaderParser {
     // A big-endian file read as little-endian has its small version number in the top byte.
     const swapped = ((version & 0xff) << 24) | ((version & 0xff00) << 8) | ((version >>> 8) & 0xff00) | (version >>> 24);
     if ((version & 0xffff) === 0 && swapped >= 1 && swapped <= 3) {
-      throw invalid(`${fileName} is a big-endian GGUF file; only little-endian GGUF files (what converters write by default) can be loaded.`);
+      throw invalid(
+        `${fileName} is a big-endian GGUF file; only little-endian GGUF files (what converters write by default) can be loaded.`,
+      );
     }
     if (version === 1) {
       throw invalid(`${fileName} uses GGUF version 1, which llama.cpp no longer reads; convert the model again with a current llama.cpp.`);
@@ -313,7 +315,9 @@ class HeaderParser {
     const { fileName } = this;
     const name = await this.readString();
     if (Buffer.byteLength(name) > GGUF_LIMITS.maxTensorNameBytes) {
-      throw invalid(`${fileName} is damaged: ${this.context} has a name longer than the ${GGUF_LIMITS.maxTensorNameBytes} bytes llama.cpp allows.`);
+      throw invalid(
+        `${fileName} is damaged: ${this.context} has a name longer than the ${GGUF_LIMITS.maxTensorNameBytes} bytes llama.cpp allows.`,
+      );
     }
     this.context = `${this.context} (${quote(name)})`;
 
@@ -358,7 +362,9 @@ class HeaderParser {
       throw invalid(`${fileName} is damaged: ${this.context} has an invalid data offset (${formatCount(offset)}).`);
     }
     if (offset % alignment !== 0) {
-      throw invalid(`${fileName} is damaged: ${this.context} starts at data offset ${offset}, which is not a multiple of the alignment ${alignment}.`);
+      throw invalid(
+        `${fileName} is damaged: ${this.context} starts at data offset ${offset}, which is not a multiple of the alignment ${alignment}.`,
+      );
     }
     return { name, dims, type: traits?.name ?? null, typeId, offset, elementCount, byteSize };
   }
@@ -445,7 +451,7 @@ class HeaderParser {
       }
       // Read in buffer-sized runs so a long array needs only a few awaits.
       const perRun = Math.max(1, Math.floor(READ_CHUNK_BYTES / fixedSize));
-      for (let done = 0; done < length; ) {
+      for (let done = 0; done < length;) {
         const run = Math.min(perRun, length - done);
         await this.need(run * fixedSize);
         for (let i = 0; i < run; i++) items.push(this.fixed(itemType));
@@ -483,7 +489,9 @@ class HeaderParser {
   private stringLength(): number {
     const length = this.u64Number();
     if (length > GGUF_LIMITS.maxStringBytes) {
-      throw invalid(`${this.fileName} is damaged: ${this.context} claims a string of ${formatCount(length)} bytes, more than a GGUF header string may have.`);
+      throw invalid(
+        `${this.fileName} is damaged: ${this.context} claims a string of ${formatCount(length)} bytes, more than a GGUF header string may have.`,
+      );
     }
     if (length > this.remaining()) {
       throw invalid(
@@ -610,8 +618,7 @@ export interface GgufDescription {
 export function describeGguf(header: GgufHeader, fileName: string): GgufDescription {
   const { metadata } = header;
   const architecture = stringValue(metadata["general.architecture"]);
-  const archKey = (suffix: string): number | null =>
-    architecture === null ? null : countValue(metadata[`${architecture}.${suffix}`]);
+  const archKey = (suffix: string): number | null => (architecture === null ? null : countValue(metadata[`${architecture}.${suffix}`]));
 
   let parameterCount = 0;
   let knownBytes = 0;

@@ -46,12 +46,7 @@ export interface GgufValueTypeInfo {
 }
 
 export function isGgufArraySummary(value: unknown): value is GgufArraySummary {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    (value as { type?: unknown }).type === "array"
-  );
+  return typeof value === "object" && value !== null && !Array.isArray(value) && (value as { type?: unknown }).type === "array";
 }
 
 /** Length of an array value, whether it was materialized or summarized; null for non-arrays. */
@@ -118,9 +113,7 @@ export const GGML_TYPES = [
 
 export type GgufTensorType = (typeof GGML_TYPES)[number]["name"];
 
-export const GGML_TYPE_BY_ID: ReadonlyMap<number, (typeof GGML_TYPES)[number]> = new Map(
-  GGML_TYPES.map((traits) => [traits.id, traits]),
-);
+export const GGML_TYPE_BY_ID: ReadonlyMap<number, (typeof GGML_TYPES)[number]> = new Map(GGML_TYPES.map((traits) => [traits.id, traits]));
 
 export const GGML_TYPE_BY_NAME: ReadonlyMap<GgufTensorType, (typeof GGML_TYPES)[number]> = new Map(
   GGML_TYPES.map((traits) => [traits.name, traits]),

@@ -175,7 +175,12 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
         model: model.apiId,
         content: [
           ...(result.text !== "" || result.toolCalls.length === 0 ? [{ type: "text", text: result.text }] : []),
-          ...result.toolCalls.map((call) => ({ type: "tool_use", id: call.id.replace(/^call_/, "toolu_"), name: call.name, input: toolInput(call.arguments) })),
+          ...result.toolCalls.map((call) => ({
+            type: "tool_use",
+            id: call.id.replace(/^call_/, "toolu_"),
+            name: call.name,
+            input: toolInput(call.arguments),
+          })),
         ],
         stop_reason: stopReason(result),
         stop_sequence: null,
@@ -242,8 +247,13 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
       index += 1;
     }
     for (const call of result.toolCalls) {
-      send({ type: "content_block_start", index, content_block: { type: "tool_use", id: call.id.replace(/^call_/, "toolu_"), name: call.name, input: {} } });
-      for (const piece of pieces(call.arguments)) send({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });
+      send({
+        type: "content_block_start",
+        index,
+        content_block: { type: "tool_use", id: call.id.replace(/^call_/, "toolu_"), name: call.name, input: {} },
+      });
+      for (const piece of pieces(call.arguments))
+        send({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });
       send({ type: "content_block_stop", index });
       index += 1;
     }

@@ -40,7 +40,8 @@ function corsHeaders(origin: string | undefined, settings: ApiServerSettings): h
     "Access-Control-Allow-Origin": origin,
     Vary: "Origin",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Api-Key, Anthropic-Version, Anthropic-Beta, X-Stainless-Os, X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Arch, X-Stainless-Retry-Count, X-Stainless-Timeout, X-Quanta-Wait",
+    "Access-Control-Allow-Headers":
+      "Authorization, Content-Type, X-Api-Key, Anthropic-Version, Anthropic-Beta, X-Stainless-Os, X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Arch, X-Stainless-Retry-Count, X-Stainless-Timeout, X-Quanta-Wait",
     "Access-Control-Max-Age": "600",
   };
 }
@@ -70,7 +71,11 @@ export function startApiHttpServer(options: {
     const origin = typeof request.headers.origin === "string" ? request.headers.origin : undefined;
     const headers = corsHeaders(origin, current);
     const startedAt = performance.now();
-    const entry = options.log.start({ method: request.method ?? "?", endpoint: pathname.slice(0, 200), queuedBehind: options.runner.waiting });
+    const entry = options.log.start({
+      method: request.method ?? "?",
+      endpoint: pathname.slice(0, 200),
+      queuedBehind: options.runner.waiting,
+    });
     const abort = new AbortController();
     response.on("close", () => {
       if (!response.writableFinished) abort.abort();
@@ -78,11 +83,21 @@ export function startApiHttpServer(options: {
     let status = 200;
     try {
       if (!isAllowedHost(request.headers.host, names)) {
-        throw new ApiError(403, "This Host header is not accepted (the API answers only requests addressed to it, which keeps other web sites out).", null, "forbidden_host");
+        throw new ApiError(
+          403,
+          "This Host header is not accepted (the API answers only requests addressed to it, which keeps other web sites out).",
+          null,
+          "forbidden_host",
+        );
       }
       // A page on another site may call the API only when CORS is on and lists its origin.
       if (origin !== undefined && Object.keys(headers).length === 0) {
-        throw new ApiError(403, `Requests from web pages at ${origin.slice(0, 200)} are not allowed. Turn CORS on and add this origin in Quanta's Server view.`, null, "forbidden_origin");
+        throw new ApiError(
+          403,
+          `Requests from web pages at ${origin.slice(0, 200)} are not allowed. Turn CORS on and add this origin in Quanta's Server view.`,
+          null,
+          "forbidden_origin",
+        );
       }
       if (request.method === "OPTIONS") {
         response.writeHead(204, headers).end();
@@ -90,7 +105,13 @@ export function startApiHttpServer(options: {
         return;
       }
       const route = findRoute(pathname);
-      if (!route) throw new ApiError(404, `There is no route ${request.method ?? ""} ${pathname.slice(0, 200)}. The API serves /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/messages.`, null, "unknown_route");
+      if (!route)
+        throw new ApiError(
+          404,
+          `There is no route ${request.method ?? ""} ${pathname.slice(0, 200)}. The API serves /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/messages.`,
+          null,
+          "unknown_route",
+        );
       dialect = route.dialect;
       if (request.method !== route.method) {
         response.setHeader("Allow", route.method);
@@ -114,7 +135,8 @@ export function startApiHttpServer(options: {
       await route.handle(context);
       if (abort.signal.aborted) status = 499;
     } catch (error) {
-      const apiError = abort.signal.aborted && !(error instanceof ApiError) ? new ApiError(499, "The client closed the connection.") : toApiError(error);
+      const apiError =
+        abort.signal.aborted && !(error instanceof ApiError) ? new ApiError(499, "The client closed the connection.") : toApiError(error);
       status = apiError.status;
       entry.error = apiError.message;
       if (!response.headersSent && !response.destroyed) {
@@ -134,11 +156,21 @@ export function startApiHttpServer(options: {
   return new Promise<RunningApiServer>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
-        reject(new QuantaError("address_in_use", `Port ${settings.port} on ${settings.host} is already in use by another program. Choose another port in the Server view.`));
+        reject(
+          new QuantaError(
+            "address_in_use",
+            `Port ${settings.port} on ${settings.host} is already in use by another program. Choose another port in the Server view.`,
+          ),
+        );
       } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
         reject(new QuantaError("invalid_request", `This machine has no address ${settings.host} to listen on.`));
       } else if (error.code === "EACCES") {
-        reject(new QuantaError("invalid_request", `Listening on port ${settings.port} needs privileges Quanta does not have; choose a port above 1024.`));
+        reject(
+          new QuantaError(
+            "invalid_request",
+            `Listening on port ${settings.port} needs privileges Quanta does not have; choose a port above 1024.`,
+          ),
+        );
       } else {
         reject(new QuantaError("internal", `The API server could not start: ${error.message}`));
       }

@@ -32,11 +32,20 @@ export function keyRequired(settings: { host: string; requireKeyOnLoopback: bool
 }
 
 /** Throws a 401 when a key is required and missing or wrong. Without a requirement any key passes (clients send placeholders). */
-export function checkApiKey(request: http.IncomingMessage, settings: { host: string; requireKeyOnLoopback: boolean; apiKey: string }): void {
+export function checkApiKey(
+  request: http.IncomingMessage,
+  settings: { host: string; requireKeyOnLoopback: boolean; apiKey: string },
+): void {
   if (!keyRequired(settings)) return;
   const given = presentedKey(request);
   if (given === null) {
-    throw new ApiError(401, "An API key is required: send it as \"Authorization: Bearer KEY\" (or \"x-api-key: KEY\"). It is shown in Quanta's Server view.", null, "missing_api_key");
+    throw new ApiError(
+      401,
+      'An API key is required: send it as "Authorization: Bearer KEY" (or "x-api-key: KEY"). It is shown in Quanta\'s Server view.',
+      null,
+      "missing_api_key",
+    );
   }
-  if (!sameKey(given, settings.apiKey)) throw new ApiError(401, "The API key is wrong. The current key is shown in Quanta's Server view.", null, "invalid_api_key");
+  if (!sameKey(given, settings.apiKey))
+    throw new ApiError(401, "The API key is wrong. The current key is shown in Quanta's Server view.", null, "invalid_api_key");
 }

@@ -75,11 +75,21 @@ export class CompletionRunner {
     if (requested === undefined || requested === "") {
       const loaded = models.find((model) => model.loaded);
       if (loaded) return loaded;
-      throw new ApiError(400, "No model is loaded. Name one in \"model\" (GET /v1/models lists the ids), or load one in Quanta.", "model", "model_not_loaded");
+      throw new ApiError(
+        400,
+        'No model is loaded. Name one in "model" (GET /v1/models lists the ids), or load one in Quanta.',
+        "model",
+        "model_not_loaded",
+      );
     }
     const found = models.find((model) => model.apiId === requested) ?? models.find((model) => model.modelId === requested);
     if (!found) {
-      throw new ApiError(404, `The model "${requested.slice(0, 200)}" does not exist. GET /v1/models lists the ids.`, "model", "model_not_found");
+      throw new ApiError(
+        404,
+        `The model "${requested.slice(0, 200)}" does not exist. GET /v1/models lists the ids.`,
+        "model",
+        "model_not_found",
+      );
     }
     if (!found.loaded && !this.deps.settings().loadOnRequest) {
       throw new ApiError(
@@ -122,7 +132,12 @@ export class CompletionRunner {
   ): Promise<T> {
     const { model } = options;
     if (options.noWait && (this.deps.loading() || this.deps.loadedModelId() !== model.modelId)) {
-      throw new ApiError(503, `The model "${model.apiId}" is not ready yet (it is loading or not loaded), and the request asked not to wait.`, "model", "model_loading");
+      throw new ApiError(
+        503,
+        `The model "${model.apiId}" is not ready yet (it is loading or not loaded), and the request asked not to wait.`,
+        "model",
+        "model_loading",
+      );
     }
     const ticket = this.deps.queue.submit<T>({
       owner: { kind: "api", client: options.client },

@@ -3,10 +3,7 @@
 // this much of it; its deltas may carry log probabilities when a request asked for them.
 
 import type { PromptUsage, TokenLogprob } from "../../engine/protocol.js";
-import type {
-  GenerationDelta as QueueDelta,
-  GenerationQueue,
-} from "../generation/generation-queue.js";
+import type { GenerationDelta as QueueDelta, GenerationQueue } from "../generation/generation-queue.js";
 
 export type GenerationDelta = QueueDelta & { logprobs?: TokenLogprob[]; prompt?: PromptUsage };
 

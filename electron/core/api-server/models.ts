@@ -25,7 +25,8 @@ export function handleListModels(context: EndpointContext): Promise<void> {
 
 export function handleGetModel(context: EndpointContext, id: string): Promise<void> {
   const model = context.runner.models().find((candidate) => candidate.apiId === id);
-  if (!model) throw new ApiError(404, `The model "${id.slice(0, 200)}" does not exist. GET /v1/models lists the ids.`, "model", "model_not_found");
+  if (!model)
+    throw new ApiError(404, `The model "${id.slice(0, 200)}" does not exist. GET /v1/models lists the ids.`, "model", "model_not_found");
   context.record({ model: model.apiId });
   sendJson(context.response, 200, describe(model), context.headers);
   return Promise.resolve();

@@ -34,7 +34,13 @@ function toMessages(body: ChatCompletionBody): ApiMessage[] {
           role: "assistant",
           text: contentText(message.content),
           ...(message.tool_calls && message.tool_calls.length > 0
-            ? { toolCalls: message.tool_calls.map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })) }
+            ? {
+                toolCalls: message.tool_calls.map((call) => ({
+                  id: call.id,
+                  name: call.function.name,
+                  arguments: call.function.arguments,
+                })),
+              }
             : {}),
         };
       case "tool":

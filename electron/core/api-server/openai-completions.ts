@@ -41,7 +41,13 @@ export async function handleCompletions(context: EndpointContext): Promise<void>
     logprobs: body.logprobs === null || body.logprobs === undefined ? null : { top: body.logprobs },
   };
   const echo = body.echo === true ? prompt : "";
-  const base = { id: responseId("cmpl-"), created: unixSeconds(), model: model.apiId, system_fingerprint: "quanta", object: "text_completion" };
+  const base = {
+    id: responseId("cmpl-"),
+    created: unixSeconds(),
+    model: model.apiId,
+    system_fingerprint: "quanta",
+    object: "text_completion",
+  };
   const options = {
     model,
     client: context.client,
@@ -78,7 +84,10 @@ export async function handleCompletions(context: EndpointContext): Promise<void>
   let started = false;
   let offset = echo.length;
   const chunk = (text: string, finishReason: string | null, logprobs: TokenLogprob[] | null) => {
-    events.send({ ...base, choices: [{ index: 0, text, logprobs: logprobs ? legacyLogprobs(logprobs, offset) : null, finish_reason: finishReason }] });
+    events.send({
+      ...base,
+      choices: [{ index: 0, text, logprobs: logprobs ? legacyLogprobs(logprobs, offset) : null, finish_reason: finishReason }],
+    });
     offset += text.length;
   };
   const begin = () => {

@@ -38,7 +38,10 @@ export type OpenAiMessage = z.infer<typeof message>;
 
 const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a function name is 1 to 64 letters, digits, _ or -");
 
-const stop = z.union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).max(MAX_STOP_STRINGS)]).nullable().optional();
+const stop = z
+  .union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).max(MAX_STOP_STRINGS)])
+  .nullable()
+  .optional();
 
 /** Fields shared by chat and text completions. */
 const samplingFields = {
@@ -99,10 +102,7 @@ export const chatCompletionSchema = z.object({
     .max(128)
     .optional(),
   tool_choice: z
-    .union([
-      z.enum(["none", "auto", "required"]),
-      z.object({ type: z.literal("function"), function: z.object({ name: functionName }) }),
-    ])
+    .union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: functionName }) })])
     .optional(),
   parallel_tool_calls: z.boolean().optional(),
 });
@@ -124,7 +124,10 @@ export const embeddingSchema = z.object({
   model: z.string().min(1).max(300).optional(),
   input: z.union([
     z.string().max(MAX_TEXT),
-    z.array(z.string().max(MAX_TEXT), { error: "input is a string or an array of strings (token arrays are not supported)" }).min(1).max(2048),
+    z
+      .array(z.string().max(MAX_TEXT), { error: "input is a string or an array of strings (token arrays are not supported)" })
+      .min(1)
+      .max(2048),
   ]),
   encoding_format: z.enum(["float", "base64"]).optional(),
   dimensions: z.undefined({ error: "dimensions is not supported: the model's own size is used" }).optional(),
@@ -132,17 +135,20 @@ export const embeddingSchema = z.object({
 });
 
 /** The sampling values a request asks for, with llama-server's defaults for what it leaves out. */
-export function samplingFrom(body: {
-  max_tokens?: number | null | undefined;
-  temperature?: number | null | undefined;
-  top_p?: number | null | undefined;
-  top_k?: number | null | undefined;
-  min_p?: number | null | undefined;
-  seed?: number | null | undefined;
-  frequency_penalty?: number | null | undefined;
-  presence_penalty?: number | null | undefined;
-  repeat_penalty?: number | null | undefined;
-}, defaultMaxTokens: number): ApiSampling {
+export function samplingFrom(
+  body: {
+    max_tokens?: number | null | undefined;
+    temperature?: number | null | undefined;
+    top_p?: number | null | undefined;
+    top_k?: number | null | undefined;
+    min_p?: number | null | undefined;
+    seed?: number | null | undefined;
+    frequency_penalty?: number | null | undefined;
+    presence_penalty?: number | null | undefined;
+    repeat_penalty?: number | null | undefined;
+  },
+  defaultMaxTokens: number,
+): ApiSampling {
   return {
     temperature: body.temperature ?? 0.8,
     topK: body.top_k ?? 40,

@@ -24,7 +24,11 @@ export const CHAT_FORMAT_VERSION = 2;
 type ObjectFactory = typeof z.object;
 
 function schemas(object: ObjectFactory) {
-  const wireError = object({ code: z.enum(ERROR_CODES), message: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() });
+  const wireError = object({
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  });
   const stats = object({
     promptTokens: z.number(),
     generatedTokens: z.number(),

@@ -36,7 +36,10 @@ function storageError(error: unknown, what: string): QuantaError {
         : error instanceof Error
           ? error.message
           : String(error);
-  return new QuantaError("storage_failed", `Could not save ${what}: ${reason}. It is not saved; what was saved before is intact. Try again once that is fixed.`);
+  return new QuantaError(
+    "storage_failed",
+    `Could not save ${what}: ${reason}. It is not saved; what was saved before is intact. Try again once that is fixed.`,
+  );
 }
 
 /** One conversation in memory: what its log says, replayed. */
@@ -291,8 +294,8 @@ export class ChatStore {
     const at = new Date().toISOString();
     await this.commit(chat, { type: "message", message, at }, "the message");
     if (!chat.titled && chat.title === DEFAULT_TITLE && message.role === "user") {
-      await this.commit(chat, { type: "titled", title: titleFrom(message.text), at }, "the conversation's title").catch(
-        (error: unknown) => this.warn(String(error)),
+      await this.commit(chat, { type: "titled", title: titleFrom(message.text), at }, "the conversation's title").catch((error: unknown) =>
+        this.warn(String(error)),
       );
     }
   }
@@ -359,7 +362,10 @@ export class ChatStore {
         const index = message.text.toLocaleLowerCase().indexOf(needle);
         if (index === -1) continue;
         const start = Math.max(0, index - SNIPPET_CHARS / 2);
-        const text = message.text.slice(start, start + SNIPPET_CHARS).replace(/\s+/g, " ").trim();
+        const text = message.text
+          .slice(start, start + SNIPPET_CHARS)
+          .replace(/\s+/g, " ")
+          .trim();
         snippet = `${start > 0 ? "…" : ""}${text}${start + SNIPPET_CHARS < message.text.length ? "…" : ""}`;
         break;
       }

@@ -21,7 +21,10 @@ import { writeAll } from "../settings/durable-write.js";
 const fileSchema = z.object({
   path: repoFilePathSchema,
   sizeBytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
 });
 
 const jobSchema = z.object({
@@ -201,7 +204,8 @@ export class DownloadManager {
       job.saved.status = "done";
       job.saved.modelId = await this.options.onFinished(this.destination(job.saved, job.saved.files[0]?.path ?? ""));
     } catch (error) {
-      const reason = error instanceof Stopped ? error.reason : controller.signal.reason instanceof Stopped ? controller.signal.reason.reason : null;
+      const reason =
+        error instanceof Stopped ? error.reason : controller.signal.reason instanceof Stopped ? controller.signal.reason.reason : null;
       if (reason === "shutdown" || reason === "cancel") return; // saved state stays; cancel() reported itself
       // pause() has set the status already, and a resume() since then may have queued the job again.
       if (reason !== "pause") {
@@ -240,7 +244,10 @@ export class DownloadManager {
         const delay = this.retryDelaysMs[failures];
         failures += 1;
         if (delay === undefined) {
-          throw new QuantaError("download_failed", `${file.path}: the connection kept failing (${error.message}). The partial file is kept; resume to try again.`);
+          throw new QuantaError(
+            "download_failed",
+            `${file.path}: the connection kept failing (${error.message}). The partial file is kept; resume to try again.`,
+          );
         }
         job.rate = new TransferRate();
         await sleep(delay, signal);
@@ -249,7 +256,13 @@ export class DownloadManager {
   }
 
   /** One HTTP request from `offset`; true when bytes arrived. Network trouble is a NetworkError (retried). */
-  private async transfer(job: ActiveJob, file: SavedJob["files"][number], partPath: string, offset: number, signal: AbortSignal): Promise<boolean> {
+  private async transfer(
+    job: ActiveJob,
+    file: SavedJob["files"][number],
+    partPath: string,
+    offset: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const url = this.options.hub.fileUrl(job.saved.repo, file.path);
     let response: Response;
     try {
@@ -307,7 +320,10 @@ export class DownloadManager {
           await writeAll(handle, chunk.value);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === "ENOSPC") {
-            throw new QuantaError("disk_full", `The disk is full. ${file.path} stopped at ${formatMb(start + written)}; the partial file is kept, so the download resumes once there is room.`);
+            throw new QuantaError(
+              "disk_full",
+              `The disk is full. ${file.path} stopped at ${formatMb(start + written)}; the partial file is kept, so the download resumes once there is room.`,
+            );
           }
           throw error;
         }
@@ -382,7 +398,8 @@ export class DownloadManager {
     const [owner = "", name = ""] = saved.repo.split("/");
     const folder = path.resolve(this.options.modelsFolder);
     const target = path.resolve(folder, owner, name, ...filePath.split("/"));
-    if (!target.startsWith(folder + path.sep)) throw new QuantaError("invalid_request", `${filePath} would land outside the models folder.`);
+    if (!target.startsWith(folder + path.sep))
+      throw new QuantaError("invalid_request", `${filePath} would land outside the models folder.`);
     return target;
   }
 
@@ -424,7 +441,13 @@ export class DownloadManager {
       throw new QuantaError(
         "disk_full",
         `Not enough disk space: ${job.saved.files[0]?.path ?? "the model"} needs ${formatMb(needed)} more, and ${formatMb(free)} is free (Quanta keeps ${formatMb(DISK_MARGIN_BYTES)} spare).`,
-        { reason: "not_enough_space", file: job.saved.files[0]?.path ?? "", neededBytes: needed, freeBytes: free, spareBytes: DISK_MARGIN_BYTES },
+        {
+          reason: "not_enough_space",
+          file: job.saved.files[0]?.path ?? "",
+          neededBytes: needed,
+          freeBytes: free,
+          spareBytes: DISK_MARGIN_BYTES,
+        },
       );
     }
   }

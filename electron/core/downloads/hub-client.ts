@@ -14,7 +14,11 @@ export const DEFAULT_HUB_URL = "https://huggingface.co";
 export function hubBaseUrl(env: NodeJS.ProcessEnv = process.env, setting: string | null = null): HubAddress {
   const fromEnv = env.QUANTA_HUB_URL?.trim();
   const [url, source] =
-    fromEnv !== undefined && fromEnv !== "" ? [fromEnv, "env" as const] : setting !== null ? [setting, "settings" as const] : [DEFAULT_HUB_URL, "default" as const];
+    fromEnv !== undefined && fromEnv !== ""
+      ? [fromEnv, "env" as const]
+      : setting !== null
+        ? [setting, "settings" as const]
+        : [DEFAULT_HUB_URL, "default" as const];
   return { url: url.replace(/\/+$/, ""), source };
 }
 
@@ -128,10 +132,17 @@ export class HubClient {
 
   private async fetchChecked(url: URL, init: RequestInit): Promise<{ response: Response; url: URL }> {
     try {
-      return await fetchCheckingRedirects(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init }, { trustedOrigin: this.baseUrl(), fetchImpl: this.fetchImpl });
+      return await fetchCheckingRedirects(
+        url,
+        { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init },
+        { trustedOrigin: this.baseUrl(), fetchImpl: this.fetchImpl },
+      );
     } catch (error) {
       if (error instanceof QuantaError) throw error;
-      throw new QuantaError("hub_unreachable", `Quanta could not reach ${url.host} (${describeNetworkError(error)}). Downloading needs an internet connection.`);
+      throw new QuantaError(
+        "hub_unreachable",
+        `Quanta could not reach ${url.host} (${describeNetworkError(error)}). Downloading needs an internet connection.`,
+      );
     }
   }
 
@@ -146,7 +157,11 @@ export class HubClient {
       throw new QuantaError("hub_unreachable", `The hub sent ${what} in a form Quanta cannot read (not JSON).`);
     }
     const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new QuantaError("hub_unreachable", `The hub sent ${what} in an unexpected shape: ${parsed.error.issues[0]?.message ?? "invalid"}.`);
+    if (!parsed.success)
+      throw new QuantaError(
+        "hub_unreachable",
+        `The hub sent ${what} in an unexpected shape: ${parsed.error.issues[0]?.message ?? "invalid"}.`,
+      );
     return parsed.data;
   }
 }

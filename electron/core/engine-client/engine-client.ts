@@ -4,13 +4,7 @@
 
 import type { BirpcReturn } from "birpc";
 import { QuantaError } from "../../contract/errors.js";
-import {
-  engineEventSchemas,
-  type EngineApi,
-  type EngineEvents,
-  type PromptUsage,
-  type TokenLogprob,
-} from "../../engine/protocol.js";
+import { engineEventSchemas, type EngineApi, type EngineEvents, type PromptUsage, type TokenLogprob } from "../../engine/protocol.js";
 import { connectEngine, describeExit } from "./engine-connection.js";
 import type { EngineProcess, SpawnEngine } from "./engine-process.js";
 

@@ -41,7 +41,9 @@ export function describeExit(exit: EngineExit): string {
   return `it exited with code ${exit.code ?? "unknown"}`;
 }
 
-export function connectEngine<Api extends object, Events extends EngineEvents>(options: ConnectEngineOptions<Events>): EngineConnection<Api, Events> {
+export function connectEngine<Api extends object, Events extends EngineEvents>(
+  options: ConnectEngineOptions<Events>,
+): EngineConnection<Api, Events> {
   const child = options.spawn();
   let settle!: { resolve(): void; reject(error: QuantaError): void };
   const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));

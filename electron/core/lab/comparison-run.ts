@@ -64,12 +64,17 @@ export class Comparisons {
     const largest = Math.max(...variants.map((variant) => variant.sizeBytes));
     const chatBytes = this.options.chatModelBytes?.() ?? 0;
     if (chatBytes > 0 && chatBytes + largest > os.totalmem() * 0.8) {
-      throw new QuantaError("busy", "The chat's model and the largest variant do not fit in memory together. Unload the chat's model first.");
+      throw new QuantaError(
+        "busy",
+        "The chat's model and the largest variant do not fit in memory together. Unload the chat's model first.",
+      );
     }
     // Reference first, then falling bits per weight: the order of every table and report.
     const ordered = [
       reference,
-      ...variants.filter((variant) => variant !== reference).sort((a, b) => (b.description.bitsPerWeight ?? 0) - (a.description.bitsPerWeight ?? 0)),
+      ...variants
+        .filter((variant) => variant !== reference)
+        .sort((a, b) => (b.description.bitsPerWeight ?? 0) - (a.description.bitsPerWeight ?? 0)),
     ];
     const runId = newId();
     const active = { id: runId, engine: null as LabEngine | null, cancelled: false };
@@ -223,10 +228,22 @@ export class Comparisons {
 
 /** The reference's quality as the cache recorded it. */
 function qualityOf(record: ReferenceRecord): NonNullable<LabMeasurement["quality"]> {
-  return { tokens: record.tokens, chunks: record.chunks, scoredTokens: record.scoredTokens, perplexity: record.perplexity, kld: null, sameTopRate: null };
+  return {
+    tokens: record.tokens,
+    chunks: record.chunks,
+    scoredTokens: record.scoredTokens,
+    perplexity: record.perplexity,
+    kld: null,
+    sameTopRate: null,
+  };
 }
 
-function variantResult(variant: VariantFile, measured: LabMeasurement & { quality: NonNullable<LabMeasurement["quality"]> }, isReference: boolean, referencePerplexity: number): QuantVariantResult {
+function variantResult(
+  variant: VariantFile,
+  measured: LabMeasurement & { quality: NonNullable<LabMeasurement["quality"]> },
+  isReference: boolean,
+  referencePerplexity: number,
+): QuantVariantResult {
   const { description } = variant;
   return {
     modelId: variant.modelId,

@@ -21,7 +21,11 @@ export async function startLabEngine(
   onPiece: (text: string) => void = () => undefined,
 ): Promise<LabEngine> {
   let stopped: QuantaError | null = null;
-  const { process: child, rpc: api, ready } = connectEngine<LabEngineApi, EngineEvents & LabEngineEvents>({
+  const {
+    process: child,
+    rpc: api,
+    ready,
+  } = connectEngine<LabEngineApi, EngineEvents & LabEngineEvents>({
     spawn,
     name: "The lab's engine process",
     eventSchemas: { ...engineEventSchemas, ...labEngineEventSchemas },

@@ -38,7 +38,10 @@ export class LabService {
     this.runs = new LabRunStore(path.join(lab, "runs"));
     this.engines = new LabEngines(options.spawnEngine);
     this.jobs = new QuantizeJobs(options, this.engines);
-    this.referenceCache = new ReferenceCache(path.join(lab, "reference-cache"), options.referenceCacheBytes ?? DEFAULT_REFERENCE_CACHE_BYTES);
+    this.referenceCache = new ReferenceCache(
+      path.join(lab, "reference-cache"),
+      options.referenceCacheBytes ?? DEFAULT_REFERENCE_CACHE_BYTES,
+    );
     this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"), this.referenceCache);
     this.sideBySide = new SideBySideRuns(options, this.engines);
   }
@@ -87,7 +90,8 @@ export class LabService {
   /** Checks the variants and starts the run; resolves with its id at once, and `done` when it ends. */
   /** Deletes the cached reference distributions; refused while a comparison may be using one. */
   async clearReferenceCache(): Promise<void> {
-    if (this.comparisons.running) throw new QuantaError("busy", "A comparison is running. Wait for it, or cancel it, before deleting the cache.");
+    if (this.comparisons.running)
+      throw new QuantaError("busy", "A comparison is running. Wait for it, or cancel it, before deleting the cache.");
     await this.referenceCache.clear();
   }
 

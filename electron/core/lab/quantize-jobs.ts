@@ -23,7 +23,13 @@ import {
 import { newId } from "../../common/ids.js";
 import { describeGguf, readGgufHeader } from "../../common-node/gguf/gguf-reader.js";
 import { modelIdFor } from "../library/model-library.js";
-import { defaultDestinationRules, safeSegment, variantDestinations, type DestinationRules, type VariantSource } from "./variant-destination.js";
+import {
+  defaultDestinationRules,
+  safeSegment,
+  variantDestinations,
+  type DestinationRules,
+  type VariantSource,
+} from "./variant-destination.js";
 import type { LabEngine } from "./lab-engine.js";
 import type { LabEngines } from "./lab-engines.js";
 import type { LabServiceOptions } from "./lab-options.js";
@@ -138,7 +144,8 @@ export class QuantizeJobs {
     const sourcePath = variantSource.path;
     const plan = await this.plan(modelId, variantSource);
     if (plan.refusal) throw new QuantaError("invalid_request", plan.refusal);
-    const destination = destinationKind === undefined ? plan.destinations[0] : plan.destinations.find((candidate) => candidate.kind === destinationKind);
+    const destination =
+      destinationKind === undefined ? plan.destinations[0] : plan.destinations.find((candidate) => candidate.kind === destinationKind);
     if (!destination) {
       throw new QuantaError(
         "invalid_request",
@@ -162,7 +169,10 @@ export class QuantizeJobs {
         throw new QuantaError("invalid_request", `${type} is the source's own type; choose a smaller one.`);
       }
       if (destination.existing.includes(type)) {
-        throw new QuantaError("invalid_request", `${option.fileName} already exists in ${destination.folder}. Compare it, or remove it first.`);
+        throw new QuantaError(
+          "invalid_request",
+          `${option.fileName} already exists in ${destination.folder}. Compare it, or remove it first.`,
+        );
       }
       const output = path.join(destination.folder, option.fileName);
       if (this.jobs.some((job) => job.output === output && (job.job.state === "queued" || job.job.state === "running"))) {
@@ -239,7 +249,10 @@ export class QuantizeJobs {
   /** Same words as the engine's quantizer, without starting an engine for them. */
   private refuseType(type: string): never {
     if (Object.hasOwn(IMATRIX_TYPES, type)) {
-      throw new QuantaError("invalid_request", `${type} needs an importance matrix, which Quanta does not make yet. Choose Q2_K or a larger type.`);
+      throw new QuantaError(
+        "invalid_request",
+        `${type} needs an importance matrix, which Quanta does not make yet. Choose Q2_K or a larger type.`,
+      );
     }
     throw new QuantaError(
       "invalid_request",

@@ -62,7 +62,10 @@ export class ReferenceCache {
   /** The entry's name: a hash of its identity, so no user text reaches a file name. */
   static key(identity: ReferenceIdentity): string {
     const text = createHash("sha256").update(identity.text).digest("hex");
-    return createHash("sha256").update(JSON.stringify([FORMAT, identity.fileKey, text, identity.contextSize])).digest("hex").slice(0, 40);
+    return createHash("sha256")
+      .update(JSON.stringify([FORMAT, identity.fileKey, text, identity.contextSize]))
+      .digest("hex")
+      .slice(0, 40);
   }
 
   private dataFile(key: string): string {
@@ -99,7 +102,11 @@ export class ReferenceCache {
       await fs.writeFile(probe, "ok");
       await fs.rm(probe, { force: true });
     } catch (error) {
-      return { file: null, cached: false, reason: `the cache folder ${this.folder} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+      return {
+        file: null,
+        cached: false,
+        reason: `the cache folder ${this.folder} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      };
     }
     await this.remove(key); // a stale or partial entry of the same name
     return { file: this.dataFile(key), cached: true };
@@ -109,7 +116,10 @@ export class ReferenceCache {
    * Records the entry the engine wrote at slot(key).file, then evicts the oldest entries
    * until the cache is under its limit. Returns null when kept, else why it was not.
    */
-  async commit(key: string, quality: Omit<ReferenceRecord, "format" | "bytes" | "sha256" | "createdAt" | "usedAt">): Promise<string | null> {
+  async commit(
+    key: string,
+    quality: Omit<ReferenceRecord, "format" | "bytes" | "sha256" | "createdAt" | "usedAt">,
+  ): Promise<string | null> {
     const file = this.dataFile(key);
     try {
       const digest = await fileDigest(file);
@@ -118,7 +128,14 @@ export class ReferenceCache {
         return `the reference's distribution (${formatBytes(digest.bytes)}) is larger than the cache's limit (${formatBytes(this.limitBytes)})`;
       }
       const now = new Date().toISOString();
-      const record: ReferenceRecord = { format: FORMAT, ...quality, bytes: digest.bytes, sha256: digest.sha256, createdAt: now, usedAt: now };
+      const record: ReferenceRecord = {
+        format: FORMAT,
+        ...quality,
+        bytes: digest.bytes,
+        sha256: digest.sha256,
+        createdAt: now,
+        usedAt: now,
+      };
       await writeAtomically(this.recordFile(key), JSON.stringify(record));
       await this.evict(key);
       return null;
@@ -150,7 +167,9 @@ export class ReferenceCache {
       return;
     }
     await Promise.all(
-      names.filter((name) => /^[0-9a-f]{40}\.(logits|json|logits\.part)$/.test(name)).map((name) => fs.rm(path.join(this.folder, name), { force: true })),
+      names
+        .filter((name) => /^[0-9a-f]{40}\.(logits|json|logits\.part)$/.test(name))
+        .map((name) => fs.rm(path.join(this.folder, name), { force: true })),
     );
   }
 

@@ -9,7 +9,9 @@ import { ERROR_CODES } from "../../contract/errors.js";
 import type { LabRun, LabRunSummary } from "../../contract/types.js";
 import { writeJsonAtomic } from "../settings/json-file.js";
 
-const wireError = z.object({ code: z.enum(ERROR_CODES), message: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() }).strict();
+const wireError = z
+  .object({ code: z.enum(ERROR_CODES), message: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })
+  .strict();
 const kld = z.object({ mean: z.number(), median: z.number(), p99: z.number(), max: z.number() }).strict();
 
 const variantSchema = z

@@ -70,7 +70,11 @@ export function checkVariantsOfOneModel(variants: readonly VariantFile[]): Varia
       throw differs("their vocabularies", `${first.description.vocabSize} tokens`, `${other.description.vocabSize} tokens`);
     }
     if (other.shapes !== first.shapes) {
-      throw differs("their tensor shapes", `${first.description.parameterCount} parameters`, `${other.description.parameterCount} parameters`);
+      throw differs(
+        "their tensor shapes",
+        `${first.description.parameterCount} parameters`,
+        `${other.description.parameterCount} parameters`,
+      );
     }
   }
   return [...variants].sort((a, b) => (b.description.bitsPerWeight ?? 0) - (a.description.bitsPerWeight ?? 0))[0] ?? first;

@@ -59,7 +59,11 @@ export async function variantDestinations(source: VariantSource, rules: Destinat
   }
   const family = path.join(path.resolve(rules.modelsFolder), safeSegment(source.familyName || source.fileName.replace(/\.gguf$/i, "")));
   const models = { kind: "models" as const, folder: family };
-  if (source.origin === "lmstudio" || source.origin === "ollama" || rules.otherAppsFolders.some((folder) => isInside(folder, source.path))) {
+  if (
+    source.origin === "lmstudio" ||
+    source.origin === "ollama" ||
+    rules.otherAppsFolders.some((folder) => isInside(folder, source.path))
+  ) {
     return { destinations: [models], besideRefusal: "other_app" };
   }
   if (source.origin !== "folder") return { destinations: [models], besideRefusal: "not_user_folder" };

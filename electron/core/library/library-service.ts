@@ -115,7 +115,12 @@ export function createLibraryService(options: LibraryServiceOptions): Promise<Li
     if (ollama !== null) {
       const found = await findOllamaModels(ollama);
       if (found.length > 0) {
-        list.push({ kind: "files", source: "ollama", folder: ollama, files: found.map((model) => ({ path: model.blobPath, displayName: model.name })) });
+        list.push({
+          kind: "files",
+          source: "ollama",
+          folder: ollama,
+          files: found.map((model) => ({ path: model.blobPath, displayName: model.name })),
+        });
       }
     }
     return list;
@@ -179,7 +184,8 @@ export function createLibraryService(options: LibraryServiceOptions): Promise<Li
     setHubAddress: async ({ url }) => {
       if (url !== null) {
         const parsed = hubUrlSchema.safeParse(url.trim());
-        if (!parsed.success) throw new QuantaError("invalid_request", `“${url}” is not a hub address: ${parsed.error.issues[0]?.message ?? "invalid"}.`);
+        if (!parsed.success)
+          throw new QuantaError("invalid_request", `“${url}” is not a hub address: ${parsed.error.issues[0]?.message ?? "invalid"}.`);
         hubSetting = parsed.data.replace(/\/+$/, "");
       } else {
         hubSetting = null;
@@ -201,7 +207,10 @@ export function createLibraryService(options: LibraryServiceOptions): Promise<Li
     cancelDownload: ({ downloadId }) => downloads.cancel(downloadId),
     importModels: async ({ mode }) => {
       if (!options.pickModelFiles) {
-        throw new QuantaError("invalid_request", "Importing through a file dialog needs the desktop app. Here, add the folder that holds the model instead.");
+        throw new QuantaError(
+          "invalid_request",
+          "Importing through a file dialog needs the desktop app. Here, add the folder that holds the model instead.",
+        );
       }
       const chosen = await options.pickModelFiles();
       if (chosen.length === 0) return [];
@@ -257,6 +266,7 @@ function resourcesDir(): string {
 async function loadCatalog(): Promise<CatalogEntry[]> {
   const file = path.join(resourcesDir(), "model-catalog.json");
   const parsed = catalogSchema.safeParse(JSON.parse(await fs.readFile(file, "utf8")));
-  if (!parsed.success) throw new QuantaError("internal", `The recommended-model catalog is damaged: ${parsed.error.issues[0]?.message ?? "invalid"}.`);
+  if (!parsed.success)
+    throw new QuantaError("internal", `The recommended-model catalog is damaged: ${parsed.error.issues[0]?.message ?? "invalid"}.`);
   return parsed.data.models;
 }

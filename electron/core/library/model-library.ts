@@ -176,7 +176,13 @@ async function describeFile(
   } catch (error) {
     return {
       headers: [],
-      entry: { path: filePath, partPaths, mtimeMs: stat.mtimeMs, summary: { ...base, error: toWireError(error, "model_invalid") }, family: unreadFamily },
+      entry: {
+        path: filePath,
+        partPaths,
+        mtimeMs: stat.mtimeMs,
+        summary: { ...base, error: toWireError(error, "model_invalid") },
+        family: unreadFamily,
+      },
     };
   }
 }

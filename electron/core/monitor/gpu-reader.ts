@@ -10,7 +10,14 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import type { MissingReading } from "../../contract/types.js";
-import { describeMessage, NVIDIA_SMI_QUERY, parseNvidiaSmiLine, summarizeNvidiaSmiLines, type GpuSnapshot, type NvidiaSmiLine } from "./nvidia-smi.js";
+import {
+  describeMessage,
+  NVIDIA_SMI_QUERY,
+  parseNvidiaSmiLine,
+  summarizeNvidiaSmiLines,
+  type GpuSnapshot,
+  type NvidiaSmiLine,
+} from "./nvidia-smi.js";
 
 export const NO_NVIDIA_SMI = "gpu: no NVIDIA driver tools (nvidia-smi) on this machine";
 

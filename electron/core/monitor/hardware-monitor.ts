@@ -92,10 +92,7 @@ const ABANDON_CALL_MS = 10_000;
 
 export class HardwareMonitor {
   private readonly sampler: Sampler<MonitorWatcher>;
-  private readonly samples = new TimeWindow<HardwareSample>(
-    MONITOR_WINDOW_MS,
-    Math.ceil(MONITOR_WINDOW_MS / MIN_SAMPLE_INTERVAL_MS) + 1,
-  );
+  private readonly samples = new TimeWindow<HardwareSample>(MONITOR_WINDOW_MS, Math.ceil(MONITOR_WINDOW_MS / MIN_SAMPLE_INTERVAL_MS) + 1);
   private readonly markers = new TimeWindow<MonitorMarker>(MONITOR_WINDOW_MS, MAX_MARKERS);
   private readonly system: SystemReader;
   private readonly gpu: GpuReader;
@@ -184,7 +181,11 @@ export class HardwareMonitor {
       contextUsed: null,
       rate: new TokenRate(),
     };
-    this.addMarker("generation-started", label ?? (this.model ? `Reply with ${this.model.name}` : "Reply"), this.model ? { model: this.model.name } : {});
+    this.addMarker(
+      "generation-started",
+      label ?? (this.model ? `Reply with ${this.model.name}` : "Reply"),
+      this.model ? { model: this.model.name } : {},
+    );
   }
 
   /** A delta from the engine: the reply's token count and the context in use so far. */

@@ -23,9 +23,7 @@ export function parseMeminfo(text: string): MemoryInfo | null {
   const total = values.get("MemTotal");
   if (total === undefined || total <= 0) return null;
   // Kernels before 3.14 have no MemAvailable; free + buffers + cache is the old approximation.
-  const available =
-    values.get("MemAvailable") ??
-    (values.get("MemFree") ?? 0) + (values.get("Buffers") ?? 0) + (values.get("Cached") ?? 0);
+  const available = values.get("MemAvailable") ?? (values.get("MemFree") ?? 0) + (values.get("Buffers") ?? 0) + (values.get("Cached") ?? 0);
   const swapTotal = values.get("SwapTotal");
   const swapFree = values.get("SwapFree");
   const hasSwap = swapTotal !== undefined && swapFree !== undefined;

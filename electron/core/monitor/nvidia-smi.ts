@@ -42,7 +42,11 @@ export function parseNvidiaSmiLine(line: string): NvidiaSmiLine {
   // A name could hold a comma; the four numbers are always the last fields.
   if (parts.length < 6 || !/^\s*\d+\s*$/.test(parts[0] ?? "")) return { kind: "message", text };
   const index = Number(parts[0]);
-  const name = parts.slice(1, parts.length - 4).join(",").trim() || `GPU ${index}`;
+  const name =
+    parts
+      .slice(1, parts.length - 4)
+      .join(",")
+      .trim() || `GPU ${index}`;
   const [utilization, temperature, used, total] = parts.slice(-4).map(parseField) as [Field, Field, Field, Field];
 
   const failure = [utilization, temperature, used, total].find(

@@ -48,7 +48,8 @@ export class TokenRate {
 
   add(atMs: number, tokens: number): void {
     const last = this.points.at(-1);
-    if (last && (tokens < last.tokens || atMs < last.atMs)) this.points = []; // a new reply, or a clock step
+    if (last && (tokens < last.tokens || atMs < last.atMs))
+      this.points = []; // a new reply, or a clock step
     else if (last && tokens === last.tokens) return; // nothing new
     this.points.push({ atMs, tokens });
     // Keep what the window needs (the newest point older than a second, and everything after).

@@ -60,7 +60,8 @@ export function addressKind(address: string): AddressKind | null {
   // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible addresses are their IPv4 address.
   if (zeroUntil(5) && (g5 === 0xffff || g5 === 0)) return ipv4Kind([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
   // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
-  if (g0 === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((group) => group === 0)) return ipv4Kind([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
+  if (g0 === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((group) => group === 0))
+    return ipv4Kind([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
   if ((g0 & 0xfe00) === 0xfc00) return "private";
   if ((g0 & 0xffc0) === 0xfe80) return "link-local";
   if ((g0 & 0xff00) === 0xff00) return "multicast";

@@ -56,7 +56,11 @@ export async function checkDestination(url: URL, options: CheckedFetchOptions): 
  * fetch() with redirects followed by hand, each destination checked first. Returns the
  * response of the last hop and its URL (the address a download or the engine then uses).
  */
-export async function fetchCheckingRedirects(start: URL, init: RequestInit, options: CheckedFetchOptions): Promise<{ response: Response; url: URL }> {
+export async function fetchCheckingRedirects(
+  start: URL,
+  init: RequestInit,
+  options: CheckedFetchOptions,
+): Promise<{ response: Response; url: URL }> {
   const fetchImpl = options.fetchImpl ?? fetch;
   let url = start;
   for (let hop = 0; ; hop += 1) {

@@ -60,7 +60,8 @@ export class TextUploads {
   private find(uploadId: string): OpenUpload {
     this.forgetIdle();
     const upload = this.open.get(uploadId);
-    if (!upload) throw new QuantaError("not_found", "That upload is not open any more (it finished, or waited too long). Send the text again.");
+    if (!upload)
+      throw new QuantaError("not_found", "That upload is not open any more (it finished, or waited too long). Send the text again.");
     return upload;
   }
 

@@ -361,7 +361,8 @@ export class NativeEvaluator {
   async decode(window: Window): Promise<void> {
     this.check();
     const size = window.tokens.length;
-    if (size > this.contextSize) throw new QuantaError("internal", `A window of ${size} tokens does not fit a context of ${this.contextSize}.`);
+    if (size > this.contextSize)
+      throw new QuantaError("internal", `A window of ${size} tokens does not fit a context of ${this.contextSize}.`);
     const batch = this.prepareBatch(size, window.first);
     let tokenType = this.tokenTypes.get(size);
     if (tokenType === undefined) {
@@ -371,7 +372,8 @@ export class NativeEvaluator {
     this.native.koffi.encode(batch.token, 0, tokenType as never, window.tokens);
     this.native.memoryClear(this.native.memory(this.context), true);
     const status = Number(await callAsync(this.native.decode, this.context, { ...batch, n_tokens: size }));
-    if (status !== 0) throw new QuantaError("internal", `llama.cpp could not evaluate a window of the text (llama_decode returned ${status}).`);
+    if (status !== 0)
+      throw new QuantaError("internal", `llama.cpp could not evaluate a window of the text (llama_decode returned ${status}).`);
   }
 
   /** A copy of the logits at `index` of the last window (a position at or after its `first`). */
@@ -406,7 +408,12 @@ export class NativeEvaluator {
     this.batch = batch;
     this.batchSize = size;
     this.batchFirst = first;
-    koffi.encode(batch.pos, 0, koffi.array("int32_t", size), Int32Array.from({ length: size }, (_, index) => index));
+    koffi.encode(
+      batch.pos,
+      0,
+      koffi.array("int32_t", size),
+      Int32Array.from({ length: size }, (_, index) => index),
+    );
     koffi.encode(batch.n_seq_id, 0, koffi.array("int32_t", size), new Int32Array(size).fill(1));
     const seqIds = koffi.decode(batch.seq_id, koffi.array("void *", size)) as Pointer[];
     for (const seqId of seqIds) koffi.encode(seqId, 0, "int32_t", 0);

@@ -55,12 +55,7 @@ export type {
 } from "../../../../electron/contract/types.js";
 export type { CoreApi, RendererApi, SendMessageResult } from "../../../../electron/contract/api.js";
 // Local API server: its settings, state and request log; the model ids clients use (pure).
-export type {
-  ApiRequestLogEntry,
-  ApiServerSettings,
-  ApiServerState,
-  ApiServerStatus,
-} from "../../../../electron/contract/types.js";
+export type { ApiRequestLogEntry, ApiServerSettings, ApiServerState, ApiServerStatus } from "../../../../electron/contract/types.js";
 export type { DEFAULT_API_PORT } from "../../../../electron/contract/api.js";
 export { apiModelIds } from "../../../../electron/contract/api-model-ids.js";
 // Quantization lab: its types, and its report formats (pure functions, shared with the CLI).
@@ -119,9 +114,4 @@ export {
 export { httpsLinkOrNull } from "../../../../electron/common/external-link.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";
 export { ERROR_CODES, isErrorCode, QuantaError } from "../../../../electron/contract/errors.js";
-export {
-  decodeRpcMessage,
-  decodeRpcText,
-  encodeRpcMessage,
-  encodeRpcText,
-} from "../../../../electron/contract/wire.js";
+export { decodeRpcMessage, decodeRpcText, encodeRpcMessage, encodeRpcText } from "../../../../electron/contract/wire.js";

@@ -19,8 +19,13 @@ describe("translations", () => {
       const dictionary = dictionaries[language];
       const missing = keys.filter((key) => typeof dictionary[key] !== "string" || dictionary[key].trim() === "");
       expect(missing, `keys missing or empty in ${language}`).toEqual([]);
-      expect(Object.keys(dictionary).filter((key) => !(key in en)), `keys only in ${language}`).toEqual([]);
-      const mismatched = keys.filter((key) => placeholders(dictionary[key] ?? "").join() !== placeholders(en[key as keyof typeof en]).join());
+      expect(
+        Object.keys(dictionary).filter((key) => !(key in en)),
+        `keys only in ${language}`,
+      ).toEqual([]);
+      const mismatched = keys.filter(
+        (key) => placeholders(dictionary[key] ?? "").join() !== placeholders(en[key as keyof typeof en]).join(),
+      );
       expect(mismatched, `placeholders differ in ${language}`).toEqual([]);
     });
   }

@@ -7,8 +7,7 @@ export const en = {
 
   "connection.connecting": "Connecting to Quanta…",
   "connection.waitingForDesktop": "Waiting for Quanta…",
-  "connection.noTokenHint":
-    "If you opened this page yourself, use the address that “quanta serve” printed: it carries the access token.",
+  "connection.noTokenHint": "If you opened this page yourself, use the address that “quanta serve” printed: it carries the access token.",
   "connection.lost": "Connection to Quanta lost.",
   "connection.retrying": "Reconnecting automatically…",
   "connection.restartHint": "If Quanta was restarted, open the new address it printed.",
@@ -244,7 +243,8 @@ export const en = {
   "lib.hub.files": "Files in {repo}",
   "lib.hub.download": "Download {file}",
   "lib.hub.downloadShort": "Download",
-  "lib.hub.offline": "Quanta can’t reach the model hub. Downloading needs an internet connection; you can still add model files you already have.",
+  "lib.hub.offline":
+    "Quanta can’t reach the model hub. Downloading needs an internet connection; you can still add model files you already have.",
   "lib.downloads.title": "Downloads",
   "lib.downloads.progress": "Download of {file}",
   "lib.downloads.status.queued": "Waiting",
@@ -296,7 +296,8 @@ export const en = {
   "lib.fit.layersOf": "{layers} of {total}",
   "lib.fit.noGpu": "No GPU in use: everything runs in RAM.",
   "lib.fit.confirm.title": "This model may not fit",
-  "lib.fit.confirm.body": "Loading {name} at a context of {context} tokens needs about {need} of RAM, and {free} is free. Loading may fail; Quanta itself stays up.",
+  "lib.fit.confirm.body":
+    "Loading {name} at a context of {context} tokens needs about {need} of RAM, and {free} is free. Loading may fail; Quanta itself stays up.",
   "lib.fit.confirm.load": "Load anyway",
   "lib.fit.confirm.cancel": "Cancel",
   "lib.layers.title": "GPU layers",
@@ -485,7 +486,8 @@ export const en = {
   "lab.recipes.adds": "+{size} over {base}",
   "lab.recipes.gain": "Recipe: {size} more than {base}; mean KLD {kld}, same top token {sameTop}",
   "lab.plan.title": "What would it take",
-  "lab.plan.lead": "For a model size, each type's file, the memory with the KV cache, whether it fits here, and the fastest generation this machine's memory bandwidth allows.",
+  "lab.plan.lead":
+    "For a model size, each type's file, the memory with the KV cache, whether it fits here, and the fastest generation this machine's memory bandwidth allows.",
   "lab.plan.parameters": "Parameters",
   "lab.plan.parametersOption": "{count} parameters",
   "lab.plan.family": "Shape",
@@ -494,7 +496,8 @@ export const en = {
   "lab.plan.preset": "Example: GPT-3 175B",
   "lab.plan.context": "Context (tokens)",
   "lab.plan.shape": "{layers} layers, width {width}, {heads} heads of {headDim}, {kvHeads} KV heads.",
-  "lab.plan.source.rule": "Derived by a rule of thumb: about 12 × layers × width² weights, width = 128 × layers, heads of 128, at most 8 KV heads (grouped-query attention).",
+  "lab.plan.source.rule":
+    "Derived by a rule of thumb: about 12 × layers × width² weights, width = 128 × layers, heads of 128, at most 8 KV heads (grouped-query attention).",
   "lab.plan.source.header": "Read from the model's header.",
   "lab.plan.source.preset": "GPT-3 as published: 96 layers, 96 heads, no grouped-query attention.",
   "lab.plan.table": "Plan by type",
@@ -510,8 +513,10 @@ export const en = {
   "lab.plan.notAvailable": "not available",
   "lab.plan.noGpu": "not available (no GPU)",
   "lab.plan.bound": "≤ {rate} tok/s",
-  "lab.plan.memoryNote": "Memory = weights + F16 KV cache at the context; llama.cpp's compute buffers come on top. Capacity: {ram} RAM, {vram} VRAM.",
-  "lab.plan.speedNote": "Upper bound: measured bandwidth {rate} GB/s ÷ bytes read per token (every weight, and the KV cache full to the context). Real generation is slower.",
+  "lab.plan.memoryNote":
+    "Memory = weights + F16 KV cache at the context; llama.cpp's compute buffers come on top. Capacity: {ram} RAM, {vram} VRAM.",
+  "lab.plan.speedNote":
+    "Upper bound: measured bandwidth {rate} GB/s ÷ bytes read per token (every weight, and the KV cache full to the context). Real generation is slower.",
   "lab.plan.noBandwidth": "Memory bandwidth not measured yet, so the speed bound is not available.",
   "lab.plan.measure": "Measure bandwidth",
   "lab.cancel": "Cancel",
@@ -571,7 +576,8 @@ export const en = {
   "lab.budget.ppl": "Perplexity ratio − 1",
   "lab.budget.label": "Quality budget",
   "lab.recommendation": "Recommendation",
-  "lab.recommend.variant": "On this machine, use {name} ({size}): the smallest variant within the budget of {budget} (it loses {loss}) that fits in {memory} of memory.",
+  "lab.recommend.variant":
+    "On this machine, use {name} ({size}): the smallest variant within the budget of {budget} (it loses {loss}) that fits in {memory} of memory.",
   "lab.recommend.none": "No variant stays within the budget of {budget} and fits in memory. Raise the budget or add a larger variant.",
   "lab.table": "Variants compared",
   "lab.col.variant": "Variant",
@@ -613,14 +619,16 @@ export const en = {
   "lab.saved.openOf": "Open the run of {name} from {date}",
   "lab.runs.choose": "Compare {name} from {date}",
   "lab.runs.compare": "Compare chosen runs ({count})",
-  "lab.runs.hint": "Choose two or more runs to see them together: the same model on two machines, with two texts or contexts, or two models.",
+  "lab.runs.hint":
+    "Choose two or more runs to see them together: the same model on two machines, with two texts or contexts, or two models.",
   "lab.runs.title": "Saved runs compared",
   "lab.runs.table": "Runs compared",
   "lab.runs.col": "Run",
   "lab.runs.label": "{model} · {text} · context {context} · {date}",
   "lab.runs.speed": "Generation speed against bits per weight",
   "lab.runs.frontOf": "{run}: Pareto front",
-  "lab.runs.note": "Each run's quality is measured against its own reference (its most precise variant), so runs of different models compare how much each loses, not which is better in absolute terms; perplexity compares texts only within one tokenizer.",
+  "lab.runs.note":
+    "Each run's quality is measured against its own reference (its most precise variant), so runs of different models compare how much each loses, not which is better in absolute terms; perplexity compares texts only within one tokenizer.",
   "lab.runs.close": "Close",
   "lab.runs.delete": "Delete",
   "lab.runs.deleteOf": "Delete the run of {name} from {date}",
@@ -637,7 +645,8 @@ export const en = {
   "lab.side.leavesAt": "Leaves the reference's path at token {index}",
   "lab.side.same": "Follows the reference all the way",
   "lab.heat.title": "Token heatmap",
-  "lab.heat.hint": "The reference's reply, coloured by each variant's probability of the same token: green likely, red unlikely. Hover for the figure.",
+  "lab.heat.hint":
+    "The reference's reply, coloured by each variant's probability of the same token: green likely, red unlikely. Hover for the figure.",
   "lab.heat.rowOf": "Probabilities under {name}",
   "lab.make.byDryRun": "Sizes from llama.cpp's dry run: the types it would choose for every tensor.",
   "lab.make.byEstimate": "Sizes estimated from each type's typical bits per weight.",
@@ -645,7 +654,8 @@ export const en = {
   // Local API server (Server view)
   "nav.server": "Server",
   "server.title": "Local API server",
-  "server.intro": "Other programs (editors, agents, notebooks, scripts) can use your local models through an OpenAI- and Anthropic-compatible API. Requests take turns with your chats on the same engine.",
+  "server.intro":
+    "Other programs (editors, agents, notebooks, scripts) can use your local models through an OpenAI- and Anthropic-compatible API. Requests take turns with your chats on the same engine.",
   "server.running": "Running",
   "server.stopped": "Stopped",
   "server.start": "Start server",
@@ -742,15 +752,18 @@ export const en = {
   "error.engine_crashed": "The engine stopped unexpectedly. Quanta is starting it again; your chats are safe.",
   "error.engine_unavailable": "The engine is not available.",
   "error.generation_failed": "The reply could not be generated.",
-  "error.storage_failed": "Quanta could not save to disk: this change is not saved, what was saved before is intact. Try again once there is room.",
+  "error.storage_failed":
+    "Quanta could not save to disk: this change is not saved, what was saved before is intact. Try again once there is room.",
   "error.timeout": "That took too long and was stopped.",
   "error.cancelled": "It was cancelled before it started.",
   "error.address_in_use": "That address and port are already in use by another program. Choose another port.",
   "error.internal": "Something went wrong inside Quanta.",
   "error.invalid_request.gpu_layers_range": "GPU layers: at most {max} for this model (the output layer included), not {asked}.",
-  "error.context_overflow.message_too_long": "The message needs {tokens} tokens, but the context holds {contextSize}. Shorten it or load the model with a larger context.",
+  "error.context_overflow.message_too_long":
+    "The message needs {tokens} tokens, but the context holds {contextSize}. Shorten it or load the model with a larger context.",
   "error.download_failed.size_mismatch": "{file} has {actualBytes} instead of {expectedBytes}.",
-  "error.disk_full.not_enough_space": "Not enough disk space: {file} needs {neededBytes} more, and {freeBytes} is free (Quanta keeps {spareBytes} spare).",
+  "error.disk_full.not_enough_space":
+    "Not enough disk space: {file} needs {neededBytes} more, and {freeBytes} is free (Quanta keeps {spareBytes} spare).",
   // The hardware timeline's markers, in detail (on hover).
   "hw.markerDetail.loaded": "{model} loaded: {threads}, context of {context} tokens",
   "hw.markerDetail.started": "Reply with {model}",

@@ -295,7 +295,8 @@ export const zhCN: Record<MessageKey, string> = {
   "lib.fit.layersOf": "{layers} / {total}",
   "lib.fit.noGpu": "未使用 GPU：全部在内存中运行。",
   "lib.fit.confirm.title": "此模型可能装不下",
-  "lib.fit.confirm.body": "以 {context} 个词元的上下文加载 {name} 大约需要 {need} 内存，而当前可用 {free}。加载可能失败，但 Quanta 本身不会崩溃。",
+  "lib.fit.confirm.body":
+    "以 {context} 个词元的上下文加载 {name} 大约需要 {need} 内存，而当前可用 {free}。加载可能失败，但 Quanta 本身不会崩溃。",
   "lib.fit.confirm.load": "仍然加载",
   "lib.fit.confirm.cancel": "取消",
   "lib.layers.title": "GPU 层数",
@@ -493,7 +494,8 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.plan.preset": "示例：GPT-3 175B",
   "lab.plan.context": "上下文（词元）",
   "lab.plan.shape": "{layers} 层，宽度 {width}，{heads} 个 {headDim} 维注意力头，{kvHeads} 个 KV 头。",
-  "lab.plan.source.rule": "按经验法则推算：权重约为 12 × 层数 × 宽度²，宽度 = 128 × 层数，注意力头 128 维，KV 头最多 8 个（分组查询注意力）。",
+  "lab.plan.source.rule":
+    "按经验法则推算：权重约为 12 × 层数 × 宽度²，宽度 = 128 × 层数，注意力头 128 维，KV 头最多 8 个（分组查询注意力）。",
   "lab.plan.source.header": "读取自模型文件头。",
   "lab.plan.source.preset": "GPT-3 公开的结构：96 层，96 个注意力头，无分组查询注意力。",
   "lab.plan.table": "按类型的规划",
@@ -619,7 +621,8 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.runs.label": "{model} · {text} · 上下文 {context} · {date}",
   "lab.runs.speed": "生成速度与每权重位数",
   "lab.runs.frontOf": "{run}：帕累托前沿",
-  "lab.runs.note": "每个运行的质量都以它自己的参考版本（精度最高的版本）为基准，因此不同模型的运行比较的是各自损失多少，而不是绝对好坏；困惑度只在同一分词器内可比。",
+  "lab.runs.note":
+    "每个运行的质量都以它自己的参考版本（精度最高的版本）为基准，因此不同模型的运行比较的是各自损失多少，而不是绝对好坏；困惑度只在同一分词器内可比。",
   "lab.runs.close": "关闭",
   "lab.runs.delete": "删除",
   "lab.runs.deleteOf": "删除 {date} 的 {name} 运行结果",
@@ -644,7 +647,8 @@ export const zhCN: Record<MessageKey, string> = {
   // Local API server (Server view)
   "nav.server": "服务器",
   "server.title": "本地 API 服务器",
-  "server.intro": "其他程序（编辑器、智能体、笔记本、脚本）可通过兼容 OpenAI 和 Anthropic 的 API 使用你的本地模型。请求与聊天在同一引擎上轮流执行。",
+  "server.intro":
+    "其他程序（编辑器、智能体、笔记本、脚本）可通过兼容 OpenAI 和 Anthropic 的 API 使用你的本地模型。请求与聊天在同一引擎上轮流执行。",
   "server.running": "运行中",
   "server.stopped": "已停止",
   "server.start": "启动服务器",
@@ -747,9 +751,11 @@ export const zhCN: Record<MessageKey, string> = {
   "error.address_in_use": "该地址和端口已被其他程序占用。请换一个端口。",
   "error.internal": "Quanta 内部出错。",
   "error.invalid_request.gpu_layers_range": "GPU 层数：此模型最多 {max} 层（含输出层），而不是 {asked}。",
-  "error.context_overflow.message_too_long": "这条消息需要 {tokens} 个词元，但上下文只能容纳 {contextSize} 个。请缩短消息，或以更大的上下文加载模型。",
+  "error.context_overflow.message_too_long":
+    "这条消息需要 {tokens} 个词元，但上下文只能容纳 {contextSize} 个。请缩短消息，或以更大的上下文加载模型。",
   "error.download_failed.size_mismatch": "{file} 的大小是 {actualBytes}，而不是 {expectedBytes}。",
-  "error.disk_full.not_enough_space": "磁盘空间不足：{file} 还需要 {neededBytes}，当前可用 {freeBytes}（Quanta 会保留 {spareBytes} 余量）。",
+  "error.disk_full.not_enough_space":
+    "磁盘空间不足：{file} 还需要 {neededBytes}，当前可用 {freeBytes}（Quanta 会保留 {spareBytes} 余量）。",
   // 硬件时间线标记的详情（悬停显示）。
   "hw.markerDetail.loaded": "已加载 {model}：{threads}，上下文 {context} 个词元",
   "hw.markerDetail.started": "使用 {model} 回复",

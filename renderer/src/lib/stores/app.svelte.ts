@@ -4,15 +4,7 @@
 // state afresh: events sent while the connection was down are lost, so nothing is trusted
 // from before.
 
-import {
-  api,
-  onConnectionChange,
-  reconnectNow,
-  startConnection,
-  transportKind,
-  type AppInfo,
-  type ConnectionState,
-} from "../api/index.js";
+import { api, onConnectionChange, reconnectNow, startConnection, transportKind, type AppInfo, type ConnectionState } from "../api/index.js";
 import { chat } from "./chat.svelte.js";
 import { engine } from "./engine.svelte.js";
 import { lab } from "./lab.svelte.js";

@@ -33,7 +33,7 @@ class FitStore {
       const choice = await api.getLoadChoice({ modelId });
       if (this.layersModelId !== modelId) return;
       this.layersAuto = choice.gpuLayers === "auto";
-      this.layersCount = choice.gpuLayers === "auto" ? this.estimate?.gpuLayers ?? null : choice.gpuLayers;
+      this.layersCount = choice.gpuLayers === "auto" ? (this.estimate?.gpuLayers ?? null) : choice.gpuLayers;
     } catch {
       // The model went away or the connection dropped: keep what is shown.
     }

@@ -36,7 +36,7 @@ export const LAB_CONTEXTS = [64, 128, 256, 512, 1024, 2048, 4096] as const;
 async function uploadText(text: string): Promise<string> {
   const { uploadId, partChars } = await api.startTextUpload({ chars: text.length });
   const size = Math.min(partChars, TEXT_PART_CHARS);
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(start + size, text.length);
     // A part never ends between the two halves of a surrogate pair (an emoji, a rare CJK character).
     const last = text.charCodeAt(end - 1);
@@ -53,7 +53,9 @@ class LabStore {
   chosenTypes = $state.raw<string[]>(["Q8_0", "Q4_K_M"]);
   /** Where the variants go: one of the plan's destinations (null: the plan's default, its first). */
   destinationKind = $state<QuantizeDestination["kind"] | null>(null);
-  destination = $derived(this.plan?.destinations.find((candidate) => candidate.kind === this.destinationKind) ?? this.plan?.destinations[0] ?? null);
+  destination = $derived(
+    this.plan?.destinations.find((candidate) => candidate.kind === this.destinationKind) ?? this.plan?.destinations[0] ?? null,
+  );
   jobs = $state.raw<QuantizeJob[]>([]);
 
   texts = $state.raw<EvalText[]>([]);
@@ -245,7 +247,10 @@ class LabStore {
         return;
       }
       const title = file.name.slice(0, 120) || "text";
-      const added = text.length <= TEXT_PART_CHARS ? await api.addEvalText({ title, text }) : await api.addEvalText({ title, uploadId: await uploadText(text) });
+      const added =
+        text.length <= TEXT_PART_CHARS
+          ? await api.addEvalText({ title, text })
+          : await api.addEvalText({ title, uploadId: await uploadText(text) });
       this.texts = await api.listEvalTexts();
       this.textId = added.id;
     } catch (error) {

@@ -22,7 +22,11 @@ import { models } from "./models.svelte.js";
 export type LibraryError = { code: string; message: string; params?: unknown };
 
 function asError(error: unknown): LibraryError {
-  const { code, message, params } = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown; params?: unknown };
+  const { code, message, params } = (typeof error === "object" && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+    params?: unknown;
+  };
   return { code: typeof code === "string" ? code : "internal", message: typeof message === "string" ? message : String(error), params };
 }
 

@@ -358,10 +358,7 @@ class MonitorStore {
     for (const event of held) if (event.type === "monitor.sample") this.#append(event.sample, false);
     this.#latest = this.#samples.at(-1) ?? null;
     this.#revision += 1;
-    this.#addMarkers([
-      ...history.markers,
-      ...held.flatMap((event) => (event.type === "monitor.marker" ? [event.marker] : [])),
-    ]);
+    this.#addMarkers([...history.markers, ...held.flatMap((event) => (event.type === "monitor.marker" ? [event.marker] : []))]);
   }
 
   #append(sample: HardwareSample, publish: boolean): void {

@@ -2,7 +2,14 @@
 // why not), the live request log. Talks to lib/api: getApiServer on (re)connect, the start,
 // stop and configure calls, and the core's "api.status" and "api.request" events.
 
-import { api, onCoreEvent, type ApiRequestLogEntry, type ApiServerSettings, type ApiServerState, type ApiServerStatus } from "../api/index.js";
+import {
+  api,
+  onCoreEvent,
+  type ApiRequestLogEntry,
+  type ApiServerSettings,
+  type ApiServerState,
+  type ApiServerStatus,
+} from "../api/index.js";
 import { notices } from "./notices.svelte.js";
 
 /** The newest requests the view keeps (the core keeps as many). */

@@ -2,11 +2,7 @@
 // sample rate. Talks to localStorage (the choices survive reloads) and to <html lang>; never
 // to the core, since both are per-window choices (the core samples at each window's rate).
 
-import type {
-  DEFAULT_SAMPLE_INTERVAL_MS,
-  MAX_SAMPLE_INTERVAL_MS,
-  MIN_SAMPLE_INTERVAL_MS,
-} from "../api/index.js";
+import type { DEFAULT_SAMPLE_INTERVAL_MS, MAX_SAMPLE_INTERVAL_MS, MIN_SAMPLE_INTERVAL_MS } from "../api/index.js";
 import { isLanguage, languageFromNavigator, type Language } from "../i18n/languages.js";
 
 const LANGUAGE_KEY = "quanta.language";

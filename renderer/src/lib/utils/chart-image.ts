@@ -55,7 +55,14 @@ export interface ThemedChart {
 export function themedPictures(charts: ReadonlyArray<ThemedChart | null>): ChartPicture[] {
   return charts.flatMap((chart) =>
     chart
-      ? [{ title: chart.title, detail: chart.detail, canvas: chart.canvas, legend: chart.series.map((s) => ({ label: s.label, color: cssValue(s.color) })) }]
+      ? [
+          {
+            title: chart.title,
+            detail: chart.detail,
+            canvas: chart.canvas,
+            legend: chart.series.map((s) => ({ label: s.label, color: cssValue(s.color) })),
+          },
+        ]
       : [],
   );
 }

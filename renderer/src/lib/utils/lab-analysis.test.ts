@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { QuantVariantResult } from "../api/index.js";
 import { paretoFront, qualityLoss, recommend, sortVariants } from "./lab-analysis.js";
 
-function variant(fileName: string, sizeBytes: number, kld: number | null, ratio: number, ramBytes: number | null = sizeBytes): QuantVariantResult {
+function variant(
+  fileName: string,
+  sizeBytes: number,
+  kld: number | null,
+  ratio: number,
+  ramBytes: number | null = sizeBytes,
+): QuantVariantResult {
   return {
     modelId: null,
     name: fileName,

@@ -38,7 +38,7 @@ function run(id: string, modelName: string, cpu: string, variants: QuantVariantR
     modelName,
     architecture: "llama",
     textId: "mixed",
-    textTitle: "All texts, \"mixed\"",
+    textTitle: 'All texts, "mixed"',
     contextSize: 128,
     variants,
     machine: { cpu, cores: 2, memoryBytes: 1 << 30, gpu: null },
@@ -67,7 +67,14 @@ describe("saved runs seen together", () => {
   it("sort across runs by a figure, keeping each run's order for ties", () => {
     const rows = runRows([laptop, desktop, other]);
     const bySize = sortEntries(rows, (row) => row.variant, "sizeBytes", false);
-    expect(bySize.map((row) => `${row.run}:${row.variant.fileType}`)).toEqual(["0:Q4_K_M", "1:Q4_K_M", "2:Q8_0", "2:F16", "0:F32", "1:F32"]);
+    expect(bySize.map((row) => `${row.run}:${row.variant.fileType}`)).toEqual([
+      "0:Q4_K_M",
+      "1:Q4_K_M",
+      "2:Q8_0",
+      "2:F16",
+      "0:F32",
+      "1:F32",
+    ]);
     const byKld = sortEntries(rows, (row) => row.variant, "kldMean", true);
     expect(byKld.slice(0, 3).map((row) => `${row.run}:${row.variant.fileType}`)).toEqual(["0:Q4_K_M", "1:Q4_K_M", "2:Q8_0"]);
   });

@@ -69,11 +69,11 @@ describe("StreamingMarkdown", () => {
 
   it("equals parseMarkdown after every piece when fed in random chunk sizes", () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const sample of SAMPLES) {
       for (let round = 0; round < 40; round++) {
         const stream = new StreamingMarkdown();
-        for (let at = 0; at < sample.length; ) {
+        for (let at = 0; at < sample.length;) {
           at = Math.min(sample.length, at + 1 + Math.floor(random() * 12));
           expect(stream.update(sample.slice(0, at))).toEqual(parseMarkdown(sample.slice(0, at)));
         }

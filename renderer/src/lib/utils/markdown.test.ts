@@ -73,7 +73,16 @@ describe("exports", () => {
     versions: {},
     messages: [
       { id: "u", role: "user", text: "Where do they live?", createdAt: "", status: "complete", modelId: null, stats: null, error: null },
-      { id: "a", role: "assistant", text: "In the **south**.\n", createdAt: "", status: "complete", modelId: "m", stats: null, error: null },
+      {
+        id: "a",
+        role: "assistant",
+        text: "In the **south**.\n",
+        createdAt: "",
+        status: "complete",
+        modelId: "m",
+        stats: null,
+        error: null,
+      },
     ],
   };
 

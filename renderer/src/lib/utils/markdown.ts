@@ -80,10 +80,17 @@ function blocks(tokens: readonly Token[]): MdBlock[] {
         break;
       case "paragraph":
       case "text":
-        out.push({ kind: "paragraph", children: t.tokens ? inlines(t.tokens) : [{ kind: "text", text: decodeEntities(String(t.text ?? "")) }] });
+        out.push({
+          kind: "paragraph",
+          children: t.tokens ? inlines(t.tokens) : [{ kind: "text", text: decodeEntities(String(t.text ?? "")) }],
+        });
         break;
       case "heading":
-        out.push({ kind: "heading", level: Math.min(6, Math.max(1, Number(t.depth) || 1)) as 1 | 2 | 3 | 4 | 5 | 6, children: inlines(t.tokens) });
+        out.push({
+          kind: "heading",
+          level: Math.min(6, Math.max(1, Number(t.depth) || 1)) as 1 | 2 | 3 | 4 | 5 | 6,
+          children: inlines(t.tokens),
+        });
         break;
       case "code":
         out.push({ kind: "code", lang: String(t.lang ?? "").split(/\s/)[0] ?? "", text: String(t.text ?? "") });
