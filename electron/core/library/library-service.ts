@@ -178,7 +178,7 @@ export function createLibraryService(options: LibraryServiceOptions): Promise<Li
       await saveSettings();
       return rescan();
     },
-    listModelFolders: async () => folders().map((folder) => ({ path: folder, added: userFolders.includes(folder) })),
+    listModelFolders: () => Promise.resolve(folders().map((folder) => ({ path: folder, added: userFolders.includes(folder) }))),
     getModelCatalog: () => loadCatalog(),
     getHubAddress: () => Promise.resolve(hubBaseUrl(env, hubSetting)),
     setHubAddress: async ({ url }) => {
