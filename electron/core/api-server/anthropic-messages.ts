@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { MAX_STOP_STRINGS, type ApiCompletionRequest, type ApiCompletionResult, type ApiMessage } from "../../engine/protocol.js";
-import { completionRecord, parseBody, pieces, responseId, type EndpointContext } from "./endpoint.js";
+import { completionRecord, type EndpointContext, parseBody, pieces, responseId, runOptions } from "./endpoint.js";
 import { errorBody, toApiError } from "./errors.js";
 import { sendJson } from "./http-io.js";
 import { samplingFrom } from "./openai-schemas.js";
@@ -153,14 +153,7 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
   const stream = body.stream === true;
   context.record({ model: model.apiId, stream });
   const id = responseId("msg_");
-  const options = {
-    model,
-    client: context.client,
-    endpoint: "/v1/messages",
-    signal: context.signal,
-    noWait: context.noWait,
-    onQueued: (position: number) => context.record({ queuedBehind: position }),
-  };
+  const options = runOptions(context, model, "/v1/messages");
 
   if (!stream) {
     const result = await context.runner.complete(request, options);

@@ -5,7 +5,7 @@ import type http from "node:http";
 import type { z } from "zod";
 import type { ApiRequestLogEntry } from "../../contract/types.js";
 import type { ApiCompletionResult } from "../../engine/protocol.js";
-import type { CompletionRunner } from "./completion-runner.js";
+import type { ApiModel, CompletionRunner, RunOptions } from "./completion-runner.js";
 import { validationError } from "./errors.js";
 
 export interface EndpointContext {
@@ -22,6 +22,18 @@ export interface EndpointContext {
   noWait: boolean;
   /** Sets the log entry's figures (the server adds status and duration). */
   record(outcome: Partial<ApiRequestLogEntry>): void;
+}
+
+/** How a completion endpoint runs its request: for this client, this model, until the client leaves. */
+export function runOptions(context: EndpointContext, model: ApiModel, endpoint: string): RunOptions {
+  return {
+    model,
+    client: context.client,
+    endpoint,
+    signal: context.signal,
+    noWait: context.noWait,
+    onQueued: (position: number) => context.record({ queuedBehind: position }),
+  };
 }
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {

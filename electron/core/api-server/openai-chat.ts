@@ -5,13 +5,14 @@
 import type { ApiCompletionRequest, ApiMessage, TokenLogprob } from "../../engine/protocol.js";
 import {
   completionRecord,
+  type EndpointContext,
   openAiFinishReason,
   openAiUsage,
   parseBody,
   pieces,
   responseId,
+  runOptions,
   unixSeconds,
-  type EndpointContext,
 } from "./endpoint.js";
 import { ApiError, errorBody, toApiError } from "./errors.js";
 import { sendJson } from "./http-io.js";
@@ -106,14 +107,7 @@ export async function handleChatCompletions(context: EndpointContext): Promise<v
   const id = responseId("chatcmpl-");
   const created = unixSeconds();
   const base = { id, created, model: model.apiId, system_fingerprint: "quanta" };
-  const options = {
-    model,
-    client: context.client,
-    endpoint: "/v1/chat/completions",
-    signal: context.signal,
-    noWait: context.noWait,
-    onQueued: (position: number) => context.record({ queuedBehind: position }),
-  };
+  const options = runOptions(context, model, "/v1/chat/completions");
 
   if (!stream) {
     const result = await context.runner.complete(request, options);

@@ -1,7 +1,16 @@
 // POST /v1/completions: a raw prompt, no chat template; same sampling and streaming as chat.
 
 import type { ApiCompletionRequest, TokenLogprob } from "../../engine/protocol.js";
-import { completionRecord, openAiFinishReason, openAiUsage, parseBody, responseId, unixSeconds, type EndpointContext } from "./endpoint.js";
+import {
+  completionRecord,
+  type EndpointContext,
+  openAiFinishReason,
+  openAiUsage,
+  parseBody,
+  responseId,
+  runOptions,
+  unixSeconds,
+} from "./endpoint.js";
 import { errorBody, toApiError } from "./errors.js";
 import { sendJson } from "./http-io.js";
 import { completionSchema, logitBiasList, samplingFrom, stopList } from "./openai-schemas.js";
@@ -48,14 +57,7 @@ export async function handleCompletions(context: EndpointContext): Promise<void>
     system_fingerprint: "quanta",
     object: "text_completion",
   };
-  const options = {
-    model,
-    client: context.client,
-    endpoint: "/v1/completions",
-    signal: context.signal,
-    noWait: context.noWait,
-    onQueued: (position: number) => context.record({ queuedBehind: position }),
-  };
+  const options = runOptions(context, model, "/v1/completions");
 
   if (!stream) {
     const result = await context.runner.complete(request, options);
