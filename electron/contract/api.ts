@@ -25,6 +25,7 @@ import type {
   ModelInspection,
   ModelLoadChoice,
   GpuLayersChoice,
+  LoadDefaults,
   ModelSummary,
   MonitorHistory,
   OpenExternalResult,
@@ -183,13 +184,71 @@ export const loadContextSizeSchema = z
   .min(MIN_LOAD_CONTEXT_SIZE, `the context size is at least ${MIN_LOAD_CONTEXT_SIZE} tokens`)
   .max(MAX_LOAD_CONTEXT_SIZE, `the context size is at most ${MAX_LOAD_CONTEXT_SIZE} tokens`);
 
+// ---- Load options beside GPU layers: flash attention, KV cache type, batch size, mmap/mlock, threads
+
+export const KV_CACHE_TYPES = ["F16", "Q8_0", "Q4_0"] as const;
+export const MIN_BATCH_SIZE = 16;
+export const MAX_BATCH_SIZE = 1 << 16;
+/** More threads than any machine Quanta runs on has cores for; the form checks the machine's own count. */
+export const MAX_LOAD_THREADS = 256;
+
+export const flashAttentionChoiceSchema = z.enum(["auto", "on", "off"], { error: 'flash attention is "auto", "on" or "off"' });
+export const kvCacheTypeSchema = z.enum(KV_CACHE_TYPES, { error: `the KV cache type is one of ${KV_CACHE_TYPES.join(", ")}` });
+export const batchSizeSchema = z
+  .number()
+  .int("the batch size is a whole number of tokens")
+  .min(MIN_BATCH_SIZE, `the batch size is at least ${MIN_BATCH_SIZE} tokens`)
+  .max(MAX_BATCH_SIZE, `the batch size is at most ${MAX_BATCH_SIZE} tokens`);
+export const mmapChoiceSchema = z.enum(["auto", "on", "off"], { error: 'mmap is "auto", "on" or "off"' });
+export const loadThreadsSchema = z
+  .number()
+  .int("a thread count is a whole number")
+  .min(1, "a thread count is at least 1")
+  .max(MAX_LOAD_THREADS, `a thread count is at most ${MAX_LOAD_THREADS}`);
+
+/** The options of a load beside GPU layers and context size; null goes back to the default. */
+export const loadOptionsSchema = z
+  .object({
+    flashAttention: flashAttentionChoiceSchema,
+    kvCacheType: kvCacheTypeSchema,
+    batchSize: batchSizeSchema.nullable(),
+    mmap: mmapChoiceSchema,
+    mlock: z.boolean(),
+    threads: loadThreadsSchema.nullable(),
+    batchThreads: loadThreadsSchema.nullable(),
+  })
+  .strict();
+
+/** The options a fit estimate depends on (what the KV cache and compute buffers are sized by). */
+const fitOptionsShape = {
+  flashAttention: flashAttentionChoiceSchema.optional(),
+  kvCacheType: kvCacheTypeSchema.optional(),
+  batchSize: batchSizeSchema.nullable().optional(),
+};
+
 const loadRequestSchemas = {
   loadModel: z.tuple([
-    z.object({ modelId: id, gpuLayers: gpuLayersChoiceSchema.optional(), contextSize: loadContextSizeSchema.optional() }).strict(),
+    z
+      .object({
+        modelId: id,
+        gpuLayers: gpuLayersChoiceSchema.optional(),
+        contextSize: loadContextSizeSchema.optional(),
+        ...loadOptionsSchema.partial().shape,
+      })
+      .strict(),
   ]),
   getLoadChoice: z.tuple([z.object({ modelId: id }).strict()]),
+  getLoadDefaults: z.tuple([z.object({ modelId: id }).strict()]),
   getLastModel: z.tuple([]),
 } as const;
+
+export type LoadOptions = z.infer<typeof loadOptionsSchema>;
+/** The load options a fit estimate is sized by; left out: llama.cpp's defaults. */
+export type FitOptions = {
+  flashAttention?: LoadOptions["flashAttention"];
+  kvCacheType?: LoadOptions["kvCacheType"];
+  batchSize?: number | null;
+};
 
 // ---- Local API server: settings the renderer may change ------------------------------------
 
@@ -287,6 +346,7 @@ export const requestSchemas = {
           .int()
           .min(256)
           .max(1 << 21),
+        ...fitOptionsShape,
       })
       .strict(),
   ]),
@@ -419,7 +479,7 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
   resumeDownload(request: { downloadId: string }): Promise<void>;
   cancelDownload(request: { downloadId: string }): Promise<void>;
   /** Will the model fit at this context size (weights plus KV cache against free RAM and VRAM)? Asks the engine. */
-  estimateFit(request: { modelId: string; contextSize: number }): Promise<FitEstimate>;
+  estimateFit(request: { modelId: string; contextSize: number } & FitOptions): Promise<FitEstimate>;
   /**
    * Desktop only: the main process opens its file dialog, and the chosen GGUF files are copied,
    * moved or linked into Quanta's models folder. An empty list when the dialog was cancelled.
@@ -433,9 +493,11 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
    * Loads a model. gpuLayers and contextSize, when given, are remembered for this model;
    * when left out, the remembered ones are used (else automatic layers, default context).
    */
-  loadModel(request: { modelId: string; gpuLayers?: GpuLayersChoice; contextSize?: number }): Promise<LoadedModel>;
+  loadModel(request: { modelId: string; gpuLayers?: GpuLayersChoice; contextSize?: number } & Partial<LoadOptions>): Promise<LoadedModel>;
   /** What the model's next load will use unless told otherwise. */
   getLoadChoice(request: { modelId: string }): Promise<ModelLoadChoice>;
+  /** What the model's choices fall back to (the calibrated thread counts…) and the bounds they are checked against. */
+  getLoadDefaults(request: { modelId: string }): Promise<LoadDefaults>;
   /** The model loaded most recently (remembered in the data folder), so pickers can offer it first. */
   getLastModel(): Promise<{ modelId: string | null }>;
   unloadModel(): Promise<void>;

@@ -76,6 +76,8 @@ export interface LoadedModel {
   loadMs: number;
   /** What was asked for (the engine uses fewer layers without a GPU, or when fewer fit). */
   gpuLayersAsked?: GpuLayersChoice;
+  /** The load options in effect, read back after the load; absent from older engines. */
+  options?: LoadOptionsInEffect;
 }
 
 export type EngineState =
@@ -703,6 +705,59 @@ export interface ModelLoadChoice {
   gpuLayers: GpuLayersChoice;
   /** null: the default context size. */
   contextSize: number | null;
+  /** "auto": llama.cpp uses flash attention where the model and hardware support it. */
+  flashAttention: FlashAttentionChoice;
+  /** The type of the KV cache's keys and values; Q8_0 and Q4_0 need flash attention. */
+  kvCacheType: KvCacheType;
+  /** Tokens evaluated at once in a prompt; null: llama.cpp's default (512, or the context when smaller). */
+  batchSize: number | null;
+  /** "auto": node-llama-cpp maps the file where the system supports it. */
+  mmap: "auto" | "on" | "off";
+  /** Keep the weights locked in memory (never swapped out). */
+  mlock: boolean;
+  /** Threads for generation; null: the calibrated count. */
+  threads: number | null;
+  /** Threads for batches (prompts); null: the calibrated count. */
+  batchThreads: number | null;
+}
+
+export type FlashAttentionChoice = "auto" | "on" | "off";
+
+/** The KV cache types offered: llama.cpp's default F16, and the two quantized ones it supports widely. */
+export type KvCacheType = "F16" | "Q8_0" | "Q4_0";
+
+/** What a load really used, read back from llama.cpp (node-llama-cpp) after it loaded. */
+export interface LoadOptionsInEffect {
+  /** The context llama.cpp allocated (it rounds up to a multiple of 256). */
+  contextSize: number;
+  batchSize: number;
+  /** As llama.cpp was told: "auto" leaves the choice to llama.cpp. */
+  flashAttention: FlashAttentionChoice;
+  /** llama.cpp's type names, e.g. "F16", "Q8_0". */
+  kvCacheKeyType: string;
+  kvCacheValueType: string;
+  /** Whether the weights are memory-mapped from the file. */
+  mmap: boolean;
+  mlock: boolean;
+}
+
+/** What a model's load choices fall back to, and the bounds the form checks against. */
+export interface LoadDefaults {
+  modelId: string;
+  /** The context the model was trained with: the largest context size allowed; null when its header does not say. */
+  trainedContextSize: number | null;
+  /** The context size used when none is chosen. */
+  defaultContextSize: number;
+  /** The batch size llama.cpp uses when none is chosen (512, or the context when smaller). */
+  defaultBatchSize: number;
+  /** The thread counts measured for this model on this machine (used unless overridden); null before its first load. */
+  calibratedThreads: number | null;
+  calibratedBatchThreads: number | null;
+  /**
+   * The attention head size of keys and values when a quantized KV cache cannot hold it (it
+   * must be a multiple of 32); null when Q8_0 and Q4_0 can be used.
+   */
+  quantizedCacheHeadSize: number | null;
 }
 
 // ---- Local API server (OpenAI- and Anthropic-compatible) -----------------------------------

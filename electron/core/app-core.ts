@@ -191,6 +191,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
       await library.resolve(modelId);
       return loadChoices.recall(modelId);
     },
+    getLoadDefaults: ({ modelId }) => host.loadDefaults(modelId),
     getLastModel: async () => ({ modelId: await loadChoices.recallLast() }),
     unloadModel: () => host.unload(),
     // A refused watch rejects (the executor turns a throw into a rejection), as from an async method.

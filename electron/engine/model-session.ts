@@ -13,10 +13,10 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
-import type { MemoryFootprint, ThreadCalibration } from "../contract/types.js";
+import type { LoadOptionsInEffect, MemoryFootprint, ThreadCalibration } from "../contract/types.js";
 import { useBatchThreads } from "./batch-threads.js";
 import { withLoadLog } from "./load-log.js";
-import { measureFootprint } from "./memory-footprint.js";
+import { contextOptions, ggmlTypeName, measureFootprint } from "./memory-footprint.js";
 import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
 import type { EngineLoadResult, EngineModelUsage, EngineUsage, LoadRequest } from "./protocol.js";
 import type { GenerationTarget } from "./generation.js";
@@ -48,6 +48,20 @@ export function getBackend(): Promise<Llama> {
     throw new QuantaError("engine_unavailable", `llama.cpp could not start: ${error instanceof Error ? error.message : String(error)}`);
   });
   return llamaPromise;
+}
+
+/** The load options in effect, read back from node-llama-cpp (mlock has no read-back: as asked). */
+function inEffect(model: LlamaModel, context: LlamaContext, mlock: boolean): LoadOptionsInEffect {
+  const flash = context.flashAttention;
+  return {
+    contextSize: context.contextSize,
+    batchSize: context.batchSize,
+    flashAttention: flash === "auto" ? "auto" : flash ? "on" : "off",
+    kvCacheKeyType: ggmlTypeName(context.kvCacheKeyType),
+    kvCacheValueType: ggmlTypeName(context.kvCacheValueType),
+    mmap: model.useMmap,
+    mlock,
+  };
 }
 
 export class ModelSession {
@@ -86,6 +100,8 @@ export class ModelSession {
       llama.loadModel({
         modelPath: request.path,
         gpuLayers: request.gpuLayers,
+        useMmap: request.mmap === undefined || request.mmap === "auto" ? "auto" : request.mmap === "on",
+        useMlock: request.mlock ?? false,
         onLoadProgress: (progress) => onProgress(progress, "loading"),
       }),
     );
@@ -108,7 +124,7 @@ export class ModelSession {
           : null;
       const batchThreads = batchCalibration?.chosen ?? request.batchThreads ?? threads;
       const contextSize = Math.min(request.contextSize, model.trainContextSize);
-      const context = await model.createContext({ contextSize, threads });
+      const context = await model.createContext({ contextSize, threads, ...contextOptions(request) });
       // Prompts with the batch count, replies with the generation count.
       const twoCounts = useBatchThreads(context, { generation: threads, batch: batchThreads });
       const chatWrapper: ChatWrapper = resolveChatWrapper(model);
@@ -129,6 +145,7 @@ export class ModelSession {
         gpuLayers: model.gpuLayers,
         gpuLayersAsked: request.gpuLayers,
         chatTemplate: chatWrapper.wrapperName,
+        options: inEffect(model, context, request.mlock ?? false),
       };
     } catch (error) {
       await model.dispose();

@@ -2,8 +2,15 @@
 // events the engine sends back, and the zod schemas each side uses on what it receives.
 
 import { z } from "zod";
-import { samplingValuesSchema } from "../contract/api.js";
-import type { FitEstimate, GenerationStats, ModelFootprint, ThreadCalibration } from "../contract/types.js";
+import {
+  batchSizeSchema,
+  flashAttentionChoiceSchema,
+  kvCacheTypeSchema,
+  mmapChoiceSchema,
+  samplingValuesSchema,
+  type FitOptions,
+} from "../contract/api.js";
+import type { FitEstimate, GenerationStats, LoadOptionsInEffect, ModelFootprint, ThreadCalibration } from "../contract/types.js";
 import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type PromptUsage, type TokenLogprob } from "./api-protocol.js";
 // The local API server's calls are part of this channel: the core imports them from here.
 export * from "./api-protocol.js";
@@ -30,12 +37,27 @@ const loadRequestSchema = z
     /** Threads for batches (prompts); null or absent: measure the best count now. */
     batchThreads: z.number().int().min(1).max(512).nullable().optional(),
     gpuLayers: z.union([z.literal("auto"), z.number().int().min(0)]),
+    // The load options beside GPU layers (contract ModelLoadChoice); absent: llama.cpp's defaults.
+    flashAttention: flashAttentionChoiceSchema.optional(),
+    kvCacheType: kvCacheTypeSchema.optional(),
+    batchSize: batchSizeSchema.nullable().optional(),
+    mmap: mmapChoiceSchema.optional(),
+    mlock: z.boolean().optional(),
   })
   .strict();
 
 export type LoadRequest = z.infer<typeof loadRequestSchema>;
 
-export type FitEstimateRequest = { path: string; contextSize: number } | { url: string; contextSize: number };
+/** The load options the estimate is sized by (the KV cache type, flash attention, batch size). */
+const fitOptionsSchema = {
+  flashAttention: flashAttentionChoiceSchema.optional(),
+  kvCacheType: kvCacheTypeSchema.optional(),
+  batchSize: batchSizeSchema.nullable().optional(),
+};
+
+export type FitEstimateOptions = FitOptions;
+
+export type FitEstimateRequest = ({ path: string; contextSize: number } | { url: string; contextSize: number }) & FitEstimateOptions;
 
 /** llama.cpp's estimate of what a model needs at a context size (the contract's FitEstimate, less the model id). */
 export type EngineFitEstimate = Omit<FitEstimate, "modelId">;
@@ -72,6 +94,7 @@ export const engineRequestSchemas = {
             .int()
             .min(16)
             .max(1 << 21),
+          ...fitOptionsSchema,
         })
         .strict(),
       // A model on the hub: its header is read over HTTP with Range requests.
@@ -125,6 +148,8 @@ export interface EngineLoadResult {
   /** The request's gpuLayers, as the engine received it. */
   gpuLayersAsked: "auto" | number;
   chatTemplate: string;
+  /** The load options in effect, read back from node-llama-cpp. */
+  options: LoadOptionsInEffect;
 }
 
 export interface EngineGenerationResult {

@@ -4,12 +4,20 @@
 
 import { DEFAULT_LOAD_CONTEXT_SIZE } from "../../contract/chat-settings.js";
 import { QuantaError, toWireError } from "../../contract/errors.js";
-import type { CoreEvent, EngineState, LoadedModel, ModelLoadChoice } from "../../contract/types.js";
+import type { CoreEvent, EngineState, LoadDefaults, LoadedModel, ModelLoadChoice } from "../../contract/types.js";
 import type { LibraryEntry, ModelLibrary } from "../library/model-library.js";
 import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
 import { EngineClient } from "./engine-client.js";
 import type { SpawnEngine } from "./engine-process.js";
-import { checkGpuLayers, modelLayerCount, type LoadChoices } from "./load-choices.js";
+import {
+  checkBatchSize,
+  checkContextSize,
+  checkGpuLayers,
+  checkKvCacheType,
+  modelLoadFacts,
+  quantizedCacheHeadSize,
+  type LoadChoices,
+} from "./load-choices.js";
 import { modelFileKey, withBatch, type ThreadMemory } from "./thread-memory.js";
 
 export interface ModelHostOptions {
@@ -104,12 +112,45 @@ export class ModelHost {
     return this.#load(modelId, {});
   }
 
+  /** What a model's load choices fall back to, and the bounds the form checks them against. */
+  async loadDefaults(modelId: string): Promise<LoadDefaults> {
+    const entry = await this.#options.library.resolve(modelId);
+    const facts = await modelLoadFacts(entry.path);
+    const calibration = await this.#options.threadMemory.recall(
+      modelFileKey(entry.summary.sizeBytes, entry.mtimeMs, entry.summary.fileName),
+    );
+    const defaultContextSize = Math.min(
+      this.#options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
+      facts.trainedContextSize ?? Number.POSITIVE_INFINITY,
+    );
+    return {
+      modelId,
+      trainedContextSize: facts.trainedContextSize,
+      defaultContextSize,
+      // node-llama-cpp's default: 512, or the context when smaller.
+      defaultBatchSize: Math.min(512, defaultContextSize),
+      calibratedThreads: calibration?.chosen ?? null,
+      calibratedBatchThreads: calibration?.batch?.chosen ?? null,
+      quantizedCacheHeadSize: quantizedCacheHeadSize(facts),
+    };
+  }
+
   async #load(modelId: string, asked: Partial<ModelLoadChoice>): Promise<LoadedModel> {
     const { library, loadChoices, threadMemory, monitor } = this.#options;
     if (this.#state.kind === "loading") throw new QuantaError("busy", "A model is already loading.");
     const entry = await library.resolve(modelId);
-    checkGpuLayers(asked.gpuLayers, await modelLayerCount(entry.path));
+    const facts = await modelLoadFacts(entry.path);
+    checkGpuLayers(asked.gpuLayers, facts.totalLayers);
+    checkContextSize(asked.contextSize, facts.trainedContextSize);
     const choice = await loadChoices.resolve(modelId, asked);
+    // The whole choice (what was asked with what is remembered) is checked: a remembered batch
+    // size may not fit a smaller context asked now, nor a quantized cache flash attention turned off.
+    const contextSize = Math.min(
+      choice.contextSize ?? this.#options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
+      facts.trainedContextSize ?? Number.POSITIVE_INFINITY,
+    );
+    checkBatchSize(choice.batchSize, contextSize);
+    checkKvCacheType(choice.kvCacheType, choice.flashAttention, facts);
     const started = performance.now();
     monitor.modelUnloaded();
     this.#setState({ kind: "loading", modelId, progress: 0, phase: "loading" });
@@ -119,10 +160,16 @@ export class ModelHost {
       const rpc = await this.engine.api();
       const result = await rpc.loadModel({
         path: entry.path,
-        contextSize: choice.contextSize ?? this.#options.contextSize ?? DEFAULT_LOAD_CONTEXT_SIZE,
-        threads: remembered?.chosen ?? null,
-        batchThreads: remembered?.batch?.chosen ?? null,
+        contextSize,
+        // A thread count the user chose wins over the calibrated one (which stays remembered).
+        threads: choice.threads ?? remembered?.chosen ?? null,
+        batchThreads: choice.batchThreads ?? remembered?.batch?.chosen ?? null,
         gpuLayers: choice.gpuLayers,
+        flashAttention: choice.flashAttention,
+        kvCacheType: choice.kvCacheType,
+        batchSize: choice.batchSize,
+        mmap: choice.mmap,
+        mlock: choice.mlock,
       });
       // Remembered only once it loaded: a choice that fails must not fail every later load.
       await loadChoices.remember(modelId, choice).catch(() => undefined);
@@ -138,13 +185,14 @@ export class ModelHost {
         contextSize: result.contextSize,
         threads: result.threads,
         batchThreads: result.batchThreads,
-        threadsSource: result.calibration ? "calibrated" : "remembered",
+        threadsSource: choice.threads !== null ? "setting" : result.calibration ? "calibrated" : "remembered",
         calibration,
         gpu: result.gpu,
         gpuLayers: result.gpuLayers,
         gpuLayersAsked: result.gpuLayersAsked,
         chatTemplate: result.chatTemplate,
         loadMs: Math.round(performance.now() - started),
+        options: result.options,
       };
       this.#loaded = { entry, model };
       monitor.modelLoaded(

@@ -10,6 +10,7 @@ import type { CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { CatalogEntry, CoreEvent, ModelSummary } from "../../contract/types.js";
 import type { EngineFitEstimate, FitEstimateRequest } from "../../engine/protocol.js";
+import { checkBatchSize, checkKvCacheType, modelLoadFacts } from "../engine-client/load-choices.js";
 import { DownloadManager, type DownloadManagerOptions } from "../downloads/download-manager.js";
 import { HubClient, hubBaseUrl, hubUrlSchema } from "../downloads/hub-client.js";
 import { readJsonFile, writeJsonAtomic } from "../settings/json-file.js";
@@ -229,9 +230,14 @@ export function createLibraryService(options: LibraryServiceOptions): Promise<Li
       // The engine reads the header at the address the hub's redirects led to, each hop checked.
       return { repo, path: filePath, ...(await options.engineFit({ url: await hub.resolveFileUrl(repo, filePath), contextSize })) };
     },
-    estimateFit: async ({ modelId, contextSize }) => {
+    estimateFit: async ({ modelId, contextSize, ...loadOptions }) => {
       const entry = await library.resolve(modelId);
-      return { modelId, ...(await options.engineFit({ path: entry.path, contextSize })) };
+      // The same checks as a load: a KV cache type or batch size the load would refuse has no estimate.
+      if (loadOptions.kvCacheType !== undefined) {
+        checkKvCacheType(loadOptions.kvCacheType, loadOptions.flashAttention ?? "auto", await modelLoadFacts(entry.path));
+      }
+      checkBatchSize(loadOptions.batchSize ?? null, contextSize);
+      return { modelId, ...(await options.engineFit({ path: entry.path, contextSize, ...loadOptions })) };
     },
   };
 
