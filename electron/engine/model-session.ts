@@ -124,7 +124,19 @@ export class ModelSession {
           : null;
       const batchThreads = batchCalibration?.chosen ?? request.batchThreads ?? threads;
       const contextSize = Math.min(request.contextSize, model.trainContextSize);
-      const context = await model.createContext({ contextSize, threads, ...contextOptions(request) });
+      const { kvCacheKeyType, kvCacheValueType, ...sized } = contextOptions(request);
+      // node-llama-cpp marks its KV cache type options experimental: Quanta offers only the types
+      // llama.cpp supports on every backend (F16, Q8_0, Q4_0), and the core refuses the head
+      // sizes and the flash attention setting they cannot work with before they get here.
+      const context = await model.createContext({
+        contextSize,
+        threads,
+        ...sized,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the only way to set the cache type in node-llama-cpp 3.x; see above
+        experimentalKvCacheKeyType: kvCacheKeyType,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- as the key type
+        experimentalKvCacheValueType: kvCacheValueType,
+      });
       // Prompts with the batch count, replies with the generation count.
       const twoCounts = useBatchThreads(context, { generation: threads, batch: batchThreads });
       const chatWrapper: ChatWrapper = resolveChatWrapper(model);

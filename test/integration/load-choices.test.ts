@@ -47,7 +47,7 @@ describe("GPU layers and context size per model", () => {
   it("sends the asked GPU layers to the engine; without a GPU llama.cpp runs on the CPU and the load succeeds", async () => {
     core = await startCore();
     const modelId = await storiesId(core);
-    expect(await core.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: "auto", contextSize: null });
+    expect(await core.api.getLoadChoice({ modelId })).toMatchObject({ gpuLayers: "auto", contextSize: null });
 
     const automatic = await core.api.loadModel({ modelId });
     expect(automatic.gpuLayersAsked).toBe("auto");
@@ -59,14 +59,14 @@ describe("GPU layers and context size per model", () => {
     if (loaded.gpu === null) expect(loaded.gpuLayers).toBe(0);
     else expect(loaded.gpuLayers).toBeLessThanOrEqual(3);
     expect(await core.api.getEngineState()).toMatchObject({ kind: "ready", model: { gpuLayersAsked: 3 } });
-    expect(await core.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: 3, contextSize: 256 });
+    expect(await core.api.getLoadChoice({ modelId })).toMatchObject({ gpuLayers: 3, contextSize: 256 });
   });
 
   it("remembers the choice across a restart of the core: the next plain load uses it", async () => {
     await core?.dispose();
     core = await startCore();
     const modelId = await storiesId(core);
-    expect(await core.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: 3, contextSize: 256 });
+    expect(await core.api.getLoadChoice({ modelId })).toMatchObject({ gpuLayers: 3, contextSize: 256 });
     const loaded = await core.api.loadModel({ modelId });
     expect(loaded.gpuLayersAsked).toBe(3);
     expect(loaded.contextSize).toBe(256);
@@ -74,7 +74,7 @@ describe("GPU layers and context size per model", () => {
     // Choosing automatic again replaces the number; the context size stays as it was.
     const auto = await core.api.loadModel({ modelId, gpuLayers: "auto" });
     expect(auto.gpuLayersAsked).toBe("auto");
-    expect(await core.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: "auto", contextSize: 256 });
+    expect(await core.api.getLoadChoice({ modelId })).toMatchObject({ gpuLayers: "auto", contextSize: 256 });
   });
 
   it("refuses bad values at the wire with a clear error, and remembers nothing from them", async () => {
@@ -102,7 +102,7 @@ describe("GPU layers and context size per model", () => {
       });
       expect((await link.api.loadModel({ modelId, gpuLayers: 6 })).gpuLayersAsked).toBe(6);
       await link.api.loadModel({ modelId, gpuLayers: "auto" });
-      expect(await link.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: "auto", contextSize: 256 });
+      expect(await link.api.getLoadChoice({ modelId })).toMatchObject({ gpuLayers: "auto", contextSize: 256 });
       expect(await core.api.getEngineState()).toMatchObject({ kind: "ready" });
     } finally {
       link.close();
@@ -114,7 +114,7 @@ describe("GPU layers and context size per model", () => {
     await fs.writeFile(path.join(home, "load-choices.json"), '{"version":1,"models":{"x":{"gpuLayers":-4,"contextSize":null}}}');
     core = await startCore();
     const modelId = await storiesId(core);
-    expect(await core.api.getLoadChoice({ modelId })).toEqual({ gpuLayers: "auto", contextSize: null });
+    expect(await core.api.getLoadChoice({ modelId })).toMatchObject({ gpuLayers: "auto", contextSize: null });
     const kept = (await fs.readdir(home)).filter((name) => name.startsWith("load-choices.json.damaged-"));
     expect(kept).toHaveLength(1);
   });
