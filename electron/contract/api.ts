@@ -38,6 +38,7 @@ import type {
   ApiServerState,
 } from "./types.js";
 import { KNOWN_CHAT_TEMPLATES, SAMPLING_PRESET_NAMES } from "./chat-settings.js";
+import { KV_CACHE_TYPES } from "./kv-cache.js";
 
 const id = z
   .string()
@@ -186,7 +187,6 @@ export const loadContextSizeSchema = z
 
 // ---- Load options beside GPU layers: flash attention, KV cache type, batch size, mmap/mlock, threads
 
-export const KV_CACHE_TYPES = ["F16", "Q8_0", "Q4_0"] as const;
 export const MIN_BATCH_SIZE = 16;
 export const MAX_BATCH_SIZE = 1 << 16;
 /** More threads than any machine Quanta runs on has cores for; the form checks the machine's own count. */

@@ -3,6 +3,9 @@
 
 import type { KvCacheType } from "./types.js";
 
+/** The types offered, default first. */
+export const KV_CACHE_TYPES = ["F16", "Q8_0", "Q4_0"] as const satisfies readonly KvCacheType[];
+
 /** Quantized caches store 32 elements per block; a head size must be a multiple of it. */
 export const KV_CACHE_BLOCK_SIZE = 32;
 

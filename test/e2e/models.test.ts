@@ -197,7 +197,7 @@ describe("getting a first model", () => {
     const layers = page.getByRole("group", { name: "GPU layers" });
     const automatic = layers.getByRole("checkbox", { name: "Automatic" });
     const count = layers.getByRole("spinbutton", { name: "GPU layers" });
-    const load = layers.getByRole("button", { name: "Load with these layers" });
+    const load = layers.getByRole("button", { name: "Load with these settings" });
     // Automatic by default; the panel gives the model's layer count.
     await expect.poll(() => automatic.isChecked()).toBe(true);
     expect(await count.isDisabled()).toBe(true);

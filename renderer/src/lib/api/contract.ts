@@ -52,7 +52,20 @@ export type {
   ThreadTrial,
   GpuLayersChoice,
   ModelLoadChoice,
+  FlashAttentionChoice,
+  KvCacheType,
+  LoadDefaults,
+  LoadOptionsInEffect,
 } from "../../../../electron/contract/types.js";
+// Load options beside GPU layers: the KV cache types (pure), and the bounds the form checks (restated in fit.svelte.ts).
+export { KV_CACHE_TYPES } from "../../../../electron/contract/kv-cache.js";
+export type {
+  MAX_BATCH_SIZE,
+  MAX_LOAD_THREADS,
+  MIN_BATCH_SIZE,
+  MIN_LOAD_CONTEXT_SIZE,
+  LoadOptions,
+} from "../../../../electron/contract/api.js";
 export type { CoreApi, RendererApi, SendMessageResult } from "../../../../electron/contract/api.js";
 // Local API server: its settings, state and request log; the model ids clients use (pure).
 export type { ApiRequestLogEntry, ApiServerSettings, ApiServerState, ApiServerStatus } from "../../../../electron/contract/types.js";

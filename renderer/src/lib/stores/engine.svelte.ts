@@ -33,7 +33,9 @@ class EngineStore {
   /** Starts loading a model; progress and the result arrive as engine events. */
   async loadModel(modelId: string, asked: Partial<ModelLoadChoice> = {}): Promise<void> {
     try {
-      const model = await api.loadModel({ modelId, ...(asked.gpuLayers === undefined ? {} : { gpuLayers: asked.gpuLayers }) });
+      // A context size of null (the default) is not sent: left out, the core keeps the remembered one.
+      const { contextSize, ...options } = asked;
+      const model = await api.loadModel({ modelId, ...options, ...(contextSize == null ? {} : { contextSize }) });
       // The "engine" event normally got here first; this covers a missed one, and never
       // overwrites a state that has moved on to another model.
       if (this.state.kind === "loading" && this.state.modelId === model.modelId) {
