@@ -326,7 +326,7 @@ export const zhCN: Record<MessageKey, string> = {
   "lib.options.notCalibrated": "首次加载时测量",
   "lib.options.threadsNote": "线程数留空时，使用 Quanta 在本机为此模型测得的数值（生成 {threads}；提示词 {batch}）。",
   "lib.options.kvNote": "Q8_0 和 Q4_0 可将 KV 缓存缩小到约一半和四分之一；它们需要 Flash Attention（开或自动）。",
-  "lib.options.invalid.contextSize": "上下文大小：{min} 至 {max} 之间的整数个词元（{max} 为此模型训练时的上下文）。",
+  "lib.options.invalid.contextSize": "上下文大小：{min} 至 {max} 之间的整数个词元，即此模型训练时的上下文以内。",
   "lib.options.invalid.batchSize": "批大小：{min} 至 {max} 之间的整数个词元（不超过上下文大小），留空则用默认值。",
   "lib.options.invalid.threads": "线程数：{min} 至 {max} 之间的整数，留空则用校准值。",
   "lib.options.invalid.flashAttention": "{type} KV 缓存需要 Flash Attention：请将 Flash Attention 设为开或自动，或选择 F16。",
