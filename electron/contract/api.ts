@@ -189,7 +189,7 @@ export const loadContextSizeSchema = z
 
 export const MIN_BATCH_SIZE = 16;
 export const MAX_BATCH_SIZE = 1 << 16;
-/** More threads than any machine Quanta runs on has cores for; the form checks the machine's own count. */
+/** A bound on thread overrides well above any machine Quanta runs on; more threads than cores only slows llama.cpp down. */
 export const MAX_LOAD_THREADS = 256;
 
 export const flashAttentionChoiceSchema = z.enum(["auto", "on", "off"], { error: 'flash attention is "auto", "on" or "off"' });
