@@ -11,7 +11,7 @@ import { DEFAULT_CHAT_SETTINGS } from "../../electron/contract/chat-settings.js"
 import { QuantaError } from "../../electron/contract/errors.js";
 import { MAX_CHAT_IMPORT_BYTES } from "../../electron/contract/api.js";
 import type { ChatMessage } from "../../electron/contract/types.js";
-import { chatToJson } from "../../renderer/src/lib/utils/chat-export.js";
+import { chatToJson } from "../../electron/contract/chat-export.js";
 import { isDone, startCore, type CoreHarness } from "../support/core-harness.js";
 import { STORIES_MODEL, tempDir } from "../support/paths.js";
 

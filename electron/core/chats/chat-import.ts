@@ -1,4 +1,4 @@
-// A conversation file to import (the app's JSON export, renderer/src/lib/utils/chat-export.ts)
+// A conversation file to import (the app's JSON export, contract/chat-export.ts)
 // checked at the boundary: its size, that it is JSON, its format and version, its shape
 // (zod), and that its messages form one tree. Every refusal is `chat_import_invalid` with a
 // reason the renderer words (too_large, not_json, wrong_version, wrong_shape). Pure: nothing
@@ -6,13 +6,13 @@
 
 import { z } from "zod";
 import { chatSettingsSchema, MAX_CHAT_IMPORT_BYTES, MAX_MESSAGE_CHARS, MAX_TITLE_CHARS } from "../../contract/api.js";
+import { CHAT_EXPORT_FORMAT, CHAT_EXPORT_VERSION } from "../../contract/chat-export.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { ChatMessage, ChatSettings } from "../../contract/types.js";
 import { messageSchema } from "./chat-log.js";
 
-/** The export format's name and the versions this Quanta reads. */
-export const CHAT_EXPORT_FORMAT = "quanta-chat";
-export const CHAT_EXPORT_VERSIONS: readonly number[] = [1];
+/** The export versions this Quanta reads. */
+export const CHAT_EXPORT_VERSIONS: readonly number[] = [CHAT_EXPORT_VERSION];
 
 export interface ImportedChat {
   title: string;
