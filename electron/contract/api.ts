@@ -11,6 +11,8 @@ import type {
   ChatSearchHit,
   ChatSettings,
   ChatSummary,
+  ChatImportResult,
+  MessageDeletion,
   ComputeCost,
   CoreEvent,
   DownloadJob,
@@ -65,6 +67,8 @@ export const MONITOR_WINDOW_MS = 10 * 60 * 1000;
 // ---- Conversations: validation of what the renderer sends ----------------------------------
 
 export const MAX_TITLE_CHARS = 200;
+/** The largest conversation file imported (fits one message even with every character escaped). */
+export const MAX_CHAT_IMPORT_BYTES = 524_288; // 512 KiB
 export const MAX_SYSTEM_PROMPT_CHARS = 50_000;
 
 const messageText = z
@@ -90,7 +94,7 @@ export const samplingValuesSchema = z
   })
   .strict();
 
-const chatSettingsSchema = z
+export const chatSettingsSchema = z
   .object({
     systemPrompt: z.string().max(MAX_SYSTEM_PROMPT_CHARS),
     preset: z.enum(SAMPLING_PRESET_NAMES),
@@ -129,6 +133,9 @@ const chatRequestSchemas = {
   selectVersion: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
   openExternal: z.tuple([z.object({ url: z.string().max(8192) }).strict()]),
   listAllMessages: z.tuple([z.object({ chatId: id }).strict()]),
+  deleteMessage: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
+  // A string never has more characters than UTF-8 bytes: the core words a file too large by its bytes.
+  importChat: z.tuple([z.object({ text: z.string().max(MAX_CHAT_IMPORT_BYTES) }).strict()]),
 } as const;
 
 /** The conversation methods (sidebar, settings, versions, links). */
@@ -150,6 +157,14 @@ export interface ChatCoreApi {
   openExternal(request: { url: string }): Promise<OpenExternalResult>;
   /** Every message of every version, in the order written (for the JSON export). */
   listAllMessages(request: { chatId: string }): Promise<ChatMessage[]>;
+  /**
+   * Deletes this version of a message and what follows it (a user message's replies, every
+   * version of them, and the turns after them); the other versions and what came before stay.
+   * Refused with `busy` (reason delete_while_replying) while the conversation writes a reply.
+   */
+  deleteMessage(request: { chatId: string; messageId: string }): Promise<MessageDeletion>;
+  /** A conversation exported as JSON (chat-export.ts), as a new conversation; `chat_import_invalid` if it is not one. */
+  importChat(request: { text: string }): Promise<ChatImportResult>;
 }
 
 /** Quantization lab: bounds of a comparison and of a user's evaluation text. */

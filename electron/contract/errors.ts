@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   "timeout",
   // Local API server: the port is taken by another program.
   "address_in_use",
+  // A conversation file to import is not one Quanta exported (params.reason says how).
+  "chat_import_invalid",
   "internal",
 ] as const;
 

@@ -185,6 +185,29 @@ export interface ReplyProvenance {
 export interface ChatSearchHit extends ChatSummary {
   /** Text around the first match in a message; null when only the title matched. */
   snippet: string | null;
+  /** That match in parts (to highlight it) and the message (the version) that holds it; null when only the title matched. */
+  match: ChatSearchMatch | null;
+}
+
+/** A query found in one version of a message: the snippet as context, match, context ("…" where cut). */
+export interface ChatSearchMatch {
+  messageId: string;
+  before: string;
+  text: string;
+  after: string;
+}
+
+/** What an imported conversation became: a new conversation, never one that existed. */
+export interface ChatImportResult {
+  chat: Chat;
+  /** Every message of every version that was imported. */
+  messageCount: number;
+}
+
+/** What deleting a message removed: it and what followed it (see ChatCoreApi.deleteMessage). */
+export interface MessageDeletion {
+  chat: Chat;
+  deletedIds: string[];
 }
 
 export interface OpenExternalResult {

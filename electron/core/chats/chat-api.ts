@@ -3,6 +3,7 @@
 
 import type { ChatCoreApi, CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
+import { parseChatImport } from "./chat-import.js";
 import type { ChatReplies } from "./chat-replies.js";
 import type { ChatStore } from "./chat-store.js";
 import { openExternalLink } from "./external-link.js";
@@ -36,5 +37,17 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
     },
     openExternal: ({ url }) => openExternalLink(url, openExternal),
     listAllMessages: ({ chatId }) => new Promise((resolve) => resolve(chats.allMessages(chatId))),
+    deleteMessage: async ({ chatId, messageId }) => {
+      if (replies.isReplying(chatId)) {
+        throw new QuantaError("busy", "Stop the reply in this conversation before deleting a message.", {
+          reason: "delete_while_replying",
+        });
+      }
+      return chats.deleteMessage(chatId, messageId);
+    },
+    importChat: async ({ text }) => {
+      const chat = await chats.importChat(parseChatImport(text));
+      return { chat, messageCount: chats.allMessages(chat.id).length };
+    },
   };
 }

@@ -6,6 +6,8 @@
 // Format 1: messages had no parentId (the conversation was one line of messages).
 // Format 2: messages carry parentId and provenance; "settings" and "selected" events.
 // Reading a format 1 file upgrades it in memory (see chat-tree.ts); nothing is rewritten.
+// A "deleted" event (a message deleted with what followed it) is followed at once by a
+// compaction, which leaves the log without the messages and without the event.
 //
 // An append writes every byte and flushes it, or fails and cuts the file back to where it
 // was (a full disk can take part of a line without an error). A file whose lines are mostly
@@ -86,6 +88,8 @@ function schemas(object: ObjectFactory) {
     object({ type: z.literal("settings"), settings, at: z.string() }),
     /** The user chose another version of a message: the branch through it is shown. */
     object({ type: z.literal("selected"), messageId: z.string(), at: z.string() }),
+    /** The user deleted a message with what followed it (ChatTree.descendants); compacted away at once. */
+    object({ type: z.literal("deleted"), messageIds: z.array(z.string()).min(1), at: z.string() }),
   ]);
   return { message, settings, event };
 }

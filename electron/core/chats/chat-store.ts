@@ -8,8 +8,18 @@ import path from "node:path";
 import { newId } from "../../common/ids.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../contract/chat-settings.js";
 import { QuantaError } from "../../contract/errors.js";
-import type { Chat, ChatMessage, ChatSearchHit, ChatSettings, ChatSummary } from "../../contract/types.js";
+import type {
+  Chat,
+  ChatMessage,
+  ChatSearchHit,
+  ChatSearchMatch,
+  ChatSettings,
+  ChatSummary,
+  MessageDeletion,
+} from "../../contract/types.js";
+import type { ImportedChat } from "./chat-import.js";
 import { appendChatEvent, CHAT_FORMAT_VERSION, COMPACTING_SUFFIX, readChatLog, rewriteChatLog, type ChatEvent } from "./chat-log.js";
+import { findInText, queryPattern, snippetText } from "./chat-search.js";
 import { ChatTree } from "./chat-tree.js";
 
 const CHAT_FILE = /^([A-Za-z0-9_-]+)\.jsonl$/;
@@ -19,7 +29,6 @@ const DELETED_FOLDER = "deleted";
 const UNREADABLE_FOLDER = "unreadable";
 /** Compact a log once its superseded lines take more than this and more than its live lines. */
 const DEFAULT_COMPACT_AFTER_BYTES = 512 * 1024;
-const SNIPPET_CHARS = 80;
 
 function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0] ?? "";
@@ -72,6 +81,15 @@ function eventKey(event: ChatEvent): string {
 }
 
 function track(log: LogState, event: ChatEvent, bytes: number): void {
+  if (event.type === "deleted") {
+    // The deleted messages' lines are superseded, and so is this one once compacted.
+    log.bytes += bytes;
+    for (const id of event.messageIds) {
+      log.liveBytes -= log.live.get(`m:${id}`) ?? 0;
+      log.live.delete(`m:${id}`);
+    }
+    return;
+  }
   const key = eventKey(event);
   log.bytes += bytes;
   log.liveBytes += bytes - (log.live.get(key) ?? 0);
@@ -93,6 +111,9 @@ function applyEvent(chat: ChatRecord, event: ChatEvent): void {
       break;
     case "selected":
       chat.tree.select(event.messageId);
+      break;
+    case "deleted":
+      chat.tree.remove(event.messageIds);
       break;
     default:
       event satisfies never;
@@ -351,31 +372,74 @@ export class ChatStore {
     return snapshot(chat);
   }
 
-  /** Conversations whose title or any message (any version) contains the query, newest first. */
+  /**
+   * Conversations whose title or any message (any version) contains the query, newest first.
+   * Each hit names the message version that holds its first match (the branch on show is
+   * looked in first), so opening it can show that version.
+   */
   search(query: string): ChatSearchHit[] {
-    const needle = query.trim().toLocaleLowerCase();
-    if (needle === "") return this.list().map((chat) => ({ ...chat, snippet: null }));
+    const pattern = queryPattern(query);
+    if (pattern === null) return this.list().map((chat) => ({ ...chat, snippet: null, match: null }));
     const hits: ChatSearchHit[] = [];
     for (const chat of this.chats.values()) {
-      let snippet: string | null = null;
-      for (const message of chat.tree.all()) {
-        const index = message.text.toLocaleLowerCase().indexOf(needle);
-        if (index === -1) continue;
-        const start = Math.max(0, index - SNIPPET_CHARS / 2);
-        const text = message.text
-          .slice(start, start + SNIPPET_CHARS)
-          .replace(/\s+/g, " ")
-          .trim();
-        snippet = `${start > 0 ? "…" : ""}${text}${start + SNIPPET_CHARS < message.text.length ? "…" : ""}`;
-        break;
+      const shown = chat.tree.path();
+      const onShow = new Set(shown.map((message) => message.id));
+      let match: ChatSearchMatch | null = null;
+      for (const message of [...shown, ...chat.tree.all().filter((other) => !onShow.has(other.id))]) {
+        match = findInText(message.text, pattern, message.id);
+        if (match) break;
       }
-      if (snippet !== null || chat.title.toLocaleLowerCase().includes(needle)) hits.push({ ...summary(chat), snippet });
+      if (match !== null || pattern.test(chat.title)) {
+        hits.push({ ...summary(chat), snippet: match ? snippetText(match) : null, match });
+      }
     }
     return hits.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   }
 
+  /**
+   * Deletes a message with everything below it (ChatTree.descendants), on disk first, then
+   * compacts the log at once so that the deleted text is gone from the file too (a log this
+   * version does not fully understand keeps the "deleted" event instead: still durable).
+   */
+  async deleteMessage(chatId: string, messageId: string): Promise<MessageDeletion> {
+    const chat = this.record(chatId);
+    const ids = chat.tree.descendants(messageId);
+    if (ids.length === 0) throw new QuantaError("not_found", "That message does not exist in this conversation.");
+    const event: ChatEvent = { type: "deleted", messageIds: ids, at: new Date().toISOString() };
+    await this.commit(chat, event, "the deletion", true);
+    return { chat: snapshot(chat), deletedIds: ids };
+  }
+
+  /**
+   * Saves an imported conversation (validated by chat-import.ts) as a new one with a new id:
+   * its whole log is written to a temporary file and renamed into place, so a failure leaves
+   * nothing, and it is then read back as a restart would read it.
+   */
+  async importChat(imported: ImportedChat): Promise<Chat> {
+    const id = newId();
+    const at = imported.updatedAt;
+    const events: ChatEvent[] = [{ type: "created", v: CHAT_FORMAT_VERSION, id, title: DEFAULT_TITLE, at: imported.createdAt }];
+    if (imported.title !== DEFAULT_TITLE) events.push({ type: "titled", title: imported.title, at });
+    events.push({ type: "settings", settings: structuredClone(imported.settings), at });
+    for (const message of imported.messages) events.push({ type: "message", message: structuredClone(message), at });
+    if (imported.leafId !== null && imported.leafId !== imported.messages.at(-1)?.id) {
+      events.push({ type: "selected", messageId: imported.leafId, at });
+    }
+    const file = this.file(id);
+    try {
+      await fs.mkdir(this.folder, { recursive: true });
+      await rewriteChatLog(file, events);
+    } catch (error) {
+      throw storageError(error, "the imported conversation");
+    }
+    const chat = await this.readRecord(id, file);
+    if (!chat) throw new QuantaError("storage_failed", "The imported conversation could not be read back; it was set aside.");
+    this.chats.set(id, chat);
+    return snapshot(chat);
+  }
+
   /** On disk first, then in memory: what the UI shows as saved is saved. */
-  private commit(chat: ChatRecord, event: ChatEvent, what: string): Promise<void> {
+  private commit(chat: ChatRecord, event: ChatEvent, what: string, compactNow = false): Promise<void> {
     return this.exclusive(chat, async () => {
       let bytes: number;
       try {
@@ -385,7 +449,7 @@ export class ChatStore {
       }
       applyEvent(chat, event);
       track(chat.log, event, bytes);
-      await this.compactIfDue(chat);
+      await this.compactIfDue(chat, compactNow);
     });
   }
 
@@ -402,10 +466,10 @@ export class ChatStore {
    * stay proportional to the conversation, not to the square of a long reply. A failed
    * compaction changes nothing on disk and is only a warning (the append it followed is saved).
    */
-  private async compactIfDue(chat: ChatRecord): Promise<void> {
+  private async compactIfDue(chat: ChatRecord, now = false): Promise<void> {
     const { log } = chat;
     const superseded = log.bytes - log.liveBytes;
-    if (!log.compactable || superseded <= Math.max(this.compactAfterBytes, log.liveBytes)) return;
+    if (!log.compactable || (!now && superseded <= Math.max(this.compactAfterBytes, log.liveBytes))) return;
     const events = compactedEvents(chat);
     try {
       const sizes = await rewriteChatLog(this.file(chat.id), events);

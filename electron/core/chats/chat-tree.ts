@@ -54,6 +54,36 @@ export class ChatTree {
     this.leafId = current;
   }
 
+  /** This message and every message below it, on every branch (what deleting it removes). */
+  descendants(id: string): string[] {
+    if (!this.byId.has(id)) return [];
+    const found = [id];
+    for (let index = 0; index < found.length; index += 1) {
+      for (const child of this.children(found[index] ?? null)) found.push(child.id);
+    }
+    return found;
+  }
+
+  /**
+   * Removes these messages (a message with everything below it). A branch on show that ran
+   * through them shows the latest remaining version in their place, or ends where they were.
+   */
+  remove(ids: readonly string[]): void {
+    const gone = new Set(ids);
+    const shown = this.path();
+    const firstGone = shown.find((message) => gone.has(message.id));
+    for (const id of gone) this.byId.delete(id);
+    if (this.lastId !== null && gone.has(this.lastId)) this.lastId = this.all().at(-1)?.id ?? null;
+    if (!firstGone) return;
+    const parentId = firstGone.parentId ?? null;
+    const sibling = this.children(parentId)
+      .filter((other) => other.role === firstGone.role)
+      .at(-1);
+    if (sibling) this.select(sibling.id);
+    else if (parentId !== null && this.byId.has(parentId)) this.leafId = parentId;
+    else this.leafId = null;
+  }
+
   children(parentId: string | null): ChatMessage[] {
     return this.all().filter((message) => (message.parentId ?? null) === parentId);
   }

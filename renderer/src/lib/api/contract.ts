@@ -9,6 +9,9 @@ export type {
   Chat,
   ChatMessage,
   ChatSearchHit,
+  ChatSearchMatch,
+  ChatImportResult,
+  MessageDeletion,
   ChatSettings,
   ChatSummary,
   ModelFileRef,
@@ -113,6 +116,7 @@ export type {
   MONITOR_WINDOW_MS,
   LAB_MAX_TEXT_CHARS,
   TEXT_PART_MAX_CHARS,
+  MAX_CHAT_IMPORT_BYTES,
 } from "../../../../electron/contract/api.js";
 // Pure values (no zod): the presets and templates the chat settings offer.
 export {
@@ -123,6 +127,8 @@ export {
   SAMPLING_PRESET_NAMES,
   SAMPLING_PRESETS,
 } from "../../../../electron/contract/chat-settings.js";
+// A conversation's JSON export: made here, imported by the core (pure).
+export { chatToJson, type ChatExport } from "../../../../electron/contract/chat-export.js";
 // Pure code every runtime shares (electron/common): the one rule for which links are followed.
 export { httpsLinkOrNull } from "../../../../electron/common/external-link.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";

@@ -162,6 +162,24 @@ export const en = {
   "chats.partial": "The reply was interrupted; the text so far is kept.",
   "chats.linkBlocked": "Only https links are opened.",
   "chats.emptyMessage": "Write something first: the message is empty.",
+  // Conversation history: search across versions, deleting one message, importing a JSON export.
+  "chats.deleteMessage": "Delete message",
+  "chats.deleteConfirm.user": "Delete this message, every version of its reply and the conversation after it? Other versions of it stay.",
+  "chats.deleteConfirm.assistant": "Delete this reply and the conversation after it? Other versions of it stay.",
+  "chats.deleteConfirmYes": "Delete",
+  "chats.deleteConfirmNo": "Keep",
+  "chats.import": "Import conversation",
+  "chats.importHint": "A conversation exported as JSON from Quanta",
+  "chats.imported.one": "Imported “{title}” with {count} message.",
+  "chats.imported.other": "Imported “{title}” with {count} messages.",
+  "error.chat_import_invalid": "This file is not a conversation exported by Quanta. Nothing was imported.",
+  "error.chat_import_invalid.not_json": "This file is not JSON, so it is not a conversation exported by Quanta. Nothing was imported.",
+  "error.chat_import_invalid.wrong_shape":
+    "This file is not a conversation exported by Quanta: “{where}” is not as expected. Nothing was imported.",
+  "error.chat_import_invalid.wrong_version":
+    "This conversation was exported in format version {version}; this Quanta reads version {supported}. Nothing was imported.",
+  "error.chat_import_invalid.too_large": "The file is {sizeBytes}; a conversation to import is at most {maxBytes}. Nothing was imported.",
+  "error.busy.delete_while_replying": "This conversation is writing a reply. Stop it before deleting a message.",
 
   "models.empty.title": "No models yet",
   "models.empty.body": "Quanta runs GGUF model files from your disk. Put a .gguf file in one of these folders:",

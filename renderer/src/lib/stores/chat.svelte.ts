@@ -264,6 +264,24 @@ class ChatStore {
     }
   }
 
+  /**
+   * Deletes one message with what followed it (the core's rule: a user message goes with its
+   * replies and the turns after them), once the person confirmed. False if it failed.
+   */
+  async deleteMessage(messageId: string): Promise<boolean> {
+    const chatId = this.chatId;
+    if (chatId === null) return false;
+    try {
+      const { chat } = await api.deleteMessage({ chatId, messageId });
+      if (this.chatId === chatId) this.#show(chat);
+      this.revision += 1;
+      return true;
+    } catch (error) {
+      notices.report(error);
+      return false;
+    }
+  }
+
   /** True from a change in the settings form until it is saved. */
   settingsSaving = $state(false);
   #settingsSaved: Promise<unknown> = Promise.resolve();

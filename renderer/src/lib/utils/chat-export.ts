@@ -2,7 +2,7 @@
 // with its settings, and every version of every message with each reply's model, sampling
 // and figures). Made in the page and downloaded.
 
-import type { Chat, ChatMessage } from "../api/index.js";
+import type { Chat } from "../api/index.js";
 
 export interface ExportLabels {
   user: string;
@@ -19,19 +19,8 @@ export function chatToMarkdown(chat: Chat, labels: ExportLabels): string {
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-export interface ChatExport {
-  format: "quanta-chat";
-  version: 1;
-  exportedAt: string;
-  chat: Chat;
-  /** Every message of every version (edits, regenerated replies), in the order written. */
-  allMessages: ChatMessage[];
-}
-
-export function chatToJson(chat: Chat, allMessages: ChatMessage[], exportedAt = new Date().toISOString()): string {
-  const document: ChatExport = { format: "quanta-chat", version: 1, exportedAt, chat, allMessages };
-  return `${JSON.stringify(document, null, 2)}\n`;
-}
+// The JSON format is the contract's: the core imports what this exports.
+export { chatToJson, type ChatExport } from "../api/index.js";
 
 /** A file name from the title: letters (any script), digits, - and _. */
 export function exportFileName(title: string, extension: "md" | "json"): string {
