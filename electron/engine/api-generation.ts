@@ -266,13 +266,14 @@ export async function completeForApi(
     parsed = JSON.parse(result.text) as { name: string; arguments: unknown };
   } catch {
     // Cut off by max_tokens before the call was complete: the text as it stands, as OpenAI does.
-    return { ...result, finishReason: result.finishReason === "aborted" ? "aborted" : "length" };
+    return { ...result, finishReason: result.finishReason === "aborted" ? "aborted" : "length", stopSequence: null };
   }
   return {
     ...result,
     text: "",
     toolCalls: [{ id: newToolCallId(), name: parsed.name, arguments: JSON.stringify(parsed.arguments ?? {}) }],
     finishReason: result.finishReason === "stop" ? "tool_calls" : result.finishReason,
+    stopSequence: null,
   };
 }
 
@@ -373,10 +374,12 @@ async function runTokenLoop(
   if (reply.flush(true) && finishReason === "length") finishReason = "stop";
   if (generated === 0) firstTokenAt = finished;
   const generationMs = finished - firstTokenAt;
+  const matched = reply.matchedStop;
   return {
     text: grammar?.trimWhitespaceSuffix ? reply.value.trimEnd() : reply.value,
     toolCalls: [],
     finishReason,
+    stopSequence: finishReason === "stop" && matched !== null && request.stop.includes(matched) ? matched : null,
     promptTokens: prompt.tokens.length,
     cachedTokens: reuse,
     completionTokens: generated,
@@ -452,10 +455,14 @@ async function completeWithFunctions(
       toolCalls.length > 0 ? "tool_calls" : stopReason === "maxTokens" ? "length" : stopReason === "abort" ? "aborted" : "stop";
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in onToken, a callback, which the type checker's narrowing does not follow
     const first = firstTokenAt ?? finished;
+    // node-llama-cpp names the trigger that matched; only the request's own stop sequences are reported.
+    const trigger = response.metadata.stopReason === "customStopTrigger" ? response.metadata.customStopTrigger : [];
+    const triggerText = trigger.every((part) => typeof part === "string") ? trigger.join("") : null;
     return {
       text: response.response,
       toolCalls,
       finishReason,
+      stopSequence: finishReason === "stop" && triggerText !== null && request.stop.includes(triggerText) ? triggerText : null,
       promptTokens: prompt.tokens.length,
       cachedTokens: Math.min(cached, prompt.tokens.length - 1),
       completionTokens: generated,
