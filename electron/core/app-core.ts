@@ -154,6 +154,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     emit,
     queue,
     listModels: () => library.list(),
+    modelModifiedMs: (modelId) => library.modifiedMs(modelId),
     loadedModelId: () => (host.state.kind === "ready" ? (host.loaded?.model.modelId ?? null) : null),
     loading: () => host.state.kind === "loading",
     loadModel: async (modelId) => {

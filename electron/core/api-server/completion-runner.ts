@@ -16,6 +16,8 @@ export interface ApiModel {
   modelId: string;
   summary: ModelSummary;
   loaded: boolean;
+  /** The file's last change in Unix seconds (OpenAI's `created`); null when the library does not know it. */
+  created: number | null;
 }
 
 /** The hardware monitor's view of an API request (a marker at start and end, tokens/s meanwhile). */
@@ -28,6 +30,7 @@ export interface MonitorPort {
 export interface RunnerDeps {
   queue: GenerationQueuePort;
   listModels(): ModelSummary[];
+  modelModifiedMs(modelId: string): number | null;
   loadedModelId(): string | null;
   /** A model is being loaded right now (by anyone). */
   loading(): boolean;
@@ -61,12 +64,16 @@ export class CompletionRunner {
     const usable = this.deps.listModels().filter((model) => model.error === null);
     const ids = apiModelIds(usable);
     const loaded = this.deps.loadedModelId();
-    return usable.map((summary) => ({
-      apiId: ids.get(summary.id) ?? summary.id,
-      modelId: summary.id,
-      summary,
-      loaded: summary.id === loaded,
-    }));
+    return usable.map((summary) => {
+      const modified = this.deps.modelModifiedMs(summary.id);
+      return {
+        apiId: ids.get(summary.id) ?? summary.id,
+        modelId: summary.id,
+        summary,
+        loaded: summary.id === loaded,
+        created: modified === null ? null : Math.floor(modified / 1000),
+      };
+    });
   }
 
   /** The model a request names (its API id, or the library id), or the loaded one when it names none. */
