@@ -162,7 +162,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
     unloadModel: () => host.unload(),
     monitor: {
-      started: (label) => monitor.generationStarted("api", newId(), label),
+      started: (request) => monitor.generationStarted("api", newId(), request),
       progress: (progress) => monitor.generationProgress(progress),
       ended: (outcome) => monitor.apiRequestEnded(outcome),
     },

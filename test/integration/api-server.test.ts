@@ -716,5 +716,15 @@ describe("disconnects and concurrency", () => {
     const labels = history.markers.map((marker) => marker.label);
     expect(labels.some((label) => label.startsWith(`API /v1/chat/completions · ${STORIES}`))).toBe(true);
     expect(labels.some((label) => /API \/v1\/chat\/completions · stories260K done: \d+ tokens, [\d.]+ tok\/s/.test(label))).toBe(true);
+    // The same as data, for the renderer to word in the user's language.
+    const started = history.markers.find((marker) => marker.kind === "generation-started" && marker.details?.endpoint !== undefined);
+    expect(started?.details).toEqual({ endpoint: "/v1/chat/completions", model: STORIES });
+    const ended = history.markers.find(
+      (marker) =>
+        marker.kind === "generation-ended" && marker.details?.endpoint === "/v1/chat/completions" && marker.details.tokens !== undefined,
+    );
+    expect(ended?.details).toMatchObject({ endpoint: "/v1/chat/completions", model: STORIES, outcome: "done" });
+    expect(ended?.details?.tokens).toBeGreaterThan(0);
+    expect(ended?.details?.tokensPerSecond).toBeGreaterThan(0);
   });
 });
