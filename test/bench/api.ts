@@ -8,6 +8,7 @@
 // and measures Quanta alone.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomFill } from "node:crypto";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -224,12 +225,26 @@ async function rawEvaluator(
   };
 }
 
+/**
+ * The mean time of one hop to libuv's thread pool and back, as node-llama-cpp makes two per
+ * token (the decode, then the sampling, each an N-API async worker), in microseconds. On a
+ * busy machine each hop waits for a core twice; llama-server's loop decodes and samples on
+ * one thread and makes none.
+ */
+async function threadPoolHopUs(hops = 256): Promise<number> {
+  const buffer = Buffer.alloc(1);
+  const started = performance.now();
+  for (let hop = 0; hop < hops; hop += 1) await new Promise((resolve) => randomFill(buffer, resolve));
+  return ((performance.now() - started) * 1000) / hops;
+}
+
 interface Row {
   label: string;
   threads: number;
   quanta: { tps: number; ttft: number; engineTps: number | null };
   server: { tps: number; ttft: number; ownTps: number | null } | null;
   rawTps: number;
+  hopUs: number;
   loads: string[];
 }
 
@@ -286,6 +301,7 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     const quanta: StreamTiming[] = [];
     const theirs: StreamTiming[] = [];
     const rawRates: number[] = [];
+    const hops: number[] = [];
     const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       loads.push(load());
@@ -294,11 +310,12 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       quanta.push({ ...ours, serverTokensPerSecond: await engineRate(before) });
       if (server) theirs.push(await streamOnce(server.url, { ...body, seed: 42 + round }));
       rawRates.push(await raw.run(42 + round, tokens));
+      hops.push(await threadPoolHopUs());
       const last = theirs.at(-1);
       console.log(
         `  round ${round + 1} (load ${loads.at(-1) ?? "?"}): Quanta ${ours.tokensPerSecond.toFixed(1)} (engine ${quanta.at(-1)?.serverTokensPerSecond?.toFixed(1) ?? "?"})` +
           (last ? `, llama-server ${last.tokensPerSecond.toFixed(1)} (own ${last.serverTokensPerSecond?.toFixed(1) ?? "?"})` : "") +
-          `, raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"} tok/s`,
+          `, raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"} tok/s, thread-pool hop ${hops.at(-1)?.toFixed(0) ?? "?"} µs`,
       );
     }
     await raw.dispose();
@@ -318,6 +335,7 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
           }
         : null,
       rawTps: median(rawRates),
+      hopUs: median(hops),
       loads,
     };
     console.log(
@@ -354,12 +372,14 @@ for (const row of rows) {
 }
 console.log("\nThe pieces apart (medians, tok/s; each server's own figure is its generation rate before the HTTP stream):");
 console.log(
-  "| model | raw node-llama-cpp evaluate | Quanta engine loop | Quanta API as the client sees it | llama-server's own | llama-server as the client sees it |",
+  "| model | raw node-llama-cpp evaluate | Quanta engine loop | Quanta API as the client sees it | llama-server's own | llama-server as the client sees it | µs per token over llama-server's (client view) | 2 thread-pool hops, µs |",
 );
-console.log("|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
+  const server = row.server;
+  const overUs = server && row.quanta.tps > 0 && server.tps > 0 ? 1e6 / row.quanta.tps - 1e6 / server.tps : null;
   console.log(
-    `| ${row.label} | ${row.rawTps.toFixed(1)} | ${fixed(row.quanta.engineTps)} | ${row.quanta.tps.toFixed(1)} | ${fixed(row.server?.ownTps)} | ${fixed(row.server?.tps)} |`,
+    `| ${row.label} | ${row.rawTps.toFixed(1)} | ${fixed(row.quanta.engineTps)} | ${row.quanta.tps.toFixed(1)} | ${fixed(server?.ownTps)} | ${fixed(server?.tps)} | ${overUs === null ? "—" : overUs.toFixed(0)} | ${(2 * row.hopUs).toFixed(0)} |`,
   );
 }
 if (!llamaServer) console.log("\nllama-server could not be found or built: only Quanta's own figures are shown (see above why).");
