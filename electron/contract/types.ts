@@ -318,6 +318,8 @@ export interface MarkerDetails {
   outcome?: "done" | "stopped" | "failed";
   tokens?: number;
   tokensPerSecond?: number;
+  /** Set on a local API request's markers: the endpoint it called (`model` is then the API's model id). */
+  endpoint?: string;
 }
 
 /** The recorded window (the last 10 minutes at most) and how it is being sampled. */

@@ -154,6 +154,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     emit,
     queue,
     listModels: () => library.list(),
+    modelModifiedMs: (modelId) => library.modifiedMs(modelId),
     loadedModelId: () => (host.state.kind === "ready" ? (host.loaded?.model.modelId ?? null) : null),
     loading: () => host.state.kind === "loading",
     loadModel: async (modelId) => {
@@ -161,7 +162,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
     unloadModel: () => host.unload(),
     monitor: {
-      started: (label) => monitor.generationStarted("api", newId(), label),
+      started: (request) => monitor.generationStarted("api", newId(), request),
       progress: (progress) => monitor.generationProgress(progress),
       ended: (outcome) => monitor.apiRequestEnded(outcome),
     },

@@ -32,6 +32,7 @@ import type {
   TokenLogprob,
 } from "./api-protocol.js";
 import { DELTA_INTERVAL_MS, resolveStopTriggers, type GenerationTarget, type StopTriggers } from "./generation.js";
+import { FullDistribution } from "./full-distribution.js";
 import { getBackend } from "./model-session.js";
 import { ReplyText } from "./reply-text.js";
 
@@ -188,8 +189,8 @@ function round(value: number): number {
 
 const LOGPROB_FLOOR = -9999;
 
-function logprobOf(probability: number | undefined): number {
-  return probability === undefined || probability <= 0 ? LOGPROB_FLOOR : Math.max(Math.log(probability), LOGPROB_FLOOR);
+function logprobOf(logprob: number): number {
+  return Number.isFinite(logprob) ? Math.max(Math.min(logprob, 0), LOGPROB_FLOOR) : LOGPROB_FLOOR;
 }
 
 function pieceOf(model: LlamaModel, token: Token, previous: Token | undefined): { token: string; bytes: number[] } {
@@ -266,13 +267,14 @@ export async function completeForApi(
     parsed = JSON.parse(result.text) as { name: string; arguments: unknown };
   } catch {
     // Cut off by max_tokens before the call was complete: the text as it stands, as OpenAI does.
-    return { ...result, finishReason: result.finishReason === "aborted" ? "aborted" : "length" };
+    return { ...result, finishReason: result.finishReason === "aborted" ? "aborted" : "length", stopSequence: null };
   }
   return {
     ...result,
     text: "",
     toolCalls: [{ id: newToolCallId(), name: parsed.name, arguments: JSON.stringify(parsed.arguments ?? {}) }],
     finishReason: result.finishReason === "stop" ? "tool_calls" : result.finishReason,
+    stopSequence: null,
   };
 }
 
@@ -325,70 +327,69 @@ async function runTokenLoop(
     tokenBias: tokenBiasFor(model, request.logitBias),
     grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({ model, grammar }) : undefined,
   };
-  const tokens: AsyncIterable<{ token: Token; probabilities?: Map<Token, number> }> = wantLogprobs
-    ? sequence.evaluateWithMetadata(input, { probabilities: true }, options)
-    : wrapTokens(sequence.evaluate(input, options));
-
-  const started = performance.now();
-  let firstTokenAt = 0;
-  let lastFlush = started;
-  let previous: Token | undefined = prompt.tokens.at(-1);
-  let finishReason: ApiFinishReason = "stop";
-  for await (const { token, probabilities } of tokens) {
-    if (generated === 0 && firstTokenAt === 0) {
-      firstTokenAt = performance.now();
-      control.onPrompt({ tokens: prompt.tokens.length, cached: reuse });
-    }
-    if (stopTokens.has(token)) break;
-    generated += 1;
-    reply.push(token);
-    if (probabilities) {
-      const entry: TokenLogprob = { ...pieceOf(model, token, previous), logprob: logprobOf(probabilities.get(token)), top: [] };
-      if (top > 0) {
-        for (const [candidate, probability] of probabilities) {
-          if (entry.top.length >= top) break;
-          entry.top.push({ ...pieceOf(model, candidate, previous), logprob: logprobOf(probability) });
-        }
+  // Log probabilities come from the model's whole distribution, never from the sampler's candidates.
+  const distribution = wantLogprobs ? FullDistribution.for(sequence) : null;
+  try {
+    const started = performance.now();
+    let firstTokenAt = 0;
+    let lastFlush = started;
+    let previous: Token | undefined = prompt.tokens.at(-1);
+    let finishReason: ApiFinishReason = "stop";
+    for await (const token of sequence.evaluate(input, options)) {
+      if (generated === 0 && firstTokenAt === 0) {
+        firstTokenAt = performance.now();
+        control.onPrompt({ tokens: prompt.tokens.length, cached: reuse });
       }
-      allLogprobs.push(entry);
-      pendingLogprobs.push(entry);
+      if (stopTokens.has(token)) break;
+      generated += 1;
+      reply.push(token);
+      if (distribution) {
+        const position = await distribution.read(token, top);
+        const entry: TokenLogprob = {
+          ...pieceOf(model, token, previous),
+          logprob: logprobOf(position.chosen),
+          top: position.top.map((candidate) => ({ ...pieceOf(model, candidate.token, previous), logprob: logprobOf(candidate.logprob) })),
+        };
+        allLogprobs.push(entry);
+        pendingLogprobs.push(entry);
+      }
+      previous = token;
+      if (control.isStopRequested()) {
+        finishReason = "aborted";
+        break;
+      }
+      if (generated >= sampling.maxTokens || sequence.nextTokenIndex >= lastToken) {
+        finishReason = "length";
+        break;
+      }
+      const now = performance.now();
+      if (now - lastFlush >= DELTA_INTERVAL_MS) {
+        lastFlush = now;
+        if (reply.flush(false)) break;
+      }
     }
-    previous = token;
-    if (control.isStopRequested()) {
-      finishReason = "aborted";
-      break;
-    }
-    if (generated >= sampling.maxTokens || sequence.nextTokenIndex >= lastToken) {
-      finishReason = "length";
-      break;
-    }
-    const now = performance.now();
-    if (now - lastFlush >= DELTA_INTERVAL_MS) {
-      lastFlush = now;
-      if (reply.flush(false)) break;
-    }
+    const finished = performance.now();
+    // A stop text completed by the last token allowed still ends the reply as a stop, not a cut.
+    if (reply.flush(true) && finishReason === "length") finishReason = "stop";
+    if (generated === 0) firstTokenAt = finished;
+    const generationMs = finished - firstTokenAt;
+    const matched = reply.matchedStop;
+    return {
+      text: grammar?.trimWhitespaceSuffix ? reply.value.trimEnd() : reply.value,
+      toolCalls: [],
+      finishReason,
+      stopSequence: finishReason === "stop" && matched !== null && request.stop.includes(matched) ? matched : null,
+      promptTokens: prompt.tokens.length,
+      cachedTokens: reuse,
+      completionTokens: generated,
+      timeToFirstTokenMs: round(firstTokenAt - started),
+      tokensPerSecond: generated > 1 && generationMs > 0 ? round(((generated - 1) * 1000) / generationMs) : null,
+      logprobs: wantLogprobs ? allLogprobs : null,
+      chatTemplate: request.input.kind === "chat" ? target.chatWrapper.wrapperName : "none",
+    };
+  } finally {
+    distribution?.dispose();
   }
-  const finished = performance.now();
-  // A stop text completed by the last token allowed still ends the reply as a stop, not a cut.
-  if (reply.flush(true) && finishReason === "length") finishReason = "stop";
-  if (generated === 0) firstTokenAt = finished;
-  const generationMs = finished - firstTokenAt;
-  return {
-    text: grammar?.trimWhitespaceSuffix ? reply.value.trimEnd() : reply.value,
-    toolCalls: [],
-    finishReason,
-    promptTokens: prompt.tokens.length,
-    cachedTokens: reuse,
-    completionTokens: generated,
-    timeToFirstTokenMs: round(firstTokenAt - started),
-    tokensPerSecond: generated > 1 && generationMs > 0 ? round(((generated - 1) * 1000) / generationMs) : null,
-    logprobs: wantLogprobs ? allLogprobs : null,
-    chatTemplate: request.input.kind === "chat" ? target.chatWrapper.wrapperName : "none",
-  };
-}
-
-async function* wrapTokens(tokens: AsyncIterable<Token>): AsyncGenerator<{ token: Token; probabilities?: undefined }> {
-  for await (const token of tokens) yield { token };
 }
 
 /** Tools offered with tool_choice "auto": the model decides, and LlamaChat parses its calls. */
@@ -452,10 +453,14 @@ async function completeWithFunctions(
       toolCalls.length > 0 ? "tool_calls" : stopReason === "maxTokens" ? "length" : stopReason === "abort" ? "aborted" : "stop";
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set in onToken, a callback, which the type checker's narrowing does not follow
     const first = firstTokenAt ?? finished;
+    // node-llama-cpp names the trigger that matched; only the request's own stop sequences are reported.
+    const trigger = response.metadata.stopReason === "customStopTrigger" ? response.metadata.customStopTrigger : [];
+    const triggerText = trigger.every((part) => typeof part === "string") ? trigger.join("") : null;
     return {
       text: response.response,
       toolCalls,
       finishReason,
+      stopSequence: finishReason === "stop" && triggerText !== null && request.stop.includes(triggerText) ? triggerText : null,
       promptTokens: prompt.tokens.length,
       cachedTokens: Math.min(cached, prompt.tokens.length - 1),
       completionTokens: generated,

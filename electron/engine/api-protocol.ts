@@ -111,6 +111,8 @@ export interface ApiCompletionResult {
   text: string;
   toolCalls: ApiToolCall[];
   finishReason: ApiFinishReason;
+  /** The request's own stop sequence that ended the reply (not the chat template's); null when none did. */
+  stopSequence: string | null;
   promptTokens: number;
   /** Prompt tokens that were already in the context from the previous request, not evaluated again. */
   cachedTokens: number;

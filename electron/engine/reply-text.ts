@@ -23,10 +23,15 @@ export function partialStopLength(text: string, stops: readonly string[]): numbe
 
 /** Index of the earliest complete stop text at or after `from`, or -1. */
 export function findStop(text: string, stops: readonly string[], from: number): number {
-  let first = -1;
+  return findStopText(text, stops, from)?.at ?? -1;
+}
+
+/** The earliest complete stop text at or after `from` (the longest where two start there), or null. */
+export function findStopText(text: string, stops: readonly string[], from: number): { at: number; stop: string } | null {
+  let first: { at: number; stop: string } | null = null;
   for (const stop of stops) {
     const at = text.indexOf(stop, from);
-    if (at !== -1 && (first === -1 || at < first)) first = at;
+    if (at !== -1 && (first === null || at < first.at || (at === first.at && stop.length > first.stop.length))) first = { at, stop };
   }
   return first;
 }
@@ -37,6 +42,8 @@ export class ReplyText {
   private text = "";
   private emitted = 0;
   private readonly longestStop: number;
+  /** The stop text that ended the reply, once one has. */
+  matchedStop: string | null = null;
 
   constructor(
     private readonly model: LlamaModel,
@@ -64,9 +71,10 @@ export class ReplyText {
       this.text += this.emitted === 0 && this.text === "" && this.options.trimStart !== false ? piece.trimStart() : piece;
     }
     const searchFrom = Math.max(0, this.emitted - this.longestStop);
-    const stopAt = findStop(this.text, this.stops, searchFrom);
-    if (stopAt !== -1) {
-      this.text = this.text.slice(0, stopAt);
+    const found = findStopText(this.text, this.stops, searchFrom);
+    if (found !== null) {
+      this.matchedStop = found.stop;
+      this.text = this.text.slice(0, found.at);
       this.emitUpTo(this.text.length);
       return true;
     }

@@ -8,9 +8,12 @@
 // and measures Quanta alone.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomFill } from "node:crypto";
 import { existsSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
@@ -23,6 +26,13 @@ interface StreamTiming {
   ttftMs: number;
   tokensPerSecond: number;
   tokens: number;
+  /** The server's own generation rate for this reply (Quanta's request log, llama-server's `timings`); null when it gave none. */
+  serverTokensPerSecond: number | null;
+}
+
+/** The one-minute load average: the machine is shared, so every figure is printed beside it. */
+function load(): string {
+  return (os.loadavg()[0] ?? 0).toFixed(2);
 }
 
 function median(values: number[]): number {
@@ -90,6 +100,7 @@ async function streamOnce(baseUrl: string, body: Record<string, unknown>, header
   let last = 0;
   let chunks = 0;
   let usageTokens: number | null = null;
+  let serverRate: number | null = null;
   for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(part, { stream: true });
     let end: number;
@@ -104,8 +115,10 @@ async function streamOnce(baseUrl: string, body: Record<string, unknown>, header
       const chunk = JSON.parse(data) as {
         choices?: Array<{ delta?: { content?: string | null } }>;
         usage?: { completion_tokens?: number };
+        timings?: { predicted_per_second?: number };
       };
       if (chunk.usage?.completion_tokens !== undefined) usageTokens = chunk.usage.completion_tokens;
+      if (chunk.timings?.predicted_per_second !== undefined) serverRate = chunk.timings.predicted_per_second;
       if (chunk.choices?.[0]?.delta?.content) {
         const now = performance.now();
         if (first === 0) first = now;
@@ -115,7 +128,12 @@ async function streamOnce(baseUrl: string, body: Record<string, unknown>, header
     }
   }
   const tokens = usageTokens ?? chunks;
-  return { ttftMs: first - sent, tokensPerSecond: last > first ? ((tokens - 1) * 1000) / (last - first) : 0, tokens };
+  return {
+    ttftMs: first - sent,
+    tokensPerSecond: last > first ? ((tokens - 1) * 1000) / (last - first) : 0,
+    tokens,
+    serverTokensPerSecond: serverRate,
+  };
 }
 
 async function startLlamaServer(
@@ -170,11 +188,69 @@ async function eosToken(file: string): Promise<number | null> {
   return typeof value === "number" ? value : null;
 }
 
+/**
+ * node-llama-cpp on its own in this process: the same file, thread count, context size and
+ * sampling, `LlamaContextSequence.evaluate` timed from the first token to the last. It is what
+ * Quanta's engine is built on, so Quanta's own loop and hops can be told from the library's cost.
+ */
+async function rawEvaluator(
+  file: string,
+  threads: number,
+  contextSize: number,
+): Promise<{ run(seed: number, tokens: number): Promise<number>; dispose(): Promise<void> }> {
+  const llama = await getLlama({ gpu: false, build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+  const context = await model.createContext({ contextSize, threads });
+  const sequence = context.getSequence();
+  const bos = model.tokens.bos;
+  const prompt: Token[] = [...(bos === null ? [] : [bos]), ...model.tokenize(PROMPT)];
+  return {
+    async run(seed, tokens) {
+      await sequence.clearHistory();
+      let generated = 0;
+      let first = 0;
+      const options = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, seed, yieldEogToken: true };
+      for await (const _token of sequence.evaluate(prompt, options)) {
+        generated += 1;
+        if (generated === 1) first = performance.now();
+        if (generated >= tokens) break;
+      }
+      const elapsed = performance.now() - first;
+      return elapsed > 0 ? ((generated - 1) * 1000) / elapsed : 0;
+    },
+    async dispose() {
+      await context.dispose();
+      await model.dispose();
+    },
+  };
+}
+
+/**
+ * The mean time of one hop to libuv's thread pool and back, as node-llama-cpp makes two per
+ * token (the decode, then the sampling, each an N-API async worker), in microseconds. On a
+ * busy machine each hop waits for a core twice; llama-server's loop decodes and samples on
+ * one thread and makes none.
+ */
+async function threadPoolHopUs(hops = 256): Promise<number> {
+  const buffer = Buffer.alloc(1);
+  const started = performance.now();
+  for (let hop = 0; hop < hops; hop += 1) await new Promise((resolve) => randomFill(buffer, resolve));
+  return ((performance.now() - started) * 1000) / hops;
+}
+
 interface Row {
   label: string;
   threads: number;
-  quanta: { tps: number; ttft: number };
-  server: { tps: number; ttft: number } | null;
+  quanta: { tps: number; ttft: number; engineTps: number | null };
+  server: { tps: number; ttft: number; ownTps: number | null } | null;
+  rawTps: number;
+  hopUs: number;
+  loads: string[];
+}
+
+function medianOrNull(values: Array<number | null>): number | null {
+  const known = values.filter((value): value is number => value !== null);
+  return known.length === values.length && known.length > 0 ? median(known) : null;
 }
 
 async function bench(label: string, file: string, tokens: number, llamaServer: string | null): Promise<Row> {
@@ -208,20 +284,59 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       server = await startLlamaServer(llamaServer, file, loaded.threads, loaded.contextSize);
       console.log(`  llama-server: same file, ${loaded.threads} thread(s), context ${loaded.contextSize}, one slot`);
     }
+    const raw = await rawEvaluator(file, loaded.threads, loaded.contextSize);
+    // The engine's own rate for a reply: from the request log's entry once it is finished (it
+    // may be logged a moment after the client has read the end of the stream).
+    const finished = () => harness.events.filter((event) => event.type === "api.request" && event.entry.status !== null);
+    const engineRate = async (before: number): Promise<number | null> => {
+      const deadline = performance.now() + 1000;
+      while (finished().length <= before && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      const event = finished().at(-1);
+      return event?.type === "api.request" ? event.entry.tokensPerSecond : null;
+    };
     // A warm-up request each: the prompt is cached on both from here on, as in a conversation.
     await streamOnce(quantaUrl, body);
     if (server) await streamOnce(server.url, body);
+    await raw.run(42, tokens);
     const quanta: StreamTiming[] = [];
     const theirs: StreamTiming[] = [];
+    const rawRates: number[] = [];
+    const hops: number[] = [];
+    const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      quanta.push(await streamOnce(quantaUrl, { ...body, seed: 42 + round }));
+      loads.push(load());
+      const before = finished().length;
+      const ours = await streamOnce(quantaUrl, { ...body, seed: 42 + round });
+      quanta.push({ ...ours, serverTokensPerSecond: await engineRate(before) });
       if (server) theirs.push(await streamOnce(server.url, { ...body, seed: 42 + round }));
+      rawRates.push(await raw.run(42 + round, tokens));
+      hops.push(await threadPoolHopUs());
+      const last = theirs.at(-1);
+      console.log(
+        `  round ${round + 1} (load ${loads.at(-1) ?? "?"}): Quanta ${ours.tokensPerSecond.toFixed(1)} (engine ${quanta.at(-1)?.serverTokensPerSecond?.toFixed(1) ?? "?"})` +
+          (last ? `, llama-server ${last.tokensPerSecond.toFixed(1)} (own ${last.serverTokensPerSecond?.toFixed(1) ?? "?"})` : "") +
+          `, raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"} tok/s, thread-pool hop ${hops.at(-1)?.toFixed(0) ?? "?"} µs`,
+      );
     }
+    await raw.dispose();
     const row: Row = {
       label,
       threads: loaded.threads,
-      quanta: { tps: median(quanta.map((t) => t.tokensPerSecond)), ttft: median(quanta.map((t) => t.ttftMs)) },
-      server: server ? { tps: median(theirs.map((t) => t.tokensPerSecond)), ttft: median(theirs.map((t) => t.ttftMs)) } : null,
+      quanta: {
+        tps: median(quanta.map((t) => t.tokensPerSecond)),
+        ttft: median(quanta.map((t) => t.ttftMs)),
+        engineTps: medianOrNull(quanta.map((t) => t.serverTokensPerSecond)),
+      },
+      server: server
+        ? {
+            tps: median(theirs.map((t) => t.tokensPerSecond)),
+            ttft: median(theirs.map((t) => t.ttftMs)),
+            ownTps: medianOrNull(theirs.map((t) => t.serverTokensPerSecond)),
+          }
+        : null,
+      rawTps: median(rawRates),
+      hopUs: median(hops),
+      loads,
     };
     console.log(
       `  Quanta API: ${row.quanta.tps.toFixed(1)} tok/s, first token ${row.quanta.ttft.toFixed(1)} ms (tokens per reply: ${quanta.map((t) => t.tokens).join(", ")})`,
@@ -244,14 +359,27 @@ const rows = [
   await bench("synthetic 134M Q4_K_M", await syntheticQ4(), 128, llamaServer),
 ];
 
+const fixed = (value: number | null | undefined): string => (value === null || value === undefined ? "—" : value.toFixed(1));
 console.log(
-  "\n| model | threads | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |",
+  "\n| model | threads | load avg (rounds) | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|");
+for (const row of rows) {
+  const server = row.server;
+  console.log(
+    `| ${row.label} | ${row.threads} | ${row.loads.join(" ")} | ${row.quanta.tps.toFixed(1)} | ${server ? server.tps.toFixed(1) : "not measured"} | ${server ? (row.quanta.tps / server.tps).toFixed(3) : "—"} | ${row.quanta.ttft.toFixed(1)} | ${server ? server.ttft.toFixed(1) : "—"} | ${server ? (server.ttft / row.quanta.ttft).toFixed(3) : "—"} |`,
+  );
+}
+console.log("\nThe pieces apart (medians, tok/s; each server's own figure is its generation rate before the HTTP stream):");
+console.log(
+  "| model | raw node-llama-cpp evaluate | Quanta engine loop | Quanta API as the client sees it | llama-server's own | llama-server as the client sees it | µs per token over llama-server's (client view) | 2 thread-pool hops, µs |",
 );
 console.log("|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   const server = row.server;
+  const overUs = server && row.quanta.tps > 0 && server.tps > 0 ? 1e6 / row.quanta.tps - 1e6 / server.tps : null;
   console.log(
-    `| ${row.label} | ${row.threads} | ${row.quanta.tps.toFixed(1)} | ${server ? server.tps.toFixed(1) : "not measured"} | ${server ? (row.quanta.tps / server.tps).toFixed(3) : "—"} | ${row.quanta.ttft.toFixed(1)} | ${server ? server.ttft.toFixed(1) : "—"} | ${server ? (server.ttft / row.quanta.ttft).toFixed(3) : "—"} |`,
+    `| ${row.label} | ${row.rawTps.toFixed(1)} | ${fixed(row.quanta.engineTps)} | ${row.quanta.tps.toFixed(1)} | ${fixed(server?.ownTps)} | ${fixed(server?.tps)} | ${overUs === null ? "—" : overUs.toFixed(0)} | ${(2 * row.hopUs).toFixed(0)} |`,
   );
 }
 if (!llamaServer) console.log("\nllama-server could not be found or built: only Quanta's own figures are shown (see above why).");

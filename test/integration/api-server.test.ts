@@ -23,12 +23,15 @@ let openai: OpenAI;
 let anthropic: Anthropic;
 
 const STORIES = "stories260K";
+/** The stories model's file time, set before the library scans it (2024-03-05 12:34:56 UTC). */
+const STORIES_MTIME = 1_709_642_096;
 const TINY = "llama-2-tiny-random";
 
 beforeAll(async () => {
   models = await tempDir("api-models");
   await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
   await fs.copyFile(TINY_RANDOM_MODEL, path.join(models, "llama-2-tiny-random.gguf"));
+  await fs.utimes(path.join(models, "stories260K.gguf"), STORIES_MTIME, STORIES_MTIME);
   harness = await startCore([models]);
   await harness.waitForEngine("idle");
   const state = await harness.core.apiServer.startWith({ port: 0, requireKeyOnLoopback: true, apiKey: KEY });
@@ -94,6 +97,16 @@ describe("OpenAI client", () => {
     }
     const one = await openai.models.retrieve(STORIES);
     expect(one.id).toBe(STORIES);
+  });
+
+  it("dates each model by its file's last change, in Unix seconds", async () => {
+    // Set in beforeAll: a time no copy or scan could have produced by chance.
+    const list = await openai.models.list();
+    expect(list.data.find((model) => model.id === STORIES)?.created).toBe(STORIES_MTIME);
+    const one = await openai.models.retrieve(TINY);
+    const { mtimeMs } = await fs.stat(path.join(models, "llama-2-tiny-random.gguf"));
+    expect(one.created).toBe(Math.floor(mtimeMs / 1000));
+    expect(one.created).toBeGreaterThan(1_600_000_000);
   });
 
   it("answers a chat, loading the model it names on request, with usage", async () => {
@@ -372,9 +385,8 @@ describe("OpenAI client", () => {
     expect(content).toHaveLength(6);
     for (const entry of content) {
       expect(entry.logprob).toBeLessThanOrEqual(0);
-      // The candidates the sampler kept (top_k, top_p, min_p), most likely first, at most 3.
-      expect(entry.top_logprobs.length).toBeGreaterThanOrEqual(1);
-      expect(entry.top_logprobs.length).toBeLessThanOrEqual(3);
+      // The model's three most likely tokens at that position, most likely first (api-logprobs.test.ts checks the values).
+      expect(entry.top_logprobs).toHaveLength(3);
       const values = entry.top_logprobs.map((top) => top.logprob);
       expect(values).toEqual([...values].sort((a, b) => b - a));
       expect(entry.logprob).toBeLessThanOrEqual(values[0] ?? 0);
@@ -429,6 +441,42 @@ describe("Anthropic client", () => {
     // message_start already carries the prompt's size, as the engine counted it.
     expect(promptTokens).toBeGreaterThan(5);
     expect(promptTokens).toBe(final.usage.input_tokens + (final.usage.cache_read_input_tokens ?? 0));
+  });
+
+  it("says which stop sequence ended a message, streamed and not", async () => {
+    const ask = {
+      model: STORIES,
+      max_tokens: 40,
+      temperature: 0,
+      messages: [{ role: "user" as const, content: "Once upon a time there was a dog." }],
+    };
+    const free = await anthropic.messages.create(ask);
+    const text = free.content[0]?.type === "text" ? free.content[0].text : "";
+    // No stop sequence ended that one.
+    expect(free.stop_sequence).toBeNull();
+    expect(free.stop_reason).toBe("max_tokens");
+    // A word from the middle of that reply, beside one that never comes: the same reply ends just before the word.
+    const words = text.split(" ").filter((word, index) => index > 0 && /^[a-z]{2,}$/.test(word));
+    const word = words[Math.floor(words.length / 2)];
+    expect(word).toBeDefined();
+    const stop = ` ${word ?? ""}`;
+    const stopSequences = ["zzqx never", stop];
+
+    const message = await anthropic.messages.create({ ...ask, stop_sequences: stopSequences });
+    expect(message.stop_reason).toBe("stop_sequence");
+    expect(message.stop_sequence).toBe(stop);
+    expect(message.content[0]?.type === "text" ? message.content[0].text : null).toBe(text.slice(0, text.indexOf(stop)));
+
+    const stream = anthropic.messages.stream({ ...ask, stop_sequences: stopSequences });
+    let delta: { stop_reason: string | null; stop_sequence: string | null } | null = null;
+    stream.on("streamEvent", (event) => {
+      if (event.type === "message_delta") delta = event.delta;
+    });
+    const final = await stream.finalMessage();
+    expect(delta).toEqual({ stop_reason: "stop_sequence", stop_sequence: stop });
+    expect(final.stop_reason).toBe("stop_sequence");
+    expect(final.stop_sequence).toBe(stop);
+    expect(final.content[0]?.type === "text" ? final.content[0].text : null).toBe(text.slice(0, text.indexOf(stop)));
   });
 
   it("uses a tool and takes the tool_result back", async () => {
@@ -668,5 +716,15 @@ describe("disconnects and concurrency", () => {
     const labels = history.markers.map((marker) => marker.label);
     expect(labels.some((label) => label.startsWith(`API /v1/chat/completions · ${STORIES}`))).toBe(true);
     expect(labels.some((label) => /API \/v1\/chat\/completions · stories260K done: \d+ tokens, [\d.]+ tok\/s/.test(label))).toBe(true);
+    // The same as data, for the renderer to word in the user's language.
+    const started = history.markers.find((marker) => marker.kind === "generation-started" && marker.details?.endpoint !== undefined);
+    expect(started?.details).toEqual({ endpoint: "/v1/chat/completions", model: STORIES });
+    const ended = history.markers.find(
+      (marker) =>
+        marker.kind === "generation-ended" && marker.details?.endpoint === "/v1/chat/completions" && marker.details.tokens !== undefined,
+    );
+    expect(ended?.details).toMatchObject({ endpoint: "/v1/chat/completions", model: STORIES, outcome: "done" });
+    expect(ended?.details?.tokens).toBeGreaterThan(0);
+    expect(ended?.details?.tokensPerSecond).toBeGreaterThan(0);
   });
 });

@@ -124,8 +124,9 @@ function messagesRequest(body: MessagesBody): Omit<ApiCompletionRequest, "reques
   };
 }
 
-function stopReason(result: ApiCompletionResult): "end_turn" | "max_tokens" | "tool_use" {
+function stopReason(result: ApiCompletionResult): "end_turn" | "max_tokens" | "tool_use" | "stop_sequence" {
   if (result.toolCalls.length > 0) return "tool_use";
+  if (result.stopSequence !== null) return "stop_sequence";
   return result.finishReason === "length" ? "max_tokens" : "end_turn";
 }
 
@@ -176,7 +177,7 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
           })),
         ],
         stop_reason: stopReason(result),
-        stop_sequence: null,
+        stop_sequence: result.stopSequence,
         usage: usage(result),
       },
       context.headers,
@@ -250,7 +251,7 @@ export async function handleMessages(context: EndpointContext): Promise<void> {
       send({ type: "content_block_stop", index });
       index += 1;
     }
-    send({ type: "message_delta", delta: { stop_reason: stopReason(result), stop_sequence: null }, usage: usage(result) });
+    send({ type: "message_delta", delta: { stop_reason: stopReason(result), stop_sequence: result.stopSequence }, usage: usage(result) });
     send({ type: "message_stop" });
     events.end();
   } catch (error) {

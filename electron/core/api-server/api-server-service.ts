@@ -18,6 +18,8 @@ export interface ApiServerServiceOptions {
   emit(event: CoreEvent): void;
   queue: GenerationQueuePort;
   listModels(): ModelSummary[];
+  /** When a model's file was last changed (ms since the epoch): `created` in /v1/models. */
+  modelModifiedMs(modelId: string): number | null;
   loadedModelId(): string | null;
   loading(): boolean;
   loadModel(modelId: string): Promise<void>;
@@ -82,6 +84,7 @@ export function createApiServerService(options: ApiServerServiceOptions): ApiSer
   const runner = new CompletionRunner({
     queue: options.queue,
     listModels: () => options.listModels(),
+    modelModifiedMs: (modelId) => options.modelModifiedMs(modelId),
     loadedModelId: () => options.loadedModelId(),
     loading: () => options.loading(),
     loadModel: async (modelId) => {

@@ -6,6 +6,7 @@ import { apiModelIds } from "../../contract/api-model-ids.js";
 import { QuantaError } from "../../contract/errors.js";
 import type { ApiServerSettings, ModelSummary } from "../../contract/types.js";
 import type { ApiCompletionRequest, ApiCompletionResult, ApiEmbedResult } from "../../engine/protocol.js";
+import type { ApiRequestMarker, ApiRequestOutcome } from "../monitor/hardware-monitor.js";
 import { ApiError } from "./errors.js";
 import type { GenerationDelta, GenerationQueuePort } from "./generation-port.js";
 
@@ -16,18 +17,21 @@ export interface ApiModel {
   modelId: string;
   summary: ModelSummary;
   loaded: boolean;
+  /** The file's last change in Unix seconds (OpenAI's `created`); null when the library does not know it. */
+  created: number | null;
 }
 
 /** The hardware monitor's view of an API request (a marker at start and end, tokens/s meanwhile). */
 export interface MonitorPort {
-  started(label: string): void;
+  started(request: ApiRequestMarker): void;
   progress(progress: { generatedTokens: number; contextUsed: number }): void;
-  ended(outcome: { label: string; failed: boolean; generatedTokens: number; tokensPerSecond: number | null }): void;
+  ended(outcome: ApiRequestOutcome): void;
 }
 
 export interface RunnerDeps {
   queue: GenerationQueuePort;
   listModels(): ModelSummary[];
+  modelModifiedMs(modelId: string): number | null;
   loadedModelId(): string | null;
   /** A model is being loaded right now (by anyone). */
   loading(): boolean;
@@ -61,12 +65,16 @@ export class CompletionRunner {
     const usable = this.deps.listModels().filter((model) => model.error === null);
     const ids = apiModelIds(usable);
     const loaded = this.deps.loadedModelId();
-    return usable.map((summary) => ({
-      apiId: ids.get(summary.id) ?? summary.id,
-      modelId: summary.id,
-      summary,
-      loaded: summary.id === loaded,
-    }));
+    return usable.map((summary) => {
+      const modified = this.deps.modelModifiedMs(summary.id);
+      return {
+        apiId: ids.get(summary.id) ?? summary.id,
+        modelId: summary.id,
+        summary,
+        loaded: summary.id === loaded,
+        created: modified === null ? null : Math.floor(modified / 1000),
+      };
+    });
   }
 
   /** The model a request names (its API id, or the library id), or the loaded one when it names none. */
@@ -104,19 +112,19 @@ export class CompletionRunner {
 
   complete(request: Omit<ApiCompletionRequest, "requestId">, options: RunOptions): Promise<ApiCompletionResult> {
     return this.inTurn(options, async (engine, requestId) => {
-      const label = `API ${options.endpoint} · ${options.model.apiId}`;
-      this.deps.monitor.started(label);
+      const marker: ApiRequestMarker = { endpoint: options.endpoint, model: options.model.apiId };
+      this.deps.monitor.started(marker);
       try {
         const result = await engine.complete({ ...request, requestId });
         this.deps.monitor.ended({
-          label: `${label} ${result.finishReason === "aborted" ? "stopped" : "done"}`,
-          failed: false,
+          ...marker,
+          outcome: result.finishReason === "aborted" ? "stopped" : "done",
           generatedTokens: result.completionTokens,
           tokensPerSecond: result.tokensPerSecond,
         });
         return result;
       } catch (error) {
-        this.deps.monitor.ended({ label: `${label} failed`, failed: true, generatedTokens: 0, tokensPerSecond: null });
+        this.deps.monitor.ended({ ...marker, outcome: "failed", generatedTokens: 0, tokensPerSecond: null });
         throw error;
       }
     });

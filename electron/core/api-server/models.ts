@@ -9,8 +9,9 @@ function describe(model: ApiModel) {
   return {
     id: model.apiId,
     object: "model",
-    // The library does not date models; 0 rather than a made-up time.
-    created: 0,
+    // When the file was last changed, as the library last saw it: the closest to "made" a local file has.
+    // Every client expects a number here; 0 (the epoch) only when the library lost track of the file.
+    created: model.created ?? 0,
     owned_by: model.summary.source === "quanta" ? "quanta" : model.summary.source,
     loaded: model.loaded,
     quantization: model.summary.quantization,

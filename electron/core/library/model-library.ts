@@ -224,6 +224,11 @@ export class ModelLibrary {
       .sort((a, b) => a.name.localeCompare(b.name) || a.fileName.localeCompare(b.fileName));
   }
 
+  /** When the model's file was last changed (ms since the epoch), as the last scan saw it; null for an unknown id. */
+  modifiedMs(modelId: string): number | null {
+    return this.entries.get(modelId)?.mtimeMs ?? null;
+  }
+
   /** Whether a path lies inside Quanta's own models folder. */
   owns(filePath: string): boolean {
     if (this.ownFolder === null) return false;

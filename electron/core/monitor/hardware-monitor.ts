@@ -60,6 +60,18 @@ export interface HardwareMonitorOptions {
 }
 
 /** The model the core has loaded, as the monitor needs it. */
+/** A local API request on the timeline: the endpoint it called and the model it named (its API id). */
+export interface ApiRequestMarker {
+  endpoint: string;
+  model: string;
+}
+
+export interface ApiRequestOutcome extends ApiRequestMarker {
+  outcome: "done" | "stopped" | "failed";
+  generatedTokens: number;
+  tokensPerSecond: number | null;
+}
+
 export interface MonitoredModel {
   modelId: string;
   name: string;
@@ -170,8 +182,8 @@ export class HardwareMonitor {
     this.lastTokensPerSecond = null;
   }
 
-  /** label: the marker's text (an API request names its endpoint and model). */
-  generationStarted(chatId: string, messageId: string, label?: string): void {
+  /** `request`: set for a local API request, which the marker names by its endpoint and model. */
+  generationStarted(chatId: string, messageId: string, request?: ApiRequestMarker): void {
     this.generation = {
       chatId,
       messageId,
@@ -181,9 +193,16 @@ export class HardwareMonitor {
       contextUsed: null,
       rate: new TokenRate(),
     };
+    if (request) {
+      this.addMarker("generation-started", `API ${request.endpoint} · ${request.model}`, {
+        endpoint: request.endpoint,
+        model: request.model,
+      });
+      return;
+    }
     this.addMarker(
       "generation-started",
-      label ?? (this.model ? `Reply with ${this.model.name}` : "Reply"),
+      this.model ? `Reply with ${this.model.name}` : "Reply",
       this.model ? { model: this.model.name } : {},
     );
   }
@@ -214,14 +233,20 @@ export class HardwareMonitor {
     });
   }
 
-  /** The end of a local API request (started with generationStarted("api", requestId, label)). */
-  apiRequestEnded(outcome: { label: string; tokensPerSecond: number | null; generatedTokens: number }): void {
+  /** The end of a local API request (started with generationStarted("api", requestId, request)). */
+  apiRequestEnded(outcome: ApiRequestOutcome): void {
     const generation = this.generation;
     this.generation = null;
     if (generation?.contextUsed != null) this.lastContextUsed = generation.contextUsed;
     if (outcome.tokensPerSecond !== null && outcome.tokensPerSecond > 0) this.lastTokensPerSecond = outcome.tokensPerSecond;
     const speed = outcome.tokensPerSecond === null ? "" : `: ${outcome.generatedTokens} tokens, ${outcome.tokensPerSecond} tok/s`;
-    this.addMarker("generation-ended", `${outcome.label}${speed}`);
+    // The label stays English for logs and exports; the details let the renderer word it in the user's language.
+    this.addMarker("generation-ended", `API ${outcome.endpoint} · ${outcome.model} ${outcome.outcome}${speed}`, {
+      endpoint: outcome.endpoint,
+      model: outcome.model,
+      outcome: outcome.outcome,
+      ...(outcome.tokensPerSecond === null ? {} : { tokens: outcome.generatedTokens, tokensPerSecond: outcome.tokensPerSecond }),
+    });
   }
 
   /** The engine died: what it held is gone. */

@@ -429,6 +429,15 @@ export const en = {
   "hw.marker.generation-started": "Reply started",
   "hw.marker.generation-ended": "Reply ended",
   "hw.marker.engine-restarted": "Engine restarted",
+  // A local API request's markers (utils/marker-words.ts).
+  "hw.marker.api-started": "API request started",
+  "hw.marker.api-ended": "API request ended",
+  "hw.markerDetail.apiStarted": "API request to {endpoint} with {model}",
+  "hw.markerDetail.apiEnded": "{outcome} ({endpoint}, {model}): {tokens} tokens at {speed} tokens/s",
+  "hw.markerDetail.apiEndedNoSpeed": "{outcome} ({endpoint}, {model})",
+  "hw.markerDetail.apiOutcome.done": "API request finished",
+  "hw.markerDetail.apiOutcome.stopped": "API request stopped",
+  "hw.markerDetail.apiOutcome.failed": "API request failed",
   "hw.events": "Events",
   "hw.events.none": "No model loads or replies in the recorded window yet.",
 
