@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   "timeout",
   // Local API server: the port is taken by another program.
   "address_in_use",
+  // A name that must be unique (a saved system prompt's) is used already.
+  "name_taken",
   "internal",
 ] as const;
 
