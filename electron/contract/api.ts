@@ -162,18 +162,18 @@ export const MAX_SAVED_PROMPTS = 500;
 const promptName = z
   .string()
   .max(10_000)
-  .refine((name) => name.trim() !== "", { message: "the name is empty", params: { reason: "prompt_name_empty" } })
+  .refine((name) => name.trim() !== "", { error: "the name is empty", params: { reason: "prompt_name_empty" } })
   .refine((name) => name.trim().length <= MAX_PROMPT_NAME_CHARS, {
-    message: `a name is at most ${MAX_PROMPT_NAME_CHARS} characters`,
+    error: `a name is at most ${MAX_PROMPT_NAME_CHARS} characters`,
     params: { reason: "prompt_name_too_long", max: MAX_PROMPT_NAME_CHARS },
   });
 
 const promptText = z
   .string()
   .max(MAX_MESSAGE_CHARS)
-  .refine((text) => text.trim() !== "", { message: "the prompt is empty", params: { reason: "prompt_text_empty" } })
+  .refine((text) => text.trim() !== "", { error: "the prompt is empty", params: { reason: "prompt_text_empty" } })
   .refine((text) => text.length <= MAX_SYSTEM_PROMPT_CHARS, {
-    message: `a system prompt is at most ${MAX_SYSTEM_PROMPT_CHARS} characters`,
+    error: `a system prompt is at most ${MAX_SYSTEM_PROMPT_CHARS} characters`,
     params: { reason: "prompt_text_too_long", max: MAX_SYSTEM_PROMPT_CHARS },
   });
 

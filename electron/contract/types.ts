@@ -211,8 +211,7 @@ export type TokenCountMissing = "no_model_loaded" | "model_loading" | "engine_un
  * against its window (the conversation's own limit within the loaded context).
  */
 export type ChatContextCount =
-  | { counted: true; usedTokens: number; contextSize: number; chatTemplate: string }
-  | { counted: false; missing: TokenCountMissing };
+  { counted: true; usedTokens: number; contextSize: number; chatTemplate: string } | { counted: false; missing: TokenCountMissing };
 
 /**
  * A message being typed: its own tokens, and the prompt it would make if sent now (the

@@ -84,7 +84,9 @@ describe("saved system prompts", () => {
       });
       const [existing] = await link.api.listSystemPrompts();
       const other = await link.api.saveSystemPrompt({ name: "Other", text: "Other text." });
-      await expect(link.api.saveSystemPrompt({ id: other.id, name: "pirate CAPTAIN", text: "x" })).rejects.toMatchObject({ code: "name_taken" });
+      await expect(link.api.saveSystemPrompt({ id: other.id, name: "pirate CAPTAIN", text: "x" })).rejects.toMatchObject({
+        code: "name_taken",
+      });
       // Renaming a prompt to its own name in another case is no clash.
       expect(await link.api.saveSystemPrompt({ id: existing?.id ?? "", name: "Pirate Captain", text: "Arr." })).toMatchObject({
         name: "Pirate Captain",
@@ -152,7 +154,8 @@ describe("token counts", () => {
   it("count a message being typed as the reply's prompt will hold it, and the conversation as the context holds it", async () => {
     const core = running().core;
     await loadStories();
-    const window = (await core.api.getEngineState()).kind === "ready" ? counted(await core.api.countChatContext({ chatId })).contextSize : 0;
+    const window =
+      (await core.api.getEngineState()).kind === "ready" ? counted(await core.api.countChatContext({ chatId })).contextSize : 0;
     expect(counted(await core.api.countChatContext({ chatId })).usedTokens).toBe(0);
 
     const text = "Once upon a time, there was a little girl named Lily.";

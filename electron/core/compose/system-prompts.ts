@@ -34,7 +34,7 @@ export class SystemPrompts {
 
   /** Saves a new prompt (no id) or a change to one; the name must not be another prompt's. */
   save(request: { id?: string | undefined; name: string; text: string }): Promise<SavedSystemPrompt> {
-    return this.#change(async (prompts) => {
+    return this.#change((prompts) => {
       const name = request.name.trim();
       const clash = prompts.find((prompt) => prompt.id !== request.id && nameKey(prompt.name) === nameKey(name));
       if (clash) {
@@ -64,25 +64,26 @@ export class SystemPrompts {
 
   delete(id: string): Promise<void> {
     return this.#change((prompts) => {
-      if (!prompts.some((prompt) => prompt.id === id)) throw new QuantaError("not_found", "That saved system prompt is not there any more.");
-      return Promise.resolve({ prompts: prompts.filter((prompt) => prompt.id !== id), result: undefined });
+      if (!prompts.some((prompt) => prompt.id === id))
+        throw new QuantaError("not_found", "That saved system prompt is not there any more.");
+      return { prompts: prompts.filter((prompt) => prompt.id !== id), result: undefined };
     });
   }
 
   /** Applies a change and writes it; memory changes only once the file has. */
-  #change<T>(apply: (prompts: readonly SavedSystemPrompt[]) => Promise<{ prompts: SavedSystemPrompt[]; result: T }>): Promise<T> {
+  #change<T>(apply: (prompts: readonly SavedSystemPrompt[]) => { prompts: SavedSystemPrompt[]; result: T }): Promise<T> {
     const run = this.#writing.then(async () => {
-      const { prompts, result } = await apply(await this.#load());
+      const { prompts, result } = apply(await this.#load());
       try {
         await writeJsonAtomic(this.file, { version: 1, prompts });
       } catch (error) {
         throw new QuantaError("storage_failed", `The system prompts could not be saved: ${(error as Error).message}`);
       }
       this.#prompts = prompts;
-      return { ...result };
+      return result;
     });
     this.#writing = run.catch(() => undefined);
-    return run as Promise<T>;
+    return run;
   }
 
   async #load(): Promise<SavedSystemPrompt[]> {
@@ -120,7 +121,8 @@ export class SystemPrompts {
     let skipped = 0;
     for (const entry of document.prompts) {
       const parsed = savedSystemPromptSchema.safeParse(entry);
-      const taken = parsed.success && prompts.some((prompt) => prompt.id === parsed.data.id || nameKey(prompt.name) === nameKey(parsed.data.name));
+      const taken =
+        parsed.success && prompts.some((prompt) => prompt.id === parsed.data.id || nameKey(prompt.name) === nameKey(parsed.data.name));
       if (parsed.success && !taken) prompts.push({ ...parsed.data, name: parsed.data.name.trim() });
       else skipped += 1;
     }

@@ -725,9 +725,45 @@ export const en = {
   "mem.kvNotPlain": "not available for this kind of model",
   "mem.kvHint": "Keys and values for every position of the context, allocated at load whether used or not.",
   "mem.computeHint": "Scratch memory llama.cpp reserves to evaluate a batch of tokens.",
-  // The chat's context meter when the count is old or over the context.
-  "chats.contextUncounted": "not counted yet (the next reply counts it), of {size} tokens",
+  // The chat's context meter when the conversation is over the context.
   "chats.contextOver": "{used} tokens, more than the {size} of the context: the oldest turns are left out at the next reply",
+  // The context meter, counted by the core; "not available" says why.
+  "chats.contextUnavailable": "not available: {reason}",
+  "count.missing.no_model_loaded": "no model is loaded",
+  "count.missing.model_loading": "the model is loading",
+  "count.missing.engine_unavailable": "the engine is starting",
+  // The message being typed, counted against what the context has left.
+  "composer.countLabel": "Tokens of the message",
+  "composer.count": "{tokens} tokens · {left} left of {size}",
+  "composer.countDropsTurns": "{tokens} tokens · does not fit with the conversation: the oldest {dropped} messages would be left out",
+  "composer.countTooLong": "{tokens} tokens · too long for the context of {size}, even alone",
+  "composer.countUnavailable": "Token count not available: {reason}",
+  "composer.warnDropsTurns":
+    "This message does not fit in the context ({size} tokens) with the conversation: the oldest {dropped} messages would be left out of the prompt.",
+  "composer.warnTooLong":
+    "This message needs {prompt} tokens, more than the context of {size} holds, so the reply would fail. Shorten it, or load the model with a larger context.",
+  "composer.sendAnyway": "Send anyway",
+  "composer.keepEditing": "Keep editing",
+  // Saved system prompts, in the chat settings panel.
+  "prompts.saved": "Saved prompts",
+  "prompts.choose": "Choose a saved prompt…",
+  "prompts.none": "No saved prompts yet: write one above, name it and save it.",
+  "prompts.name": "Name",
+  "prompts.namePlaceholder": "A name for this prompt",
+  "prompts.saveNew": "Save as new",
+  "prompts.update": "Save changes",
+  "prompts.delete": "Delete",
+  "prompts.confirmDelete": "Delete the saved prompt “{name}”? Conversations using its text keep it.",
+  "prompts.keep": "Keep",
+  "prompts.savedAs": "Saved as “{name}”.",
+  "prompts.deleted": "“{name}” deleted.",
+  "error.name_taken": "That name is already used. Choose another.",
+  "error.name_taken.system_prompt": "A saved prompt is already called “{name}”. Choose another name.",
+  "error.invalid_request.prompt_name_empty": "Give the prompt a name.",
+  "error.invalid_request.prompt_name_too_long": "A prompt's name is at most {max} characters.",
+  "error.invalid_request.prompt_text_empty": "The prompt is empty: write it first.",
+  "error.invalid_request.prompt_text_too_long": "A system prompt is at most {max} characters.",
+  "error.invalid_request.too_many_prompts": "At most {max} prompts can be saved. Delete one first.",
   // Chat settings: applied as typed, out-of-range values refused with the range.
   "chats.settingsState": "Settings saved",
   "chats.settingsSavingNow": "Saving…",
