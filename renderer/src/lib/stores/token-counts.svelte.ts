@@ -62,10 +62,8 @@ class TokenCountStore {
     }, DRAFT_DEBOUNCE_MS);
   }
 
-  /** The count of exactly this text, as the send button needs it: the last one if it matches, else asked now. */
+  /** The count of exactly this text with the settings as saved now, as the send button needs it. */
   async countNow(chatId: string, text: string): Promise<DraftTokenCount | null> {
-    const last = this.draft;
-    if (last && last.chatId === chatId && last.text === text) return last.count;
     try {
       return await api.countDraftTokens({ chatId, text });
     } catch {
