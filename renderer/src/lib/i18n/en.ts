@@ -738,8 +738,6 @@ export const en = {
   "composer.countDropsTurns": "{tokens} tokens · does not fit with the conversation: the oldest {dropped} messages would be left out",
   "composer.countTooLong": "{tokens} tokens · too long for the context of {size}, even alone",
   "composer.countUnavailable": "Token count not available: {reason}",
-  "composer.warnDropsTurns":
-    "This message does not fit in the context ({size} tokens) with the conversation: the oldest {dropped} messages would be left out of the prompt.",
   "composer.warnTooLong":
     "This message needs {prompt} tokens, more than the context of {size} holds, so the reply would fail. Shorten it, or load the model with a larger context.",
   "composer.sendAnyway": "Send anyway",

@@ -731,7 +731,6 @@ export const zhCN: Record<MessageKey, string> = {
   "composer.countDropsTurns": "{tokens} 个词元 · 与对话一起放不下：最早的 {dropped} 条消息会被省略",
   "composer.countTooLong": "{tokens} 个词元 · 即使单独发送也超出 {size} 的上下文",
   "composer.countUnavailable": "无法统计词元：{reason}",
-  "composer.warnDropsTurns": "这条消息与对话一起放不进上下文（{size} 个词元）：提示中最早的 {dropped} 条消息会被省略。",
   "composer.warnTooLong": "这条消息需要 {prompt} 个词元，超过上下文能容纳的 {size}，回复会失败。请缩短消息，或以更大的上下文加载模型。",
   "composer.sendAnyway": "仍然发送",
   "composer.keepEditing": "继续编辑",
