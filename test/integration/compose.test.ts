@@ -154,9 +154,12 @@ describe("token counts", () => {
   it("count a message being typed as the reply's prompt will hold it, and the conversation as the context holds it", async () => {
     const core = running().core;
     await loadStories();
-    const window =
-      (await core.api.getEngineState()).kind === "ready" ? counted(await core.api.countChatContext({ chatId })).contextSize : 0;
-    expect(counted(await core.api.countChatContext({ chatId })).usedTokens).toBe(0);
+    const state = await core.api.getEngineState();
+    const empty = counted(await core.api.countChatContext({ chatId }));
+    // The window is the loaded context (the conversation sets no smaller one); nothing said yet, nothing used.
+    expect(state.kind === "ready" ? state.model.contextSize : null).toBe(empty.contextSize);
+    expect(empty.usedTokens).toBe(0);
+    const window = empty.contextSize;
 
     const text = "Once upon a time, there was a little girl named Lily.";
     const short = counted(await core.api.countDraftTokens({ chatId, text: "Once" }));
