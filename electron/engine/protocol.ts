@@ -81,8 +81,8 @@ export interface EngineTokenCount {
   /** The window: the conversation's limit within the loaded context. */
   contextSize: number;
   chatTemplate: string;
-  /** The conversation (system prompt and turns) through the template. */
-  conversationTokens: number;
+  /** The conversation (system prompt and turns) through the template; null when a draft was counted instead. */
+  conversationTokens: number | null;
   draft: {
     tokens: number;
     promptTokens: number;

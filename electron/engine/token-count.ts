@@ -21,27 +21,37 @@ function promptTokens(target: GenerationTarget, messages: readonly PromptMessage
 
 export function countTokens(target: GenerationTarget, request: CountTokensRequest): EngineTokenCount {
   const { contextSize } = target;
-  const counted: EngineTokenCount = {
-    contextSize,
-    chatTemplate: target.chatWrapper.wrapperName,
-    conversationTokens: conversationTokens(target, request.messages),
-    draft: null,
-  };
-  if (request.draft === null) return counted;
+  const chatTemplate = target.chatWrapper.wrapperName;
+  // Each count tokenizes the conversation: only the one asked for is made.
+  if (request.draft === null) {
+    return { contextSize, chatTemplate, conversationTokens: conversationTokens(target, request.messages), draft: null };
+  }
   const messages: PromptMessage[] = [...request.messages, { role: "user", text: request.draft }];
   const tokens = target.model.tokenize(request.draft, false).length;
   const whole = promptTokens(target, messages);
+  const reserve = replyReserve(contextSize);
   let fit: "fits" | "drops_turns" | "too_long" = "fits";
   let droppedMessages = 0;
-  if (whole + replyReserve(contextSize) > contextSize) {
-    // As the reply would fit it: the oldest turns out, one by one, or the message alone too long.
-    try {
-      droppedMessages = buildPrompt(target, messages, replyReserve(contextSize)).droppedMessages;
-      fit = "drops_turns";
-    } catch (error) {
-      if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
+  if (whole + reserve > contextSize) {
+    // As the reply would fit it: the message with the system prompt alone first (too long even
+    // so, nothing to drop), else the oldest turns out one by one, as buildPrompt does.
+    const system = request.messages[0]?.role === "system" ? [request.messages[0]] : [];
+    if (promptTokens(target, [...system, { role: "user", text: request.draft }]) + reserve > contextSize) {
       fit = "too_long";
+    } else {
+      try {
+        droppedMessages = buildPrompt(target, messages, reserve).droppedMessages;
+        fit = "drops_turns";
+      } catch (error) {
+        if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
+        fit = "too_long";
+      }
     }
   }
-  return { ...counted, draft: { tokens, promptTokens: whole, leftTokens: contextSize - whole, fit, droppedMessages } };
+  return {
+    contextSize,
+    chatTemplate,
+    conversationTokens: null,
+    draft: { tokens, promptTokens: whole, leftTokens: contextSize - whole, fit, droppedMessages },
+  };
 }

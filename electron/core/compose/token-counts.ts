@@ -25,6 +25,7 @@ export class TokenCounts {
     const result = await this.#count(chatId, null);
     if (!result.counted) return result;
     const { count } = result;
+    if (count.conversationTokens === null) return { counted: false, missing: "engine_unavailable" };
     return { counted: true, usedTokens: count.conversationTokens, contextSize: count.contextSize, chatTemplate: count.chatTemplate };
   }
 
