@@ -114,7 +114,6 @@ export {
 export { httpsLinkOrNull } from "../../../../electron/common/external-link.js";
 // Composing: saved system prompts and token counts.
 export type { ChatContextCount, DraftTokenCount, SavedSystemPrompt, TokenCountMissing } from "../../../../electron/contract/types.js";
-export type { MAX_PROMPT_NAME_CHARS } from "../../../../electron/contract/api.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";
 export { ERROR_CODES, isErrorCode, QuantaError } from "../../../../electron/contract/errors.js";
 export { decodeRpcMessage, decodeRpcText, encodeRpcMessage, encodeRpcText } from "../../../../electron/contract/wire.js";
