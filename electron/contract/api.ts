@@ -38,6 +38,9 @@ import type {
   QuantizeJob,
   QuantizePlan,
   ApiServerState,
+  SavedSystemPrompt,
+  ChatContextCount,
+  DraftTokenCount,
 } from "./types.js";
 import { KNOWN_CHAT_TEMPLATES, SAMPLING_PRESET_NAMES } from "./chat-settings.js";
 import { KV_CACHE_TYPES } from "./kv-cache.js";
@@ -165,6 +168,56 @@ export interface ChatCoreApi {
   deleteMessage(request: { chatId: string; messageId: string }): Promise<MessageDeletion>;
   /** A conversation exported as JSON (chat-export.ts), as a new conversation; `chat_import_invalid` if it is not one. */
   importChat(request: { text: string }): Promise<ChatImportResult>;
+}
+
+// ---- Composing: saved system prompts, token counts ----------------------------------------
+
+export const MAX_PROMPT_NAME_CHARS = 80;
+export const MAX_SAVED_PROMPTS = 500;
+
+// The limits a person can run into carry a reason and figures, so the renderer words them.
+const promptName = z
+  .string()
+  .max(10_000)
+  .refine((name) => name.trim() !== "", { error: "the name is empty", params: { reason: "prompt_name_empty" } })
+  .refine((name) => name.trim().length <= MAX_PROMPT_NAME_CHARS, {
+    error: `a name is at most ${MAX_PROMPT_NAME_CHARS} characters`,
+    params: { reason: "prompt_name_too_long", max: MAX_PROMPT_NAME_CHARS },
+  });
+
+const promptText = z
+  .string()
+  .max(MAX_MESSAGE_CHARS)
+  .refine((text) => text.trim() !== "", { error: "the prompt is empty", params: { reason: "prompt_text_empty" } })
+  .refine((text) => text.length <= MAX_SYSTEM_PROMPT_CHARS, {
+    error: `a system prompt is at most ${MAX_SYSTEM_PROMPT_CHARS} characters`,
+    params: { reason: "prompt_text_too_long", max: MAX_SYSTEM_PROMPT_CHARS },
+  });
+
+/** A saved system prompt as stored and as sent: the store reads its file with this schema. */
+export const savedSystemPromptSchema = z
+  .object({ id, name: promptName, text: promptText, createdAt: z.string().max(64), updatedAt: z.string().max(64) })
+  .strict();
+
+const composeRequestSchemas = {
+  listSystemPrompts: z.tuple([]),
+  saveSystemPrompt: z.tuple([z.object({ id: id.optional(), name: promptName, text: promptText }).strict()]),
+  deleteSystemPrompt: z.tuple([z.object({ id }).strict()]),
+  countChatContext: z.tuple([z.object({ chatId: id }).strict()]),
+  countDraftTokens: z.tuple([z.object({ chatId: id, text: z.string().max(MAX_MESSAGE_CHARS) }).strict()]),
+} as const;
+
+/** Saved system prompts, and the token counts the chat view shows (counted by the loaded model). */
+export interface ComposeCoreApi {
+  /** By name. */
+  listSystemPrompts(): Promise<SavedSystemPrompt[]>;
+  /** A new one (no id) or a change to one; names are unique, whatever their case ("name_taken"). */
+  saveSystemPrompt(request: { id?: string; name: string; text: string }): Promise<SavedSystemPrompt>;
+  deleteSystemPrompt(request: { id: string }): Promise<void>;
+  /** How much of its context the conversation fills; "not available" without a loaded model. */
+  countChatContext(request: { chatId: string }): Promise<ChatContextCount>;
+  /** A message being typed: its tokens and what the context would have left if it were sent now. */
+  countDraftTokens(request: { chatId: string; text: string }): Promise<DraftTokenCount>;
 }
 
 /** Quantization lab: bounds of a comparison and of a user's evaluation text. */
@@ -331,6 +384,7 @@ export const requestSchemas = {
   ...apiServerRequestSchemas,
   ...loadRequestSchemas,
   ...chatRequestSchemas,
+  ...composeRequestSchemas,
   getAppInfo: z.tuple([]),
   getEngineState: z.tuple([]),
   listModels: z.tuple([]),
@@ -466,7 +520,7 @@ export interface SendMessageResult {
 }
 
 /** What the core serves to the renderer. Every method's arguments match requestSchemas. */
-export interface CoreApi extends ChatCoreApi, ApiServerCoreApi {
+export interface CoreApi extends ChatCoreApi, ApiServerCoreApi, ComposeCoreApi {
   getAppInfo(): Promise<AppInfo>;
   getEngineState(): Promise<EngineState>;
   listModels(): Promise<ModelSummary[]>;

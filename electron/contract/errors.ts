@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   "address_in_use",
   // A conversation file to import is not one Quanta exported (params.reason says how).
   "chat_import_invalid",
+  // A name that must be unique (a saved system prompt's) is used already.
+  "name_taken",
   "internal",
 ] as const;
 

@@ -216,6 +216,46 @@ export interface OpenExternalResult {
   url: string;
 }
 
+// ---- Composing: saved system prompts, token counts of the conversation and the draft ------
+
+/** A system prompt a person named and saved, to pick for any conversation. */
+export interface SavedSystemPrompt {
+  id: string;
+  name: string;
+  text: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Why a token count cannot be had now (shown as "not available", never as 0). */
+export type TokenCountMissing = "no_model_loaded" | "model_loading" | "engine_unavailable";
+
+/**
+ * How much of the context a conversation fills: the tokens of its system prompt and the
+ * branch on show through the chat template in use, counted by the loaded model's tokenizer,
+ * against its window (the conversation's own limit within the loaded context).
+ */
+export type ChatContextCount =
+  { counted: true; usedTokens: number; contextSize: number; chatTemplate: string } | { counted: false; missing: TokenCountMissing };
+
+/**
+ * A message being typed: its own tokens, and the prompt it would make if sent now (the
+ * conversation, the message and the template) against the window. `fit`: it fits; the
+ * oldest turns would be left out (`droppedMessages` of them); or it is too long even alone.
+ */
+export type DraftTokenCount =
+  | {
+      counted: true;
+      tokens: number;
+      promptTokens: number;
+      contextSize: number;
+      /** What the window has left after the prompt (negative when it does not fit). */
+      leftTokens: number;
+      fit: "fits" | "drops_turns" | "too_long";
+      droppedMessages: number;
+    }
+  | { counted: false; missing: TokenCountMissing };
+
 // ---- Hardware and compute monitor -------------------------------------------------------
 
 /** Something the monitor cannot read on this machine, and why (shown, never a fake zero). */

@@ -2,7 +2,7 @@
 // have a schema, and parses their arguments before the handler sees them.
 
 import type { z } from "zod";
-import { QuantaError } from "./errors.js";
+import { asErrorParams, QuantaError, type ErrorParams } from "./errors.js";
 
 type AnyHandler = (...args: never[]) => unknown;
 
@@ -20,6 +20,19 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /**
+ * A limit a person can run into says so: the first issue that carries a `reason` (a refine's
+ * params) crosses with its figures, for the renderer to word (error.invalid_request.<reason>).
+ */
+function reasonOf(error: z.ZodError): ErrorParams | undefined {
+  for (const issue of error.issues) {
+    if (issue.code !== "custom") continue;
+    const params = asErrorParams(issue.params);
+    if (params && typeof params.reason === "string") return params;
+  }
+  return undefined;
+}
+
+/**
  * A birpc `resolver`: unknown methods are refused, arguments are validated against the
  * method's schema, and the handler is called with the parsed (stripped, typed) arguments.
  */
@@ -34,7 +47,7 @@ export function validatingResolver(schemas: ArgumentSchemas) {
     return (...args: unknown[]) => {
       const parsed = schema.safeParse(args);
       if (!parsed.success) {
-        throw new QuantaError("invalid_request", `Invalid call to ${name}: ${describeIssues(parsed.error)}.`);
+        throw new QuantaError("invalid_request", `Invalid call to ${name}: ${describeIssues(parsed.error)}.`, reasonOf(parsed.error));
       }
       return (resolved as AnyHandler)(...(parsed.data as never[]));
     };

@@ -11,6 +11,9 @@ import { validatingResolver } from "../contract/validation.js";
 import { encodeRpcMessage } from "../contract/wire.js";
 import type { SamplingSettings } from "../engine/protocol.js";
 import { createChatApi } from "./chats/chat-api.js";
+import { createComposeApi } from "./compose/compose-api.js";
+import { SystemPrompts } from "./compose/system-prompts.js";
+import { TokenCounts } from "./compose/token-counts.js";
 import { ChatReplies } from "./chats/chat-replies.js";
 import { ChatStore } from "./chats/chat-store.js";
 import type { EngineClient } from "./engine-client/engine-client.js";
@@ -168,8 +171,12 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     },
   });
 
+  // Saved system prompts and the chat view's token counts (counted by the engine's tokenizer).
+  const composeApi = createComposeApi(new SystemPrompts(paths.systemPrompts), new TokenCounts({ chats, models: host }));
+
   const api: CoreApi = {
     ...lab.api,
+    ...composeApi,
     ...apiServer.api,
     ...createChatApi(chats, replies, options.openExternal),
     getAppInfo: () =>

@@ -37,7 +37,7 @@ export interface StopTriggers {
   texts: readonly string[];
 }
 
-function toChatHistory(messages: readonly PromptMessage[]): ChatHistoryItem[] {
+export function toChatHistory(messages: readonly PromptMessage[]): ChatHistoryItem[] {
   return messages.map((message): ChatHistoryItem => {
     switch (message.role) {
       case "system":
@@ -68,6 +68,11 @@ export function resolveStopTriggers(model: LlamaModel, triggers: readonly LlamaT
     // Built-in special tokens (EOS, EOT) end generation through llama.cpp's end-of-generation check.
   }
   return { tokens, texts };
+}
+
+/** Room kept free in the window for the reply's first tokens when a prompt is fitted into it. */
+export function replyReserve(contextSize: number): number {
+  return Math.min(64, Math.floor(contextSize / 4));
 }
 
 /**
@@ -119,7 +124,7 @@ export async function generateReply(
   control: GenerationControl,
 ): Promise<{ text: string; stats: GenerationStats; droppedMessages: number; chatTemplate: string; contextSize: number }> {
   const { model, sequence } = target;
-  const prompt = buildPrompt(target, messages, Math.min(64, Math.floor(target.contextSize / 4)));
+  const prompt = buildPrompt(target, messages, replyReserve(target.contextSize));
 
   // Keep the cached prefix, drop the rest; at least one token must be evaluated to sample.
   const reuse = Math.min(commonPrefixLength(sequence.contextTokens, prompt.tokens), prompt.tokens.length - 1);

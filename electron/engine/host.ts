@@ -9,6 +9,7 @@ import { decodeRpcMessage, encodeRpcMessage } from "../contract/wire.js";
 import { estimateFit } from "./fit-estimate.js";
 import { completeForApi, embedForApi } from "./api-generation.js";
 import { generateReply } from "./generation.js";
+import { countTokens } from "./token-count.js";
 import { LAB_ENGINE_EVENT_NAMES, labEngineRequestSchemas, type LabEngineApi, type LabEngineEvents } from "./lab-protocol.js";
 import { createLabWorker } from "./lab-worker.js";
 import { ModelSession } from "./model-session.js";
@@ -54,6 +55,14 @@ const api: EngineApi & LabEngineApi = {
       }
     });
   },
+
+  // Read-only and synchronous: answered beside a generation, never queued behind it.
+  countTokens: (request) =>
+    new Promise((resolve) => {
+      const target = session.targetFor({ contextLimit: request.contextLimit, chatTemplate: request.chatTemplate });
+      if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
+      resolve(countTokens(target, request));
+    }),
 
   // The local API server's completion: same one-at-a-time slot and stop as a chat reply.
   complete: (request) => {

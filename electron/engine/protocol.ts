@@ -81,6 +81,39 @@ const generateRequestSchema = z
 
 export type GenerateRequest = z.infer<typeof generateRequestSchema>;
 
+const countTokensRequestSchema = z
+  .object({
+    messages: z.array(promptMessageSchema),
+    /** A message being typed, counted as if sent now; null: the conversation only. */
+    draft: z.string().nullable(),
+    contextLimit: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .optional(),
+    chatTemplate: z.string().min(1).max(64).nullable().optional(),
+  })
+  .strict();
+
+export type CountTokensRequest = z.infer<typeof countTokensRequestSchema>;
+
+/** Counted with the loaded model's tokenizer and the template a reply would use. */
+export interface EngineTokenCount {
+  /** The window: the conversation's limit within the loaded context. */
+  contextSize: number;
+  chatTemplate: string;
+  /** The conversation (system prompt and turns) through the template; null when a draft was counted instead. */
+  conversationTokens: number | null;
+  draft: {
+    tokens: number;
+    promptTokens: number;
+    leftTokens: number;
+    fit: "fits" | "drops_turns" | "too_long";
+    droppedMessages: number;
+  } | null;
+}
+
 export const engineRequestSchemas = {
   loadModel: z.tuple([loadRequestSchema]),
   unloadModel: z.tuple([]),
@@ -111,6 +144,7 @@ export const engineRequestSchemas = {
     ]),
   ]),
   generate: z.tuple([generateRequestSchema]),
+  countTokens: z.tuple([countTokensRequestSchema]),
   stop: z.tuple([z.object({ requestId: z.string().min(1) }).strict()]),
   usage: z.tuple([]),
   // The local API server's calls (api-protocol.ts).
@@ -170,6 +204,8 @@ export interface EngineApi extends ApiEngineApi {
   /** Will a model fit at a context size? Read-only: runs beside a generation, not after it. */
   estimateFit(request: FitEstimateRequest): Promise<EngineFitEstimate>;
   generate(request: GenerateRequest): Promise<EngineGenerationResult>;
+  /** Token counts for the chat view; read-only, beside a generation rather than after it. */
+  countTokens(request: CountTokensRequest): Promise<EngineTokenCount>;
   stop(request: { requestId: string }): Promise<void>;
   usage(): Promise<EngineUsage>;
 }

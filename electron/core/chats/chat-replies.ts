@@ -11,6 +11,7 @@ import type { EngineGenerationResult, PromptMessage, SamplingSettings } from "..
 import type { ModelHost } from "../engine-client/model-host.js";
 import type { GenerationDelta, GenerationQueue } from "../generation/generation-queue.js";
 import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
+import { conversationPrompt } from "./chat-prompt.js";
 import type { ChatStore } from "./chat-store.js";
 
 export interface ChatRepliesOptions {
@@ -146,13 +147,7 @@ export class ChatReplies {
 
   /** The branch down to `parentId`, after the conversation's system prompt. */
   #promptFor(chatId: string, parentId: string | null): PromptMessage[] {
-    const { chats } = this.#options;
-    const { systemPrompt } = chats.settings(chatId);
-    const turns = chats
-      .branchTo(chatId, parentId)
-      .filter((message) => message.text !== "" && message.status !== "streaming")
-      .map((message): PromptMessage => ({ role: message.role, text: message.text }));
-    return systemPrompt.trim() === "" ? turns : [{ role: "system", text: systemPrompt }, ...turns];
+    return conversationPrompt(this.#options.chats, chatId, parentId);
   }
 
   /** Waits for the engine, writes the reply, saves it, and only then lets the conversation go. */

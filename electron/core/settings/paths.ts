@@ -33,6 +33,8 @@ export interface DataPaths {
   memoryBandwidth: string;
   /** GPU layers and context size per model, from its last load. */
   loadChoices: string;
+  /** The system prompts a person named and saved. */
+  systemPrompts: string;
 }
 
 export function dataPaths(home: string): DataPaths {
@@ -44,6 +46,7 @@ export function dataPaths(home: string): DataPaths {
     threadCalibrations: path.join(home, "thread-calibrations.json"),
     memoryBandwidth: path.join(home, "memory-bandwidth.json"),
     loadChoices: path.join(home, "load-choices.json"),
+    systemPrompts: path.join(home, "system-prompts.json"),
   };
 }
 

@@ -131,6 +131,8 @@ export {
 export { chatToJson, type ChatExport } from "../../../../electron/contract/chat-export.js";
 // Pure code every runtime shares (electron/common): the one rule for which links are followed.
 export { httpsLinkOrNull } from "../../../../electron/common/external-link.js";
+// Composing: saved system prompts and token counts.
+export type { ChatContextCount, DraftTokenCount, SavedSystemPrompt, TokenCountMissing } from "../../../../electron/contract/types.js";
 export type { ErrorCode, WireError } from "../../../../electron/contract/errors.js";
 export { ERROR_CODES, isErrorCode, QuantaError } from "../../../../electron/contract/errors.js";
 export { decodeRpcMessage, decodeRpcText, encodeRpcMessage, encodeRpcText } from "../../../../electron/contract/wire.js";

@@ -1,0 +1,57 @@
+// Token counts for the chat view, with the tokenizer and chat template a reply's prompt uses:
+// how much of the context a conversation fills, and what a message being typed would take.
+// Synchronous tokenizing only: it never waits for (or holds up) a generation.
+
+import { QuantaError } from "../contract/errors.js";
+import { buildPrompt, replyReserve, toChatHistory, type GenerationTarget } from "./generation.js";
+import type { CountTokensRequest, EngineTokenCount, PromptMessage } from "./protocol.js";
+
+/** The conversation through the chat template, as the context holds it after its last turn. */
+function conversationTokens(target: GenerationTarget, messages: readonly PromptMessage[]): number {
+  if (messages.length === 0) return 0;
+  const state = target.chatWrapper.generateContextState({ chatHistory: toChatHistory(messages) });
+  return state.contextText.tokenize(target.model.tokenizer).length;
+}
+
+/** The whole prompt a reply to these messages would start from (nothing left out). */
+function promptTokens(target: GenerationTarget, messages: readonly PromptMessage[]): number {
+  const state = target.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(messages), { type: "model", response: [] }] });
+  return state.contextText.tokenize(target.model.tokenizer).length;
+}
+
+export function countTokens(target: GenerationTarget, request: CountTokensRequest): EngineTokenCount {
+  const { contextSize } = target;
+  const chatTemplate = target.chatWrapper.wrapperName;
+  // Each count tokenizes the conversation: only the one asked for is made.
+  if (request.draft === null) {
+    return { contextSize, chatTemplate, conversationTokens: conversationTokens(target, request.messages), draft: null };
+  }
+  const messages: PromptMessage[] = [...request.messages, { role: "user", text: request.draft }];
+  const tokens = target.model.tokenize(request.draft, false).length;
+  const whole = promptTokens(target, messages);
+  const reserve = replyReserve(contextSize);
+  let fit: "fits" | "drops_turns" | "too_long" = "fits";
+  let droppedMessages = 0;
+  if (whole + reserve > contextSize) {
+    // As the reply would fit it: the message with the system prompt alone first (too long even
+    // so, nothing to drop), else the oldest turns out one by one, as buildPrompt does.
+    const system = request.messages[0]?.role === "system" ? [request.messages[0]] : [];
+    if (promptTokens(target, [...system, { role: "user", text: request.draft }]) + reserve > contextSize) {
+      fit = "too_long";
+    } else {
+      try {
+        droppedMessages = buildPrompt(target, messages, reserve).droppedMessages;
+        fit = "drops_turns";
+      } catch (error) {
+        if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
+        fit = "too_long";
+      }
+    }
+  }
+  return {
+    contextSize,
+    chatTemplate,
+    conversationTokens: null,
+    draft: { tokens, promptTokens: whole, leftTokens: contextSize - whole, fit, droppedMessages },
+  };
+}
