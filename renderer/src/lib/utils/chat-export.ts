@@ -20,7 +20,7 @@ export function chatToMarkdown(chat: Chat, labels: ExportLabels): string {
 }
 
 // The JSON format is the contract's: the core imports what this exports.
-export { chatToJson, type ChatExport } from "../api/index.js";
+export { chatToJson, type ChatExport } from "../api/contract.js";
 
 /** A file name from the title: letters (any script), digits, - and _. */
 export function exportFileName(title: string, extension: "md" | "json"): string {
