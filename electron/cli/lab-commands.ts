@@ -100,7 +100,13 @@ export async function quantizeCommand(args: string[]): Promise<void> {
 export async function compareCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
-    options: { text: { type: "string" }, ctx: { type: "string" }, json: { type: "boolean" }, md: { type: "boolean" } },
+    options: {
+      text: { type: "string" },
+      ctx: { type: "string" },
+      json: { type: "boolean" },
+      md: { type: "boolean" },
+      "quality-only": { type: "boolean" },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -132,17 +138,24 @@ export async function compareCommand(args: string[]): Promise<void> {
     files: positionals.map((file) => ({ path: path.resolve(file), modelId: null })),
     text,
     contextSize,
+    qualityOnly: values["quality-only"] ?? false,
   });
   const onSignal = (): void => void lab.cancelComparison(started.runId);
   process.once("SIGINT", onSignal);
   try {
     const run = await started.done;
     bar.done();
-    if (run.status !== "complete")
-      throw new QuantaError(run.error?.code ?? "internal", run.error?.message ?? `The comparison was ${run.status}.`);
-    if (values.json) console.log(JSON.stringify(run, null, 2));
-    else if (values.md) process.stdout.write(runToMarkdown(run));
-    else process.stdout.write(runToText(run));
+    // A run that stopped after some variants prints what it measured (the report says where it
+    // stopped), then fails; one that measured nothing prints only the error.
+    if (run.variants.length > 0) {
+      if (values.json) console.log(JSON.stringify(run, null, 2));
+      else if (values.md) process.stdout.write(runToMarkdown(run));
+      else process.stdout.write(runToText(run));
+    }
+    if (run.status !== "complete") {
+      const at = run.failedFile ? ` at ${run.failedFile}` : "";
+      throw new QuantaError(run.error?.code ?? "internal", run.error?.message ?? `The comparison was ${run.status}${at}.`);
+    }
   } finally {
     process.off("SIGINT", onSignal);
   }

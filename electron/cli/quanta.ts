@@ -20,8 +20,9 @@ const USAGE = `Usage:
   quanta quantize IN --type TYPE [--keep Q8_0|F16] [--out FILE]
                                quantize a GGUF (F32, F16, BF16 or Q8_0) with llama.cpp's quantizer;
                                --keep (or --type Q4_K_M+Q8_0) keeps output and embeddings at that type
-  quanta compare FILE FILE... [--text FILE] [--ctx N] [--json|--md]
-                               measure variants of one model: size, speed, perplexity, KL divergence
+  quanta compare FILE FILE... [--text FILE] [--ctx N] [--quality-only] [--json|--md]
+                               measure variants of one model: size, speed, perplexity, KL divergence;
+                               --quality-only skips the speed tests (pp, tg)
 ${API_USAGE}
 Environment: QUANTA_HOME (data folder), QUANTA_MODELS (extra model folders)`;
 

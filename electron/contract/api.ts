@@ -491,6 +491,7 @@ export const requestSchemas = {
           .int()
           .min(16)
           .max(1 << 16),
+        qualityOnly: z.boolean().optional(),
       })
       .strict(),
   ]),
@@ -512,6 +513,9 @@ export const requestSchemas = {
   deleteLabRun: z.tuple([z.object({ runId: id }).strict()]),
   getReferenceCache: z.tuple([]),
   clearReferenceCache: z.tuple([]),
+  // Lab: evaluation texts counted and deleted
+  countEvalTextTokens: z.tuple([z.object({ modelIds: z.array(id).min(1).max(LAB_MAX_VARIANTS), textId: id }).strict()]),
+  deleteEvalText: z.tuple([z.object({ textId: id }).strict()]),
 } as const;
 
 export interface SendMessageResult {
@@ -603,7 +607,12 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi, ComposeCoreApi {
   /** Adds the next part (at most TEXT_PART_MAX_CHARS characters), in order. */
   appendTextUpload(request: { uploadId: string; text: string }): Promise<{ receivedChars: number }>;
   /** Measures the variants ("lab.progress" events, then "lab.run") and saves the run. */
-  startComparison(request: { modelIds: string[]; textId: string; contextSize: number }): Promise<{ runId: string }>;
+  /**
+   * Refused before anything runs when the text has fewer tokens than the context (error
+   * invalid_request, reason "text_too_short", params neededTokens and textTokens).
+   * `qualityOnly` skips the speed tests (the speeds are then null).
+   */
+  startComparison(request: { modelIds: string[]; textId: string; contextSize: number; qualityOnly?: boolean }): Promise<{ runId: string }>;
   cancelComparison(request: { runId: string }): Promise<void>;
   /** One prompt through each variant, reference first ("lab.stream" events, then "lab.sideBySide"). */
   startSideBySide(request: { modelIds: string[]; prompt: string; maxTokens: number }): Promise<{ id: string }>;
@@ -615,6 +624,10 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi, ComposeCoreApi {
   getReferenceCache(): Promise<ReferenceCacheUsage>;
   /** Deletes them all (each is computed again when next needed). */
   clearReferenceCache(): Promise<void>;
+  /** The text's length in tokens, by the tokenizer of the reference among these variants (the one with most bits per weight). */
+  countEvalTextTokens(request: { modelIds: string[]; textId: string }): Promise<{ tokens: number; modelId: string }>;
+  /** Deletes an evaluation text the user added; built-in texts are refused. */
+  deleteEvalText(request: { textId: string }): Promise<void>;
 }
 
 export type CoreMethod = keyof CoreApi;

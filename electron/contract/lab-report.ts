@@ -15,6 +15,11 @@ const fixed =
   (value: number | null | undefined): string =>
     value === null || value === undefined || !Number.isFinite(value) ? "" : value.toFixed(digits);
 
+/** What a speed not measured (a "quality only" run) reads as in every report: never 0, never blank. */
+export const NOT_MEASURED = "not measured";
+
+const speed = (value: number | null): string => (value === null ? NOT_MEASURED : fixed(1)(value));
+
 /** Every figure of a variant, in the order the table and the files show them. */
 export const REPORT_COLUMNS: readonly Column[] = [
   { title: "variant", value: (v) => v.fileName },
@@ -28,8 +33,8 @@ export const REPORT_COLUMNS: readonly Column[] = [
   { title: "p99 KLD", value: (v) => fixed(6)(v.kld?.p99) },
   { title: "max KLD", value: (v) => fixed(6)(v.kld?.max) },
   { title: "same top %", value: (v) => (v.sameTopRate === null ? "" : fixed(2)(v.sameTopRate * 100)) },
-  { title: "pp tok/s", value: (v) => fixed(1)(v.promptTokensPerSecond) },
-  { title: "tg tok/s", value: (v) => fixed(1)(v.generationTokensPerSecond) },
+  { title: "pp tok/s", value: (v) => speed(v.promptTokensPerSecond) },
+  { title: "tg tok/s", value: (v) => speed(v.generationTokensPerSecond) },
   { title: "load ms", value: (v) => String(Math.round(v.loadMs)) },
   { title: "RAM MiB", value: (v) => (v.ramBytes === null ? "" : fixed(1)(v.ramBytes / MIB)) },
   { title: "VRAM MiB", value: (v) => (v.vramBytes === null ? "" : fixed(1)(v.vramBytes / MIB)) },
@@ -95,11 +100,12 @@ function recipeSection(run: LabRun, escape: (text: string) => string): string[] 
 }
 
 function describe(run: LabRun): string {
-  const pp = run.variants[0]?.promptTokens ?? 0;
-  const tg = run.variants[0]?.generatedTokens ?? 0;
+  const pp = run.variants[0]?.promptTokens ?? null;
+  const tg = run.variants[0]?.generatedTokens ?? null;
+  const speedAs = pp === null || tg === null ? "speed not measured (quality only)" : `speed as pp${pp} and tg${tg}`;
   return (
     `${run.modelName} (${run.architecture}), text "${run.textTitle}", context ${run.contextSize}, ` +
-    `${run.variants[0]?.scoredTokens ?? 0} tokens scored; speed as pp${pp} and tg${tg}; ` +
+    `${run.variants[0]?.scoredTokens ?? 0} tokens scored; ${speedAs}; ` +
     `KLD against ${run.variants.find((v) => v.isReference)?.fileName ?? "the reference"}. ` +
     `${run.machine.cpu}, ${run.machine.cores} cores, ${(run.machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB` +
     (run.machine.gpu ? `, ${run.machine.gpu}` : "") +
@@ -119,7 +125,7 @@ export function runToMarkdown(run: LabRun): string {
     ...run.variants.map((variant) => `| ${REPORT_COLUMNS.map((column) => escape(column.value(variant))).join(" | ")} |`),
     ...recipeSection(run, escape),
   ];
-  if (run.status !== "complete") lines.push("", `Run ${run.status}${run.error ? `: ${escape(run.error.message)}` : ""}.`);
+  if (run.status !== "complete") lines.push("", escape(stoppedLine(run)));
   return `${lines.join("\n")}\n`;
 }
 
@@ -155,6 +161,12 @@ export function runsToCsv(runs: readonly LabRun[]): string {
   return `${[header, ...rows].map((row) => row.map(cell).join(",")).join("\n")}\n`;
 }
 
+/** Why a run holds fewer variants than chosen: its status, the file it stopped at, the error. */
+function stoppedLine(run: LabRun): string {
+  const at = run.failedFile ? ` at ${run.failedFile}` : "";
+  return `Run ${run.status}${at}${run.error ? `: ${run.error.message}` : ""}; the variants measured before are shown.`;
+}
+
 /** Plain columns for a terminal. */
 export function runToText(run: LabRun): string {
   const rows = [REPORT_COLUMNS.map((column) => column.title), ...run.variants.map((v) => REPORT_COLUMNS.map((column) => column.value(v)))];
@@ -166,5 +178,6 @@ export function runToText(run: LabRun): string {
     (gain) =>
       `${gain.recipe.fileName}: ${GAIN_COLUMNS.map((column) => `${column.title} ${column.value(gain) || "n/a"}`).join(", ")} (against ${gain.base.fileName})`,
   );
-  return `${describe(run)}\n\n${table.join("\n")}\n${recipes.length > 0 ? `\n${recipes.join("\n")}\n` : ""}`;
+  const stopped = run.status === "complete" ? "" : `\n${stoppedLine(run)}\n`;
+  return `${describe(run)}\n\n${table.join("\n")}\n${recipes.length > 0 ? `\n${recipes.join("\n")}\n` : ""}${stopped}`;
 }

@@ -489,10 +489,11 @@ export interface QuantVariantResult {
   threads: number;
   /** Threads the prompt speed and the evaluation ran with. Absent in runs saved before batches had their own. */
   batchThreads?: number;
-  promptTokens: number;
-  promptTokensPerSecond: number;
-  generatedTokens: number;
-  generationTokensPerSecond: number;
+  /** The speed figures (like llama-bench's pp and tg): null where not measured (a "quality only" run), never 0. */
+  promptTokens: number | null;
+  promptTokensPerSecond: number | null;
+  generatedTokens: number | null;
+  generationTokensPerSecond: number | null;
   perplexity: number;
   /** perplexity ÷ the reference's. */
   perplexityRatio: number;
@@ -536,6 +537,10 @@ export interface LabRun {
    * Absent in runs saved before the cache existed.
    */
   referenceCache?: { status: "reused" | "stored" | "uncached"; reason: string | null };
+  /** A "quality only" run: the speed tests were skipped (speeds null). Absent in runs saved before the option. */
+  qualityOnly?: boolean;
+  /** The file being measured when the run failed (the variants before it are kept); absent otherwise. */
+  failedFile?: string;
 }
 
 export interface LabRunSummary {

@@ -47,6 +47,8 @@ const measureRequestSchema = z
       .int()
       .min(1)
       .max(1 << 16),
+    /** false: a "quality only" run, no speed tests (the speeds come back null). Absent: measured. */
+    speed: z.boolean().optional(),
   })
   .strict();
 
@@ -67,18 +69,22 @@ export type LabContinueRequest = z.infer<typeof continueRequestSchema>;
 
 const predictRequestSchema = z.object({ input: z.string().min(1), types: z.array(z.string().min(1).max(32)).min(1).max(64) }).strict();
 
+const countTokensRequestSchema = z.object({ path: z.string().min(1), text: z.string() }).strict();
+
 export const labEngineRequestSchemas = {
+  labCountTokens: z.tuple([countTokensRequestSchema]),
   labPredict: z.tuple([predictRequestSchema]),
   labQuantize: z.tuple([quantizeRequestSchema]),
   labMeasure: z.tuple([measureRequestSchema]),
   labContinue: z.tuple([continueRequestSchema]),
 } as const;
 
+/** Null where the speed tests were skipped ("quality only"). */
 export interface LabSpeed {
-  promptTokens: number;
-  promptTokensPerSecond: number;
-  generatedTokens: number;
-  generationTokensPerSecond: number;
+  promptTokens: number | null;
+  promptTokensPerSecond: number | null;
+  generatedTokens: number | null;
+  generationTokensPerSecond: number | null;
 }
 
 export interface LabMeasurement {
@@ -109,6 +115,8 @@ export interface LabContinuation {
 }
 
 export interface LabEngineApi {
+  /** The text's length in tokens as the evaluation tokenizes it (llama_tokenize with add_special), from the model's vocabulary alone. */
+  labCountTokens(request: { path: string; text: string }): Promise<{ tokens: number }>;
   /** llama.cpp's dry run per type: the tensor data's size in bytes (to 0.01 MiB, as llama.cpp logs it), null where it failed. */
   labPredict(request: { input: string; types: string[] }): Promise<Record<string, number | null>>;
   labQuantize(request: LabQuantizeRequest): Promise<{ bytes: number }>;

@@ -71,8 +71,30 @@ async function measureSpeed(
   }
 }
 
+/** A "quality only" run's speeds: not measured, never 0. */
+const NOT_MEASURED: LabSpeed = { promptTokens: null, promptTokensPerSecond: null, generatedTokens: null, generationTokensPerSecond: null };
+
 export function createLabWorker(emit: (progress: LabEngineProgress) => void, emitPiece: (text: string) => void): LabEngineApi {
   return {
+    async labCountTokens({ path, text }) {
+      const llama = await getBackend();
+      // The vocabulary alone: no weights are read.
+      const model = await llama.loadModel({ modelPath: path, vocabOnly: true }).catch((error: unknown) => {
+        throw new QuantaError(
+          "model_load_failed",
+          `llama.cpp could not read this model's vocabulary: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+      try {
+        // node-llama-cpp tokenizes without the special tokens; llama_tokenize with add_special (what
+        // the evaluation calls) adds BOS and EOS where the vocabulary says so, and nothing else.
+        const body = model.tokenize(text, false).length;
+        return { tokens: body + (model.tokens.shouldPrependBosToken ? 1 : 0) + (model.tokens.shouldAppendEosToken ? 1 : 0) };
+      } finally {
+        await model.dispose();
+      }
+    },
+
     async labPredict({ input, types }) {
       const llama = await getBackend();
       const previous = { level: llama.logLevel, logger: llama.logger };
@@ -182,9 +204,13 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
             ? await calibrateBatchThreads(model, batchCores, (fraction) => emit({ phase: "calibrating", fraction }))
             : null;
         const batchThreads = Math.max(1, Math.min(batchCalibration?.chosen ?? request.batchThreads ?? batchCores, batchCores));
-        emit({ phase: "speed", fraction: 0 });
-        const speed = await measureSpeed(model, threads, batchThreads, request.text, request);
-        emit({ phase: "speed", fraction: 1 });
+        // A "quality only" run skips the speed tests (pp and tg); the thread counts are still calibrated and remembered.
+        let speed = NOT_MEASURED;
+        if (request.speed !== false) {
+          emit({ phase: "speed", fraction: 0 });
+          speed = await measureSpeed(model, threads, batchThreads, request.text, request);
+          emit({ phase: "speed", fraction: 1 });
+        }
 
         const contextSize = Math.min(request.contextSize, model.trainContextSize);
         if (contextSize < request.contextSize) {

@@ -102,4 +102,34 @@ describe("quanta compare", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/not variants of one model/);
   });
+
+  it("refuses a text too short for the context before anything runs, saying both token counts", async () => {
+    const text = path.join(folder, "short.txt");
+    await fs.writeFile(text, "Once upon a time.");
+    const result = await quanta(["compare", source, path.join(folder, "custom.gguf"), "--ctx", "128", "--text", text]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/The evaluation text is \d+ tokens long for this model; a context of 128 needs at least 128/);
+    // Refused before a variant was loaded: no progress bar.
+    expect(result.stderr).not.toMatch(/loading|evaluating/);
+    expect(result.stdout).toBe("");
+  });
+
+  it("skips the speed tests with --quality-only: speeds are not measured, never 0", async () => {
+    const result = await quanta(["compare", source, path.join(folder, "custom.gguf"), "--ctx", "128", "--quality-only", "--json"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/: speed/);
+    const run = JSON.parse(result.stdout) as LabRun;
+    expect(run.qualityOnly).toBe(true);
+    expect(run.variants.map((variant) => [variant.promptTokensPerSecond, variant.generationTokensPerSecond])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+    expect(run.variants[1]?.kld?.mean).toBeGreaterThan(0);
+    const table = await quanta(["compare", source, path.join(folder, "custom.gguf"), "--ctx", "128", "--quality-only"]);
+    expect(table.stdout).toMatch(/speed not measured \(quality only\)/);
+    expect(table.stdout.split("\n").filter((line) => line.startsWith("tiny-F16.gguf") || line.startsWith("custom.gguf"))).toEqual([
+      expect.stringMatching(/not measured +not measured/),
+      expect.stringMatching(/not measured +not measured/),
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 // Comparison runs over N variants of one model: the reference (most bits per weight) first, then falling bits,
 // its distribution kept on disk, one variant loaded at a time in one lab engine; progress
-// events as it goes; the run saved (complete, failed or cancelled) when it ends.
+// events as it goes. A text too short for the context is refused before the run starts. The
+// run is saved when it ends with what it measured (complete, or failed/cancelled with the
+// variants done before); a run that measured nothing is reported, never saved.
 
 import { promises as fs, statSync } from "node:fs";
 import os from "node:os";
@@ -15,6 +17,7 @@ import type { LabEngines } from "./lab-engines.js";
 import type { LabServiceOptions } from "./lab-options.js";
 import { ReferenceCache, type ReferenceRecord } from "./reference-cache.js";
 import type { LabRunStore } from "./run-store.js";
+import { refuseShortText, type TextTokenCounts } from "./text-tokens.js";
 import { checkVariantsOfOneModel, readVariant, type VariantFile } from "./variant-check.js";
 
 /** Like llama-bench's pp512 and tg128. */
@@ -34,6 +37,8 @@ export interface ComparisonInput {
   files: Array<{ path: string; modelId: string | null }>;
   text: { id: string; title: string; text: string };
   contextSize: number;
+  /** Skip the speed tests (pp and tg): the speeds are then null. */
+  qualityOnly?: boolean;
 }
 
 export class Comparisons {
@@ -45,6 +50,7 @@ export class Comparisons {
     private readonly runs: LabRunStore,
     private readonly tempDir: string,
     private readonly cache: ReferenceCache,
+    private readonly tokenCounts: TextTokenCounts,
   ) {}
 
   /** Whether a comparison is under way. */
@@ -79,6 +85,18 @@ export class Comparisons {
     const runId = newId();
     const active = { id: runId, engine: null as LabEngine | null, cancelled: false };
     this.activeRun = active;
+    // The engine starts here, so the text is counted by the reference's own tokenizer and a text
+    // too short is refused before anything runs (nothing measured, nothing saved); the run then uses it.
+    let relay: (progress: LabEngineProgress) => void = () => undefined;
+    let engine: LabEngine | null = null;
+    try {
+      engine = await this.engine((progress) => relay(progress));
+      refuseShortText(await this.tokenCounts.count(reference.path, input.text.text, engine), input.contextSize);
+    } catch (error) {
+      engine?.stop();
+      if (this.activeRun === active) this.activeRun = null;
+      throw error;
+    }
     const run: LabRun = {
       id: runId,
       createdAt: new Date().toISOString(),
@@ -92,8 +110,14 @@ export class Comparisons {
       variants: [],
       machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), memoryBytes: os.totalmem(), gpu: null },
       error: null,
+      ...(input.qualityOnly ? { qualityOnly: true } : {}),
     };
-    const done = this.runComparison(run, ordered, input, active).finally(() => {
+    const started = engine;
+    const withProgress = (progress: (update: LabEngineProgress) => void): LabEngine => {
+      relay = progress;
+      return started;
+    };
+    const done = this.runComparison(run, ordered, input, active, withProgress).finally(() => {
       if (this.activeRun === active) this.activeRun = null;
     });
     return { runId, done };
@@ -111,6 +135,8 @@ export class Comparisons {
     variants: VariantFile[],
     input: ComparisonInput,
     active: { engine: LabEngine | null; cancelled: boolean },
+    /** The engine started for this run, its progress sent to `progress` from now on. */
+    engineWith: (progress: (update: LabEngineProgress) => void) => LabEngine,
   ): Promise<LabRun> {
     await fs.mkdir(this.tempDir, { recursive: true });
     // The reference's distribution: from the cache when it holds this (file, text, context),
@@ -147,14 +173,16 @@ export class Comparisons {
         },
       });
     };
+    let current = "";
     try {
-      const engine = await this.engine(progress);
+      const engine = engineWith(progress);
       active.engine = engine;
       if (active.cancelled) engine.stop();
       try {
         let referencePerplexity = 0;
         for (const [position, variant] of variants.entries()) {
           index = position;
+          current = path.basename(variant.path);
           progress({ phase: "loading", fraction: 0 });
           const stat = statSync(variant.path);
           const key = modelFileKey(stat.size, stat.mtimeMs, path.basename(variant.path));
@@ -174,6 +202,7 @@ export class Comparisons {
               referenceFile,
               promptTokens: PROMPT_TOKENS,
               generateTokens: GENERATE_TOKENS,
+              ...(input.qualityOnly ? { speed: false } : {}),
             })
             .catch((error: unknown) => {
               // Say which file it was: the engine's message speaks of "this model".
@@ -209,6 +238,8 @@ export class Comparisons {
     } catch (error) {
       run.status = active.cancelled ? "cancelled" : "failed";
       run.error = active.cancelled ? null : toWireError(error, "internal");
+      // Which file it stopped at, for the renderer to say in the user's language.
+      if (!active.cancelled && current !== "") run.failedFile = current;
     } finally {
       await fs.rm(temporary, { force: true });
       await fs.rm(`${temporary}.part`, { force: true });
@@ -216,10 +247,13 @@ export class Comparisons {
       if (slot?.cached && !referenceComplete) await this.cache.remove(referenceKey);
     }
     run.finishedAt = new Date().toISOString();
-    try {
-      await this.runs.save(run);
-    } catch (error) {
-      run.error ??= toWireError(error, "storage_failed");
+    // A run that measured nothing has nothing to show: it is reported (the event, `done`), never saved.
+    if (run.variants.length > 0) {
+      try {
+        await this.runs.save(run);
+      } catch (error) {
+        run.error ??= toWireError(error, "storage_failed");
+      }
     }
     this.options.emit({ type: "lab.run", run: structuredClone(run) });
     return run;

@@ -74,6 +74,17 @@ export class EvalTexts {
     return { id, title: title.trim(), source: "user", chars: text.length };
   }
 
+  /** Deletes a text the user added; a built-in text is refused, an unknown one is "not_found". */
+  async delete(id: string): Promise<void> {
+    if (BUILTIN.some((entry) => entry.id === id)) {
+      throw new QuantaError("invalid_request", "Built-in evaluation texts cannot be deleted.", { reason: "builtin_text" });
+    }
+    await this.readUser(id).catch(() => {
+      throw new QuantaError("not_found", "That evaluation text is not there any more.");
+    });
+    await fs.unlink(path.join(this.userDir, `${id}.json`));
+  }
+
   private async builtin(id: string): Promise<string> {
     if (id !== "mixed") return fs.readFile(path.join(this.builtinDir, `${id}.txt`), "utf8");
     const parts = await Promise.all(BUILTIN.filter((entry) => entry.id !== "mixed").map((entry) => this.builtin(entry.id)));

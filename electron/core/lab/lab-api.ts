@@ -26,6 +26,8 @@ export type LabApi = Pick<
   | "deleteLabRun"
   | "getReferenceCache"
   | "clearReferenceCache"
+  | "countEvalTextTokens"
+  | "deleteEvalText"
 >;
 
 /** What decides where a source's variants may go (variant-destination.ts). */
@@ -48,7 +50,7 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     // A refused upload rejects (the executor turns a throw into a rejection), as from an async method.
     startTextUpload: ({ chars }) => new Promise((resolve) => resolve(uploads.start(chars))),
     appendTextUpload: ({ uploadId, text }) => new Promise((resolve) => resolve(uploads.append(uploadId, text))),
-    startComparison: async ({ modelIds, textId, contextSize }) => {
+    startComparison: async ({ modelIds, textId, contextSize, qualityOnly }) => {
       if (new Set(modelIds).size !== modelIds.length) throw new QuantaError("invalid_request", "A variant is chosen twice.");
       const entries = await Promise.all(modelIds.map((modelId) => library.resolve(modelId)));
       const text = { id: textId, ...(await lab.texts.get(textId)) };
@@ -56,6 +58,7 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
         files: entries.map((entry) => ({ path: entry.path, modelId: entry.summary.id })),
         text,
         contextSize,
+        qualityOnly: qualityOnly ?? false,
       });
       done.catch(() => undefined);
       return { runId };
@@ -77,6 +80,17 @@ export function createLabApi(options: LabServiceOptions & { library: ModelLibrar
     deleteLabRun: ({ runId }) => lab.runs.delete(runId),
     getReferenceCache: () => lab.referenceCache.usage(),
     clearReferenceCache: () => lab.clearReferenceCache(),
+    countEvalTextTokens: async ({ modelIds, textId }) => {
+      const entries = await Promise.all(modelIds.map((modelId) => library.resolve(modelId)));
+      const { text } = await lab.texts.get(textId);
+      const { tokens, file } = await lab.countTextTokens(
+        entries.map((entry) => ({ path: entry.path, modelId: entry.summary.id })),
+        text,
+      );
+      const reference = entries.find((entry) => entry.path === file) ?? entries[0];
+      return { tokens, modelId: reference?.summary.id ?? "" };
+    },
+    deleteEvalText: ({ textId }) => lab.texts.delete(textId),
   };
   return { api, dispose: () => lab.dispose() };
 }

@@ -16,6 +16,8 @@ import { QuantizeJobs } from "./quantize-jobs.js";
 import { DEFAULT_REFERENCE_CACHE_BYTES, ReferenceCache } from "./reference-cache.js";
 import { LabRunStore } from "./run-store.js";
 import { SideBySideRuns } from "./side-by-side-run.js";
+import { TextTokenCounts } from "./text-tokens.js";
+import { readVariant } from "./variant-check.js";
 
 export { GENERATE_TOKENS, PROMPT_TOKENS, type ComparisonInput } from "./comparison-run.js";
 export { LAB_TARGET_TYPES, variantFileName } from "./quantize-jobs.js";
@@ -31,6 +33,7 @@ export class LabService {
   private readonly sideBySide: SideBySideRuns;
   /** The reference distributions kept between comparisons. */
   readonly referenceCache: ReferenceCache;
+  private readonly tokenCounts = new TextTokenCounts();
 
   constructor(options: LabServiceOptions) {
     const lab = path.join(options.home, "lab");
@@ -42,7 +45,7 @@ export class LabService {
       path.join(lab, "reference-cache"),
       options.referenceCacheBytes ?? DEFAULT_REFERENCE_CACHE_BYTES,
     );
-    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"), this.referenceCache);
+    this.comparisons = new Comparisons(options, this.engines, this.runs, path.join(lab, "tmp"), this.referenceCache, this.tokenCounts);
     this.sideBySide = new SideBySideRuns(options, this.engines);
   }
 
@@ -81,6 +84,21 @@ export class LabService {
 
   listTexts(): Promise<EvalText[]> {
     return this.texts.list();
+  }
+
+  /**
+   * The text's length in tokens by the tokenizer of the reference among `files` (most bits per
+   * weight, as a comparison chooses it), in a lab engine of its own unless already counted.
+   */
+  async countTextTokens(
+    files: ReadonlyArray<{ path: string; modelId: string | null }>,
+    text: string,
+  ): Promise<{ tokens: number; file: string }> {
+    const variants = await Promise.all(files.map((file) => readVariant(file.path, file.modelId)));
+    const reference = [...variants].sort((a, b) => (b.description.bitsPerWeight ?? 0) - (a.description.bitsPerWeight ?? 0))[0];
+    if (!reference) throw new QuantaError("invalid_request", "Choose a model to count the text's tokens with.");
+    const tokens = await this.tokenCounts.count(reference.path, text, () => this.engines.start(() => undefined));
+    return { tokens, file: reference.path };
   }
 
   listRuns(): Promise<LabRunSummary[]> {

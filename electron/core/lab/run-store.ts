@@ -42,10 +42,11 @@ const variantSchema = z
       .optional(),
     threads: z.number(),
     batchThreads: z.number().int().min(1).optional(),
-    promptTokens: z.number(),
-    promptTokensPerSecond: z.number(),
-    generatedTokens: z.number(),
-    generationTokensPerSecond: z.number(),
+    // Null where not measured (a "quality only" run).
+    promptTokens: z.number().nullable(),
+    promptTokensPerSecond: z.number().nullable(),
+    generatedTokens: z.number().nullable(),
+    generationTokensPerSecond: z.number().nullable(),
     perplexity: z.number(),
     perplexityRatio: z.number(),
     kld: kld.nullable(),
@@ -73,6 +74,8 @@ export const labRunSchema: z.ZodType<LabRun> = z
       .object({ status: z.enum(["reused", "stored", "uncached"]), reason: z.string().nullable() })
       .strict()
       .optional(),
+    qualityOnly: z.boolean().optional(),
+    failedFile: z.string().max(1000).optional(),
   })
   .strict();
 

@@ -107,6 +107,8 @@ export {
   type ModelShape,
   type PlanRow,
 } from "../../../../electron/common/model-planner.js";
+// The tokens an evaluation text needs at a context (the core refuses a shorter one; the form says so first).
+export { evalTextLongEnough, evalTokensNeeded } from "../../../../electron/common/eval-windows.js";
 // Type-only on purpose: importing these values would bundle api.ts's zod schemas (about 90 kB)
 // into the renderer. The renderer restates them and `typeof` ties each copy to the contract.
 export type {

@@ -710,6 +710,30 @@ export const en = {
   "lab.heat.rowOf": "Probabilities under {name}",
   "lab.make.byDryRun": "Sizes from llama.cpp's dry run: the types it would choose for every tensor.",
   "lab.make.byEstimate": "Sizes estimated from each type's typical bits per weight.",
+  // Lab flows: short texts refused before a run, texts deleted, quality-only runs, heatmap bands
+  "lab.compare.tokensLabel": "Tokens in the text",
+  "lab.compare.counting": "Counting the text's tokens…",
+  "lab.compare.tokens": "{tokens} tokens by {name}'s tokenizer; a context of {context} needs at least {needed}.",
+  "lab.compare.tooShort":
+    "This text is {tokens} tokens long by {name}'s tokenizer; a context of {context} needs at least {needed}. Choose a longer text or a smaller context.",
+  "lab.compare.qualityOnly": "Quality only (skip the speed tests)",
+  "lab.compare.deleteText": "Delete text",
+  "lab.compare.deleteTextOf": "Delete the evaluation text {name}",
+  "lab.compare.deleteTextConfirm": "Delete the evaluation text {name}? Saved runs keep their figures.",
+  "lab.compare.deleteTextYes": "Delete",
+  "lab.compare.deleteTextNo": "Keep",
+  "lab.run.failedAt": "Failed at {file}: {error}. The variants measured before it are shown.",
+  "lab.run.cancelledEmpty": "The comparison was cancelled before any variant was measured; nothing was saved.",
+  "lab.recommend.noneIncomplete":
+    "No variant measured stays within the budget of {budget} and fits in memory. The run stopped before the other variants were measured.",
+  "lab.notMeasured": "not measured",
+  "lab.chart.speedNotMeasured": "Speed not measured: this was a quality-only run.",
+  "lab.heat.legend": "Probability each variant gives the reference's token",
+  "lab.heat.divergence": "First divergence: {name}'s top token differs from the reference's here",
+  "lab.heat.divergenceLegend": "First divergence: the variant's top token differs from the reference's",
+  "error.invalid_request.text_too_short":
+    "The evaluation text has {textTokens} tokens; a context of {contextSize} needs at least {neededTokens}. Choose a longer text or a smaller context.",
+  "error.invalid_request.builtin_text": "Built-in evaluation texts cannot be deleted.",
 
   // Local API server (Server view)
   "nav.server": "Server",

@@ -698,6 +698,29 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.heat.rowOf": "{name} 给出的概率",
   "lab.make.byDryRun": "大小来自 llama.cpp 的试运行：即它为每个张量选择的类型。",
   "lab.make.byEstimate": "大小按各类型的典型每权重位数估算。",
+  // Lab flows: short texts refused before a run, texts deleted, quality-only runs, heatmap bands
+  "lab.compare.tokensLabel": "文本的词元数",
+  "lab.compare.counting": "正在统计文本的词元数…",
+  "lab.compare.tokens": "按 {name} 的分词器共 {tokens} 个词元；上下文 {context} 至少需要 {needed} 个。",
+  "lab.compare.tooShort":
+    "按 {name} 的分词器，此文本只有 {tokens} 个词元；上下文 {context} 至少需要 {needed} 个。请选择更长的文本或更小的上下文。",
+  "lab.compare.qualityOnly": "仅测质量（跳过速度测试）",
+  "lab.compare.deleteText": "删除文本",
+  "lab.compare.deleteTextOf": "删除评测文本 {name}",
+  "lab.compare.deleteTextConfirm": "删除评测文本 {name}？已保存的运行保留其数据。",
+  "lab.compare.deleteTextYes": "删除",
+  "lab.compare.deleteTextNo": "保留",
+  "lab.run.failedAt": "在 {file} 处失败：{error}。下面显示在它之前测得的版本。",
+  "lab.run.cancelledEmpty": "比较在测得任何版本之前已取消；未保存任何内容。",
+  "lab.recommend.noneIncomplete": "已测得的版本中没有能在预算 {budget} 以内并放入内存的。运行在测量其他版本之前就停止了。",
+  "lab.notMeasured": "未测量",
+  "lab.chart.speedNotMeasured": "未测量速度：这是一次仅测质量的运行。",
+  "lab.heat.legend": "各版本给出基准词元的概率",
+  "lab.heat.divergence": "首次分歧：{name} 的首选词元在此处与基准不同",
+  "lab.heat.divergenceLegend": "首次分歧：该版本的首选词元与基准不同",
+  "error.invalid_request.text_too_short":
+    "评测文本有 {textTokens} 个词元；上下文 {contextSize} 至少需要 {neededTokens} 个。请选择更长的文本或更小的上下文。",
+  "error.invalid_request.builtin_text": "内置评测文本不能删除。",
 
   // Local API server (Server view)
   "nav.server": "服务器",

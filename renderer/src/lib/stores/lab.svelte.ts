@@ -62,6 +62,15 @@ class LabStore {
   textId = $state("mixed");
   contextSize = $state(512);
   chosenVariants = $state.raw<string[]>([]);
+  /** Skip the speed tests (pp and tg): quality figures only. */
+  qualityOnly = $state(false);
+  /**
+   * The chosen text's length by the reference's tokenizer (the chosen variant with most bits per
+   * weight), for these variants and this text; null until counted (or when it cannot be).
+   */
+  textTokens = $state.raw<{ key: string; tokens: number; modelId: string } | null>(null);
+  counting = $state(false);
+  #countKey = "";
 
   runs = $state.raw<LabRunSummary[]>([]);
   /** The cached reference distributions (null until fetched). */
@@ -118,8 +127,10 @@ class LabStore {
           if (event.run.id === this.runningId) {
             this.runningId = null;
             this.progress = null;
-            this.run = event.run;
+            // A run that measured nothing is not saved and has nothing to show: only why it stopped.
+            if (event.run.variants.length > 0) this.run = event.run;
             if (event.run.error) notices.report(event.run.error);
+            else if (event.run.variants.length === 0 && event.run.status === "cancelled") notices.hint("lab.run.cancelledEmpty");
           }
           void this.refreshRuns();
           break;
@@ -260,6 +271,50 @@ class LabStore {
     }
   }
 
+  /**
+   * Counts the chosen text's tokens with the reference's tokenizer, once per (variants, text):
+   * the form says before a run whether the text fills the chosen context. A failure (files of
+   * different models, say) leaves the count unknown; the run's start reports it.
+   */
+  async countTextTokens(): Promise<void> {
+    const modelIds = [...this.chosenVariants].sort();
+    const textId = this.textId;
+    const key = `${modelIds.join(",")}|${textId}`;
+    if (modelIds.length === 0 || key === this.#countKey) return;
+    this.#countKey = key;
+    this.textTokens = null;
+    this.counting = true;
+    try {
+      const counted = await api.countEvalTextTokens({ modelIds, textId });
+      if (this.#countKey === key) this.textTokens = { key, ...counted };
+    } catch {
+      // Unknown: the run's start checks again and reports why.
+    } finally {
+      if (this.#countKey === key) this.counting = false;
+    }
+  }
+
+  /** The count for the current choice, if known. */
+  get currentTextTokens(): { tokens: number; modelId: string } | null {
+    const key = `${[...this.chosenVariants].sort().join(",")}|${this.textId}`;
+    return this.textTokens?.key === key ? this.textTokens : null;
+  }
+
+  /** Deletes an evaluation text the user added (the view has asked first). */
+  async deleteText(textId: string): Promise<void> {
+    try {
+      await api.deleteEvalText({ textId });
+    } catch (error) {
+      notices.report(error);
+    }
+    try {
+      this.texts = await api.listEvalTexts();
+    } catch (error) {
+      notices.report(error);
+    }
+    if (!this.texts.some((text) => text.id === this.textId)) this.textId = this.texts[0]?.id ?? "mixed";
+  }
+
   async compare(): Promise<void> {
     this.starting = true;
     try {
@@ -267,6 +322,7 @@ class LabStore {
         modelIds: [...this.chosenVariants],
         textId: this.textId,
         contextSize: this.contextSize,
+        ...(this.qualityOnly ? { qualityOnly: true } : {}),
       });
       this.runningId = runId;
       this.progress = null;

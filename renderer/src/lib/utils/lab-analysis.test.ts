@@ -80,4 +80,19 @@ describe("the lab's analysis", () => {
     expect(sortVariants([q8, q3, q4], "kldMean", true).map((v) => v.fileName)).toEqual(["Q3_K_M", "Q4_K_M", "Q8_0"]);
     expect(sortVariants([q8, q3, q4], "fileName", false).map((v) => v.fileName)).toEqual(["Q3_K_M", "Q4_K_M", "Q8_0"]);
   });
+
+  it("never takes a speed not measured (a quality-only run) as 0: the recommendation ignores it, sorting puts it last", () => {
+    const unmeasured = (v: QuantVariantResult): QuantVariantResult => ({
+      ...v,
+      promptTokens: null,
+      promptTokensPerSecond: null,
+      generatedTokens: null,
+      generationTokensPerSecond: null,
+    });
+    const all = [f16, q8, q4, q4s, q3];
+    expect(recommend(all.map(unmeasured), "kld", 0.04, 10_000)).toEqual({ kind: "variant", variant: unmeasured(q4) });
+    const mixed = [unmeasured(q8), q3, q4];
+    expect(sortVariants(mixed, "generationTokensPerSecond", true).map((v) => v.fileName)).toEqual(["Q3_K_M", "Q4_K_M", "Q8_0"]);
+    expect(sortVariants(mixed, "promptTokensPerSecond", false).map((v) => v.fileName)).toEqual(["Q8_0", "Q3_K_M", "Q4_K_M"]);
+  });
 });

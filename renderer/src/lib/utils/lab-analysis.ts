@@ -92,7 +92,9 @@ export function sortValue(variant: QuantVariantResult, key: SortKey): number | s
       return variant.sameTopRate ?? 1;
     case "ramBytes":
     case "vramBytes":
-      // Not available sorts below every figure.
+    case "promptTokensPerSecond":
+    case "generationTokensPerSecond":
+      // Not available (or not measured: a quality-only run) sorts below every figure, never as 0.
       return variant[key] ?? -1;
     default:
       return variant[key];
