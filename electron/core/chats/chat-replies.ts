@@ -60,6 +60,12 @@ export class ChatReplies {
     return { running: running && owner ? { ...owner, requestId: running.requestId } : null, waiting: queue.waiting };
   }
 
+  /** Names the job on the engine for a "busy" refusal elsewhere (a model load, say); none while it is idle. */
+  busyWith(): ErrorParams | undefined {
+    const running = this.#options.queue.running;
+    return running ? this.#busyParams(running.owner, running.requestId) : undefined;
+  }
+
   /** Stops any job on the queue by its request id: a conversation's reply or an API request. */
   async stopRequest(requestId: string): Promise<void> {
     await this.#options.queue.stop(requestId);
