@@ -111,6 +111,14 @@ describe("one chat in several tabs", () => {
     await refusal.waitFor({ timeout: 30_000 });
     expect(await refusal.textContent()).toContain("Quanta is writing a reply in “Talk forever.”. Wait for it, or stop it.");
     expect(await refusal.getByRole("button", { name: "Stop the reply in “Talk forever.”" }).count()).toBe(1);
+    // The same in Chinese: the core sends a code and the chat's title, the page words them.
+    await late.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
+    await expect
+      .poll(() => late.getByRole("status", { name: "引擎忙碌" }).textContent())
+      .toContain("Quanta 正在“Talk forever.”中生成回复。");
+    expect(await refusal.textContent()).toContain("Quanta 正在“Talk forever.”中生成回复。请等待完成，或先停止它。");
+    expect(await refusal.getByRole("button", { name: "停止“Talk forever.”中的回复" }).count()).toBe(1);
+    await late.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
 
     // Open takes the tab to that chat, streaming; back in the new chat, Stop ends the reply.
     await busy.getByRole("button", { name: "Open “Talk forever.”" }).click();
@@ -118,14 +126,24 @@ describe("one chat in several tabs", () => {
     await growsPast(late, await replyLength(late));
     await late.getByRole("button", { name: "New chat", exact: true }).click();
     await busy.waitFor();
+    // A message sent here waits its turn, and the line says so.
+    await late.getByRole("textbox", { name: "Message" }).fill("Hello?");
+    await late.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => busy.textContent()).toContain("The reply here starts once it is done.");
     await busy.getByRole("button", { name: "Stop the reply in “Talk forever.”" }).click();
 
     // Stopped for every tab, and marked as a stop from the sending tab would mark it.
     await lastReply(watcher).getByText("Stopped").waitFor({ timeout: 30_000 });
     await expect.poll(() => watcher.getByRole("button", { name: "Stop", exact: true }).count()).toBe(0);
+    // The reply that waited in the late tab has the engine now, and streams there.
     await expect.poll(() => busy.count()).toBe(0);
+    await growsPast(late, 0);
+    await late.getByRole("button", { name: "Stop", exact: true }).click();
+    await lastReply(late).getByText("Stopped").waitFor({ timeout: 30_000 });
     const stoppedText = await lastReply(watcher).textContent();
     await watcher.reload();
+    // The newest chat opens after a reload: the late tab's; the stopped reply is in the other.
+    await watcher.getByRole("button", { name: /^Talk forever\. / }).click();
     await watcher.getByRole("log", { name: "Messages" }).getByText("Talk forever.").waitFor();
     await expect.poll(() => lastReply(watcher).textContent()).toBe(stoppedText);
     expect(stoppedText).toContain("Stopped");
