@@ -95,7 +95,16 @@ describe("a conversation open in several tabs", () => {
       (error: unknown) => error as { code?: string; params?: Record<string, unknown> },
     );
     expect(refused?.code).toBe("busy");
-    expect(refused?.params).toEqual({ reason: "replyInChat", chatId: chat.id, title: "Tell me a very long story.", requestId });
+    const named = { reason: "replyInChat", chatId: chat.id, title: "Tell me a very long story.", requestId };
+    expect(refused?.params).toEqual(named);
+    // So is deleting it, or ejecting the model from under it.
+    for (const call of [() => late.api.deleteChat({ chatId: chat.id }), () => late.api.unloadModel()]) {
+      const busy = await call().then(
+        () => null,
+        (error: unknown) => error as { code?: string; params?: Record<string, unknown> },
+      );
+      expect(busy).toMatchObject({ code: "busy", params: named });
+    }
 
     // ...and the tab that sent it closes: the reply goes on (the other tabs still get its text).
     first.close();

@@ -2,7 +2,6 @@
 // for what is being written. A conversation writing a reply keeps its shape until it is saved.
 
 import type { ChatCoreApi, CoreApi } from "../../contract/api.js";
-import { QuantaError } from "../../contract/errors.js";
 import type { ChatReplies } from "./chat-replies.js";
 import type { ChatStore } from "./chat-store.js";
 import { openExternalLink } from "./external-link.js";
@@ -29,7 +28,7 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
     // ---- Conversations: sidebar, settings, versions, links ----
     renameChat: ({ chatId, title }) => chats.rename(chatId, title),
     deleteChat: async ({ chatId }) => {
-      if (replies.isReplying(chatId)) throw new QuantaError("busy", "Stop the reply before deleting this conversation.");
+      replies.refuseWhileReplying(chatId, "Stop the reply before deleting this conversation.");
       await chats.delete(chatId);
     },
     restoreChat: ({ chatId }) => chats.restore(chatId),
@@ -38,7 +37,7 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
     editMessage: ({ chatId, messageId, text }) => replies.edit(chatId, messageId, text),
     regenerateReply: ({ chatId, messageId }) => replies.regenerate(chatId, messageId),
     selectVersion: async ({ chatId, messageId }) => {
-      if (replies.isReplying(chatId)) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before switching versions.");
+      replies.refuseWhileReplying(chatId, "Wait for the reply to finish (or stop it) before switching versions.");
       return chats.select(chatId, messageId);
     },
     openExternal: ({ url }) => openExternalLink(url, openExternal),

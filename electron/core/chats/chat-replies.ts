@@ -85,7 +85,7 @@ export class ChatReplies {
 
   /** A new version of one of the user's messages, and a reply to it. */
   async edit(chatId: string, messageId: string, text: string): Promise<{ userMessage: ChatMessage; assistantMessageId: string }> {
-    this.#refuseWhileReplying(chatId);
+    this.refuseWhileReplying(chatId);
     const original = this.#options.chats.message(chatId, messageId);
     if (original.role !== "user") throw new QuantaError("invalid_request", "Only your own messages can be edited.");
     const userMessage = userMessageAfter(original.parentId ?? null, text);
@@ -96,7 +96,7 @@ export class ChatReplies {
 
   /** A new version of a reply, to the same message. */
   async regenerate(chatId: string, messageId: string): Promise<{ assistantMessageId: string }> {
-    this.#refuseWhileReplying(chatId);
+    this.refuseWhileReplying(chatId);
     const original = this.#options.chats.message(chatId, messageId);
     if (original.role !== "assistant" || !original.parentId) {
       throw new QuantaError("invalid_request", "Only a reply to a message can be regenerated.");
@@ -132,12 +132,13 @@ export class ChatReplies {
     return chat;
   }
 
-  #refuseWhileReplying(chatId: string): void {
+  /** Throws "busy", naming the conversation and its reply's request, while a reply is written there. */
+  refuseWhileReplying(chatId: string, message?: string): void {
     const active = this.#active.get(chatId);
     if (active) {
       throw new QuantaError(
         "busy",
-        `A reply is still being written in "${this.#title(chatId)}". Wait for it or stop it first.`,
+        message ?? `A reply is still being written in "${this.#title(chatId)}". Wait for it or stop it first.`,
         this.#busyParams({ kind: "chat", chatId }, active.requestId),
       );
     }
@@ -170,7 +171,7 @@ export class ChatReplies {
   /** Claims the conversation (synchronously, so two sends at once cannot both start). */
   #start(chatId: string, parentId: string): ActiveReply {
     this.#options.chats.get(chatId);
-    this.#refuseWhileReplying(chatId);
+    this.refuseWhileReplying(chatId);
     const loaded = this.#options.models.loaded;
     if (!loaded || this.#options.models.state.kind !== "ready") {
       throw new QuantaError("no_model_loaded", "No model is loaded. Pick a model and load it first.");
