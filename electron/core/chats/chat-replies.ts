@@ -7,8 +7,7 @@
 
 import { newId } from "../../common/ids.js";
 import { resolveSampling } from "../../contract/chat-settings.js";
-import { QuantaError, toWireError } from "../../contract/errors.js";
-import type { ErrorParams } from "../../contract/errors.js";
+import { QuantaError, toWireError, type ErrorParams } from "../../contract/errors.js";
 import type { Chat, ChatMessage, CoreEvent, GenerationActivity, GenerationOwnerInfo } from "../../contract/types.js";
 import type { EngineGenerationResult, PromptMessage, SamplingSettings } from "../../engine/protocol.js";
 import type { ModelHost } from "../engine-client/model-host.js";
@@ -146,9 +145,8 @@ export class ChatReplies {
 
   /** What a "busy" refusal names: whose job holds the engine (or the conversation), for the renderer to word. */
   #busyParams(owner: GenerationOwner, requestId: string): ErrorParams {
-    const described = this.#describe(owner);
-    return described?.kind === "chat"
-      ? { reason: "replyInChat", chatId: described.chatId, title: described.title, requestId }
+    return owner.kind === "chat"
+      ? { reason: "replyInChat", chatId: owner.chatId, title: this.#title(owner.chatId), requestId }
       : { reason: "apiRequest", requestId };
   }
 
