@@ -18,6 +18,7 @@ import type {
   DownloadJob,
   EngineState,
   FitEstimate,
+  GenerationActivity,
   HubAddress,
   HubFitEstimate,
   HubRepository,
@@ -440,6 +441,8 @@ export const requestSchemas = {
   getChat: z.tuple([z.object({ chatId: id }).strict()]),
   sendMessage: z.tuple([z.object({ chatId: id, text: messageText }).strict()]),
   stopGeneration: z.tuple([z.object({ chatId: id }).strict()]),
+  getGenerationActivity: z.tuple([]),
+  stopGenerationRequest: z.tuple([z.object({ requestId: id }).strict()]),
   watchHardware: z.tuple([z.object({ intervalMs: z.number().int().min(MIN_SAMPLE_INTERVAL_MS).max(MAX_SAMPLE_INTERVAL_MS) }).strict()]),
   unwatchHardware: z.tuple([]),
   getComputeCost: z.tuple([]),
@@ -579,6 +582,10 @@ export interface CoreApi extends ChatCoreApi, ApiServerCoreApi, ComposeCoreApi {
   getChat(request: { chatId: string }): Promise<Chat>;
   sendMessage(request: { chatId: string; text: string }): Promise<SendMessageResult>;
   stopGeneration(request: { chatId: string }): Promise<void>;
+  /** What the one engine generates now (a conversation's reply, an API request) and how many jobs wait. */
+  getGenerationActivity(): Promise<GenerationActivity>;
+  /** Stops the engine's job with this request id, waiting or running, whoever started it (any tab, an API client). */
+  stopGenerationRequest(request: { requestId: string }): Promise<void>;
   /**
    * Starts hardware samples for this renderer ("monitor.sample" events) at the given
    * interval and returns the recorded window. The core samples only while someone watches.

@@ -601,6 +601,24 @@ export type LabEvent =
   | { type: "lab.sideBySide"; result: SideBySide }
   | { type: "lab.stream"; id: string; column: number; text: string };
 
+// ---- What the one engine is doing, for every tab ------------------------------------------
+
+/** Whose job runs on the engine: a conversation's reply, or a request to the local API. */
+export type GenerationOwnerInfo = { kind: "chat"; chatId: string; title: string; messageId: string } | { kind: "api" };
+
+/** The generation queue as every renderer sees it: the job on the engine and how many wait. */
+export interface GenerationActivity {
+  /** null while the engine generates nothing. */
+  running: (GenerationOwnerInfo & { requestId: string }) | null;
+  waiting: number;
+}
+
+/** A reply's start (so every tab showing the chat streams it) and the queue's changes. */
+export type GenerationEvent =
+  /** After the user's message is saved, before any delta of the reply: both messages as they stand. */
+  | { type: "generation.started"; chatId: string; userMessage: ChatMessage | null; message: ChatMessage }
+  | { type: "generation.activity"; activity: GenerationActivity };
+
 /** Events the core pushes to every connected renderer (monitor events only to those watching). */
 export type CoreEvent =
   | { type: "engine"; state: EngineState }
@@ -608,6 +626,7 @@ export type CoreEvent =
   | LibraryEvent
   | { type: "generation.delta"; chatId: string; messageId: string; text: string; contextUsed: number }
   | { type: "generation.done"; chatId: string; message: ChatMessage }
+  | GenerationEvent
   | { type: "monitor.sample"; sample: HardwareSample }
   | { type: "monitor.marker"; marker: MonitorMarker }
   | LabEvent

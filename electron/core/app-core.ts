@@ -125,6 +125,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     emit,
     ...(options.contextSize === undefined ? {} : { contextSize: options.contextSize }),
     generating: () => queue.running !== null || queue.waiting > 0,
+    busyWith: () => replies.busyWith(),
     delta: (requestId, delta) => queue.routeDelta(requestId, delta),
   });
   const queue = new GenerationQueue({ engine: () => host.engine.api(), maxWaiting: MAX_WAITING_GENERATIONS });

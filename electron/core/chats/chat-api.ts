@@ -8,7 +8,11 @@ import type { ChatReplies } from "./chat-replies.js";
 import type { ChatStore } from "./chat-store.js";
 import { openExternalLink } from "./external-link.js";
 
-export type ChatApi = ChatCoreApi & Pick<CoreApi, "listChats" | "createChat" | "getChat" | "sendMessage" | "stopGeneration">;
+export type ChatApi = ChatCoreApi &
+  Pick<
+    CoreApi,
+    "listChats" | "createChat" | "getChat" | "sendMessage" | "stopGeneration" | "getGenerationActivity" | "stopGenerationRequest"
+  >;
 
 export function createChatApi(chats: ChatStore, replies: ChatReplies, openExternal?: (url: string) => Promise<void>): ChatApi {
   // Where a store call may throw (an unknown chat), `new Promise` turns the throw into a
@@ -20,10 +24,13 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
     getChat: ({ chatId }) => new Promise((resolve) => resolve(replies.live(chats.get(chatId)))),
     sendMessage: ({ chatId, text }) => replies.send(chatId, text),
     stopGeneration: ({ chatId }) => replies.stop(chatId),
+    // What the engine is busy with, and a stop for it from any tab (the queue is shared with the local API).
+    getGenerationActivity: () => Promise.resolve(replies.activity()),
+    stopGenerationRequest: ({ requestId }) => replies.stopRequest(requestId),
     // ---- Conversations: sidebar, settings, versions, links ----
     renameChat: ({ chatId, title }) => chats.rename(chatId, title),
     deleteChat: async ({ chatId }) => {
-      if (replies.isReplying(chatId)) throw new QuantaError("busy", "Stop the reply before deleting this conversation.");
+      replies.refuseWhileReplying(chatId, "Stop the reply before deleting this conversation.");
       await chats.delete(chatId);
     },
     restoreChat: ({ chatId }) => chats.restore(chatId),
@@ -32,7 +39,7 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
     editMessage: ({ chatId, messageId, text }) => replies.edit(chatId, messageId, text),
     regenerateReply: ({ chatId, messageId }) => replies.regenerate(chatId, messageId),
     selectVersion: async ({ chatId, messageId }) => {
-      if (replies.isReplying(chatId)) throw new QuantaError("busy", "Wait for the reply to finish (or stop it) before switching versions.");
+      replies.refuseWhileReplying(chatId, "Wait for the reply to finish (or stop it) before switching versions.");
       return chats.select(chatId, messageId);
     },
     openExternal: ({ url }) => openExternalLink(url, openExternal),

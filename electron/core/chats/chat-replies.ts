@@ -1,15 +1,17 @@
 // A conversation's replies: the user's message saved first, the reply queued on the one
-// engine (conversations and API requests wait their turn), its text streamed to every
-// renderer and checkpointed to disk, and the finished reply saved. One reply at a time per
-// conversation: the conversation is held from the send until the reply is on disk.
+// engine (conversations and API requests wait their turn), its start, text and end sent to
+// every renderer (each tab showing the conversation streams it; none owns it, so a tab that
+// closes never stops it) and checkpointed to disk, and the finished reply saved. One reply at
+// a time per conversation: the conversation is held from the send until the reply is on disk.
+// Also says what the engine is busy with (`activity`), so a tab can name it and stop it.
 
 import { newId } from "../../common/ids.js";
 import { resolveSampling } from "../../contract/chat-settings.js";
-import { QuantaError, toWireError } from "../../contract/errors.js";
-import type { Chat, ChatMessage, CoreEvent } from "../../contract/types.js";
+import { QuantaError, toWireError, type ErrorParams } from "../../contract/errors.js";
+import type { Chat, ChatMessage, CoreEvent, GenerationActivity, GenerationOwnerInfo } from "../../contract/types.js";
 import type { EngineGenerationResult, PromptMessage, SamplingSettings } from "../../engine/protocol.js";
 import type { ModelHost } from "../engine-client/model-host.js";
-import type { GenerationDelta, GenerationQueue } from "../generation/generation-queue.js";
+import type { GenerationDelta, GenerationOwner, GenerationQueue } from "../generation/generation-queue.js";
 import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
 import { conversationPrompt } from "./chat-prompt.js";
 import type { ChatStore } from "./chat-store.js";
@@ -46,6 +48,27 @@ export class ChatReplies {
 
   constructor(options: ChatRepliesOptions) {
     this.#options = options;
+    // Every tab learns whose job runs on the engine as it changes (a send, a start, an end).
+    options.queue.onChange(() => options.emit({ type: "generation.activity", activity: this.activity() }));
+  }
+
+  /** The job on the engine (whose, named for a person) and how many jobs wait. */
+  activity(): GenerationActivity {
+    const { queue } = this.#options;
+    const running = queue.running;
+    const owner = running ? this.#describe(running.owner) : null;
+    return { running: running && owner ? { ...owner, requestId: running.requestId } : null, waiting: queue.waiting };
+  }
+
+  /** Names the job on the engine for a "busy" refusal elsewhere (a model load, say); none while it is idle. */
+  busyWith(): ErrorParams | undefined {
+    const running = this.#options.queue.running;
+    return running ? this.#busyParams(running.owner, running.requestId) : undefined;
+  }
+
+  /** Stops any job on the queue by its request id: a conversation's reply or an API request. */
+  async stopRequest(requestId: string): Promise<void> {
+    await this.#options.queue.stop(requestId);
   }
 
   /** A reply is being written (or saved) in this conversation. */
@@ -62,7 +85,7 @@ export class ChatReplies {
 
   /** A new version of one of the user's messages, and a reply to it. */
   async edit(chatId: string, messageId: string, text: string): Promise<{ userMessage: ChatMessage; assistantMessageId: string }> {
-    this.#refuseWhileReplying(chatId);
+    this.refuseWhileReplying(chatId);
     const original = this.#options.chats.message(chatId, messageId);
     if (original.role !== "user") throw new QuantaError("invalid_request", "Only your own messages can be edited.");
     const userMessage = userMessageAfter(original.parentId ?? null, text);
@@ -73,7 +96,7 @@ export class ChatReplies {
 
   /** A new version of a reply, to the same message. */
   async regenerate(chatId: string, messageId: string): Promise<{ assistantMessageId: string }> {
-    this.#refuseWhileReplying(chatId);
+    this.refuseWhileReplying(chatId);
     const original = this.#options.chats.message(chatId, messageId);
     if (original.role !== "assistant" || !original.parentId) {
       throw new QuantaError("invalid_request", "Only a reply to a message can be regenerated.");
@@ -89,28 +112,77 @@ export class ChatReplies {
     if (active) await this.#options.queue.stop(active.requestId);
   }
 
-  /** The conversation with its reply as it is now (on disk only as of its last checkpoint). */
+  /**
+   * The conversation with its reply as it is now: on disk only as of its last checkpoint, and
+   * before the first not at all, when it goes after its parent (a tab opening the chat mid-reply
+   * catches up with the text so far, then streams).
+   */
   live(chat: Chat): Chat {
     const live = this.#active.get(chat.id)?.message;
-    const index = live ? chat.messages.findIndex((message) => message.id === live.id) : -1;
-    if (live && index >= 0) chat.messages[index] = structuredClone(live);
+    if (!live) return chat;
+    const index = chat.messages.findIndex((message) => message.id === live.id);
+    if (index >= 0) {
+      chat.messages[index] = structuredClone(live);
+      return chat;
+    }
+    const parent = live.parentId ?? null;
+    const keep = parent === null ? 0 : chat.messages.findIndex((message) => message.id === parent) + 1;
+    // The parent is not on show (another version was selected meanwhile): the branch stays as it is.
+    if (parent === null || keep > 0) chat.messages = [...chat.messages.slice(0, keep), structuredClone(live)];
     return chat;
   }
 
-  #refuseWhileReplying(chatId: string): void {
-    if (this.#active.has(chatId)) throw new QuantaError("busy", "A reply is still being written. Wait for it or stop it first.");
+  /** Throws "busy", naming the conversation and its reply's request, while a reply is written there. */
+  refuseWhileReplying(chatId: string, message?: string): void {
+    const active = this.#active.get(chatId);
+    if (active) {
+      throw new QuantaError(
+        "busy",
+        message ?? `A reply is still being written in "${this.#title(chatId)}". Wait for it or stop it first.`,
+        this.#busyParams({ kind: "chat", chatId }, active.requestId),
+      );
+    }
+  }
+
+  /** What a "busy" refusal names: whose job holds the engine (or the conversation), for the renderer to word. */
+  #busyParams(owner: GenerationOwner, requestId: string): ErrorParams {
+    return owner.kind === "chat"
+      ? { reason: "replyInChat", chatId: owner.chatId, title: this.#title(owner.chatId), requestId }
+      : { reason: "apiRequest", requestId };
+  }
+
+  #describe(owner: GenerationOwner): GenerationOwnerInfo | null {
+    if (owner.kind === "api") return { kind: "api" };
+    const active = this.#active.get(owner.chatId);
+    if (!active) return null;
+    return { kind: "chat", chatId: owner.chatId, title: this.#title(owner.chatId), messageId: active.message.id };
+  }
+
+  #title(chatId: string): string {
+    try {
+      return this.#options.chats.get(chatId).title;
+    } catch {
+      // Deleted meanwhile (only possible once its reply is saved): the id still opens nothing.
+      return "";
+    }
   }
 
   /** Claims the conversation (synchronously, so two sends at once cannot both start). */
   #start(chatId: string, parentId: string): ActiveReply {
     this.#options.chats.get(chatId);
-    this.#refuseWhileReplying(chatId);
+    this.refuseWhileReplying(chatId);
     const loaded = this.#options.models.loaded;
     if (!loaded || this.#options.models.state.kind !== "ready") {
       throw new QuantaError("no_model_loaded", "No model is loaded. Pick a model and load it first.");
     }
-    if (this.#options.queue.full) {
-      throw new QuantaError("busy", "Too many requests are waiting for the engine. Try again shortly.");
+    const { queue } = this.#options;
+    if (queue.full) {
+      const running = queue.running;
+      throw new QuantaError(
+        "busy",
+        "Too many requests are waiting for the engine. Try again shortly.",
+        running ? this.#busyParams(running.owner, running.requestId) : undefined,
+      );
     }
     const active: ActiveReply = {
       chatId,
@@ -142,6 +214,8 @@ export class ChatReplies {
       this.#active.delete(active.chatId);
       throw error;
     }
+    // Before any delta: every tab showing the conversation adds both messages and streams the reply.
+    this.#options.emit({ type: "generation.started", chatId: active.chatId, userMessage, message: { ...active.message } });
     void this.#reply(active, this.#promptFor(active.chatId, active.message.parentId ?? null));
   }
 

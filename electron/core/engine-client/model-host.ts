@@ -3,7 +3,7 @@
 // unloading it, and loading it again by itself after the engine restarts from a crash.
 
 import { DEFAULT_LOAD_CONTEXT_SIZE } from "../../contract/chat-settings.js";
-import { QuantaError, toWireError } from "../../contract/errors.js";
+import { QuantaError, toWireError, type ErrorParams } from "../../contract/errors.js";
 import type { CoreEvent, EngineState, LoadDefaults, LoadedModel, ModelLoadChoice } from "../../contract/types.js";
 import type { LibraryEntry, ModelLibrary } from "../library/model-library.js";
 import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
@@ -31,6 +31,8 @@ export interface ModelHostOptions {
   contextSize?: number;
   /** Generations running or waiting: the model may not be swapped from under them. */
   generating: () => boolean;
+  /** Names the job that holds the engine in a "busy" refusal (the renderer offers to open and stop it). */
+  busyWith?: () => ErrorParams | undefined;
   /** The engine's reply deltas (routed to the generation they belong to). */
   delta: (requestId: string, delta: { text: string; generatedTokens: number; contextUsed: number }) => void;
 }
@@ -99,7 +101,9 @@ export class ModelHost {
 
   load(modelId: string, asked: Partial<ModelLoadChoice> = {}): Promise<LoadedModel> {
     if (this.#options.generating()) {
-      return Promise.reject(new QuantaError("busy", "Wait for the reply to finish (or stop it) before loading another model."));
+      return Promise.reject(
+        new QuantaError("busy", "Wait for the reply to finish (or stop it) before loading another model.", this.#options.busyWith?.()),
+      );
     }
     return this.#load(modelId, asked);
   }
@@ -211,7 +215,7 @@ export class ModelHost {
   }
 
   async unload(): Promise<void> {
-    if (this.#options.generating()) throw new QuantaError("busy", "Stop the reply before unloading the model.");
+    if (this.#options.generating()) throw new QuantaError("busy", "Stop the reply before unloading the model.", this.#options.busyWith?.());
     const rpc = await this.engine.api();
     await rpc.unloadModel();
     this.#loaded = null;

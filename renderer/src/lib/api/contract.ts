@@ -74,6 +74,8 @@ export type { CoreApi, RendererApi, SendMessageResult } from "../../../../electr
 export type { ApiRequestLogEntry, ApiServerSettings, ApiServerState, ApiServerStatus } from "../../../../electron/contract/types.js";
 export type { DEFAULT_API_PORT } from "../../../../electron/contract/api.js";
 export { apiModelIds } from "../../../../electron/contract/api-model-ids.js";
+// What the one engine is generating, for every tab.
+export type { GenerationActivity, GenerationOwnerInfo } from "../../../../electron/contract/types.js";
 // Quantization lab: its types, and its report formats (pure functions, shared with the CLI).
 export type {
   EvalText,

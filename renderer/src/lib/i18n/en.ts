@@ -13,6 +13,17 @@ export const en = {
   "connection.restartHint": "If Quanta was restarted, open the new address it printed.",
   "connection.reconnectNow": "Reconnect now",
 
+  // What the one engine is busy with, seen from a chat it is not writing in (any tab).
+  "busy.label": "Engine busy",
+  "busy.chat": "Quanta is writing a reply in “{title}”.",
+  "busy.api": "Quanta is answering a request from the local API.",
+  "busy.waiting": "The reply here starts once it is done.",
+  "busy.open": "Open",
+  "busy.openLabel": "Open “{title}”",
+  "busy.stop": "Stop",
+  "busy.stopChatLabel": "Stop the reply in “{title}”",
+  "busy.stopApiLabel": "Stop the request from the local API",
+
   "language.label": "Language",
   "language.en": "English",
   "language.zh-CN": "简体中文",
@@ -867,6 +878,8 @@ export const en = {
   "error.no_model_loaded": "No model is loaded. Load a model first.",
   "error.context_overflow": "The conversation does not fit in the context.",
   "error.busy": "Quanta is busy with something else. Wait for it, or stop it.",
+  "error.busy.replyInChat": "Quanta is writing a reply in “{title}”. Wait for it, or stop it.",
+  "error.busy.apiRequest": "Quanta is answering a request from the local API. Wait for it, or stop it.",
   "error.engine_crashed": "The engine stopped unexpectedly. Quanta is starting it again; your chats are safe.",
   "error.engine_unavailable": "The engine is not available.",
   "error.generation_failed": "The reply could not be generated.",

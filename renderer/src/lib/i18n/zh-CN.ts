@@ -14,6 +14,17 @@ export const zhCN: Record<MessageKey, string> = {
   "connection.restartHint": "如果 Quanta 已重新启动，请打开它新打印的地址。",
   "connection.reconnectNow": "立即重新连接",
 
+  // 唯一的引擎正在忙什么（从它未在其中生成回复的对话看，任一标签页）。
+  "busy.label": "引擎忙碌",
+  "busy.chat": "Quanta 正在“{title}”中生成回复。",
+  "busy.api": "Quanta 正在处理来自本地 API 的请求。",
+  "busy.waiting": "此处的回复将在其完成后开始。",
+  "busy.open": "打开",
+  "busy.openLabel": "打开“{title}”",
+  "busy.stop": "停止",
+  "busy.stopChatLabel": "停止“{title}”中的回复",
+  "busy.stopApiLabel": "停止来自本地 API 的请求",
+
   "language.label": "语言",
   "language.en": "English",
   "language.zh-CN": "简体中文",
@@ -853,6 +864,8 @@ export const zhCN: Record<MessageKey, string> = {
   "error.no_model_loaded": "尚未加载模型。请先加载模型。",
   "error.context_overflow": "对话超出了上下文。",
   "error.busy": "Quanta 正忙于其他任务。请等待完成，或先停止它。",
+  "error.busy.replyInChat": "Quanta 正在“{title}”中生成回复。请等待完成，或先停止它。",
+  "error.busy.apiRequest": "Quanta 正在处理来自本地 API 的请求。请等待完成，或先停止它。",
   "error.engine_crashed": "引擎意外停止。Quanta 正在重新启动它；你的对话是安全的。",
   "error.engine_unavailable": "引擎不可用。",
   "error.generation_failed": "无法生成回复。",

@@ -2,8 +2,13 @@
 // versions, its settings, the reply being streamed, and the composer's draft (kept here so a
 // failed send never loses what was typed). Talks to lib/api (getChat, createChat,
 // sendMessage, editMessage, regenerateReply, selectVersion, updateChatSettings, stopGeneration,
-// openExternal) and to the core's "generation.delta" / "generation.done" events; reads the
-// engine store to refuse a send when no model is loaded.
+// openExternal) and to the core's "generation.started" / "generation.delta" / "generation.done"
+// events; reads the engine store to refuse a send when no model is loaded.
+//
+// Every tab showing a conversation streams its reply, whichever tab (or none) sent it: a
+// reply started elsewhere arrives as "generation.started" (the user's message and the reply)
+// before its first delta. Leaving a conversation never stops its reply; the busy line and
+// notices (stores/activity.svelte.ts) name the conversation and stop it from any tab.
 //
 // The message list is $state.raw and replaced whole; stream deltas only append to
 // `streamingText`, so a token does not re-render the list. The core batches deltas about
@@ -22,6 +27,7 @@ import {
   type ChatSettings,
   type CoreEvent,
 } from "../api/index.js";
+import { activity } from "./activity.svelte.js";
 import { engine } from "./engine.svelte.js";
 import { notices } from "./notices.svelte.js";
 
@@ -107,6 +113,8 @@ class ChatStore {
     const current = this.chatId;
     // The conversation list refetches too: it may have changed while the connection was down.
     this.revision += 1;
+    // What the engine is busy with may have changed too (an error here must not keep the chat away).
+    void activity.refresh().catch((error: unknown) => console.error("quanta:", error));
     if (current !== null) {
       try {
         this.#show(await api.getChat({ chatId: current }));
@@ -150,7 +158,7 @@ class ChatStore {
     try {
       // Pending settings belong to the chat being left: save them before it goes.
       await this.flushSettings();
-      if (this.generating) await this.stop();
+      // A reply being written goes on (other tabs may show it); the busy line says where it is.
       this.#show(await load());
       notices.dismiss();
       this.revision += 1;
@@ -245,6 +253,8 @@ class ChatStore {
       return true;
     } catch (error) {
       notices.report(error);
+      // Refused because a reply is on its way here (sent from another tab): show it streaming.
+      if (error instanceof QuantaError && error.code === "busy" && this.chatId === chatId) void this.#reload();
       return false;
     } finally {
       this.sending = false;
@@ -392,8 +402,29 @@ class ChatStore {
     this.streamingContextUsed = 0;
   }
 
+  /** A reply started in this conversation by another tab (this tab's own arrive through #startReply). */
+  #started(event: Extract<CoreEvent, { type: "generation.started" }>): void {
+    const { userMessage, message } = event;
+    if (event.chatId !== this.chatId || this.sending || this.streamingId === message.id) return;
+    const parentId = userMessage ? (userMessage.parentId ?? null) : (message.parentId ?? null);
+    const keep = parentId === null ? 0 : this.messages.findIndex((existing) => existing.id === parentId) + 1;
+    if (parentId !== null && keep === 0) {
+      // This tab shows another branch, or an older state: read the conversation as the core has it.
+      void this.#reload();
+      return;
+    }
+    this.messages = [...this.messages.slice(0, keep), ...(userMessage ? [userMessage] : []), message];
+    this.streamingId = message.id;
+    this.#dropPending();
+    this.streamingText = message.text;
+    this.streamingContextUsed = 0;
+    this.revision += 1;
+  }
+
   #onEvent(event: CoreEvent): void {
-    if (event.type === "generation.delta") {
+    if (event.type === "generation.started") {
+      this.#started(event);
+    } else if (event.type === "generation.delta") {
       if (event.chatId !== this.chatId) return;
       if (event.messageId === this.streamingId) {
         this.#queueDelta(event.text, event.contextUsed);

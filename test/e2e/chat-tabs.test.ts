@@ -1,0 +1,151 @@
+// End to end, one `quanta serve` open in several tabs, as a person with two windows uses it: a
+// reply sent in one tab streams live in another tab showing the chat, a tab opened mid-reply
+// catches up and streams on, closing the sending tab neither stops nor loses the reply, a
+// tab in another chat is told which chat holds the engine (and a refusal names it too), and
+// Stop there stops the reply for every tab, saved as stopped.
+
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
+import { loadModelAndWait } from "../support/model-picker.js";
+import { TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+
+let models: string;
+let app: ServedApp;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+
+beforeAll(async () => {
+  models = await tempDir("e2e-tabs-models");
+  // Random weights and a 32000-token vocabulary: replies run until stopped, slowly enough
+  // (about 40M parameters) to watch one grow and stop it from another tab.
+  await writeSyntheticLlama(path.join(models, "synthetic-talker.gguf"), {
+    tokenizerFrom: TINY_RANDOM_MODEL,
+    embeddingLength: 512,
+    layers: 2,
+    feedForwardLength: 1024,
+    heads: 8,
+    contextLength: 4096,
+    type: "F32",
+    seed: 7,
+    name: "synthetic-talker",
+  });
+  app = await serveApp([models]);
+  chromium = await launchChromium();
+});
+
+afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
+  await chromium?.close();
+  await app?.stop();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
+  await fs.rm(models, { recursive: true, force: true });
+});
+
+async function openTab(): Promise<Page> {
+  const page = await chromium.context.newPage();
+  page.on("pageerror", (error) => console.error("page error:", error.message));
+  await page.goto(app.url);
+  await page.getByRole("textbox", { name: "Message" }).waitFor();
+  return page;
+}
+
+const lastReply = (page: Page): Locator => page.getByRole("article", { name: "Assistant" }).last();
+/** The reply's length as shown (with its role label: while it streams, nothing else is in the article). */
+const replyLength = async (page: Page): Promise<number> => (await lastReply(page).textContent())?.length ?? 0;
+
+/** The reply is still on its way in this tab: marked busy, no figures, no "Stopped". */
+async function expectStreaming(page: Page): Promise<void> {
+  expect(await lastReply(page).getAttribute("aria-busy")).toBe("true");
+  expect(await lastReply(page).getByText("Stopped").count()).toBe(0);
+}
+
+/** Waits until the reply has grown past `than` characters, while still streaming. */
+async function growsPast(page: Page, than: number): Promise<number> {
+  await expect.poll(() => replyLength(page), { timeout: 60_000 }).toBeGreaterThan(Math.max(than, "Assistant".length));
+  await expectStreaming(page);
+  return replyLength(page);
+}
+
+describe("one chat in several tabs", () => {
+  it("streams to every tab, names the busy chat elsewhere, and stops from another tab", async () => {
+    const sender = await openTab();
+    await loadModelAndWait(sender, "synthetic-talker");
+    // A second tab, open on the same conversation before anything is sent.
+    const watcher = await openTab();
+    const title = async (page: Page) => page.getByRole("heading", { level: 2 }).first().textContent();
+    expect(await title(watcher)).toBe(await title(sender));
+
+    await sender.getByRole("textbox", { name: "Message" }).fill("Talk forever.");
+    await sender.getByRole("button", { name: "Send" }).click();
+
+    // The watching tab shows the message and the reply's text growing, long before it ends.
+    await watcher.getByRole("log", { name: "Messages" }).getByText("Talk forever.").waitFor({ timeout: 30_000 });
+    const first = await growsPast(watcher, 0);
+    await growsPast(watcher, first);
+    // Its own Stop is there: the reply is this chat's, whichever tab sent it.
+    expect(await watcher.getByRole("button", { name: "Stop", exact: true }).isVisible()).toBe(true);
+
+    // A tab opened now catches up with the text so far, then streams on.
+    const late = await openTab();
+    await late.getByRole("log", { name: "Messages" }).getByText("Talk forever.").waitFor({ timeout: 30_000 });
+    const caughtUp = await growsPast(late, 0);
+    await growsPast(late, caughtUp);
+
+    // The sending tab goes away: the reply neither stops nor is lost.
+    await sender.close();
+    const afterClose = await replyLength(watcher);
+    await growsPast(watcher, afterClose);
+
+    // In another chat, the late tab is told which chat holds the engine...
+    await late.getByRole("button", { name: "New chat", exact: true }).click();
+    await expect.poll(() => late.getByRole("article").count()).toBe(0);
+    const busy = late.getByRole("status", { name: "Engine busy" });
+    await busy.waitFor({ timeout: 30_000 });
+    expect(await busy.textContent()).toContain("Quanta is writing a reply in “Talk forever.”.");
+    // ...and a refusal names it too, with the same way out.
+    await late.getByRole("button", { name: "Eject" }).click();
+    const refusal = late.getByRole("alert");
+    await refusal.waitFor({ timeout: 30_000 });
+    expect(await refusal.textContent()).toContain("Quanta is writing a reply in “Talk forever.”. Wait for it, or stop it.");
+    expect(await refusal.getByRole("button", { name: "Stop the reply in “Talk forever.”" }).count()).toBe(1);
+    // The same in Chinese: the core sends a code and the chat's title, the page words them.
+    await late.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
+    await expect
+      .poll(() => late.getByRole("status", { name: "引擎忙碌" }).textContent())
+      .toContain("Quanta 正在“Talk forever.”中生成回复。");
+    expect(await refusal.textContent()).toContain("Quanta 正在“Talk forever.”中生成回复。请等待完成，或先停止它。");
+    expect(await refusal.getByRole("button", { name: "停止“Talk forever.”中的回复" }).count()).toBe(1);
+    await late.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
+
+    // Open takes the tab to that chat, streaming; back in the new chat, Stop ends the reply.
+    await busy.getByRole("button", { name: "Open “Talk forever.”" }).click();
+    await late.getByRole("log", { name: "Messages" }).getByText("Talk forever.").waitFor();
+    await growsPast(late, await replyLength(late));
+    await late.getByRole("button", { name: "New chat", exact: true }).click();
+    await busy.waitFor();
+    // A message sent here waits its turn, and the line says so.
+    await late.getByRole("textbox", { name: "Message" }).fill("Hello?");
+    await late.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => busy.textContent()).toContain("The reply here starts once it is done.");
+    await busy.getByRole("button", { name: "Stop the reply in “Talk forever.”" }).click();
+
+    // Stopped for every tab, and marked as a stop from the sending tab would mark it.
+    await lastReply(watcher).getByText("Stopped").waitFor({ timeout: 30_000 });
+    await expect.poll(() => watcher.getByRole("button", { name: "Stop", exact: true }).count()).toBe(0);
+    // The reply that waited in the late tab has the engine now, and streams there.
+    await expect.poll(() => busy.count()).toBe(0);
+    await growsPast(late, 0);
+    await late.getByRole("button", { name: "Stop", exact: true }).click();
+    await lastReply(late).getByText("Stopped").waitFor({ timeout: 30_000 });
+    const stoppedText = await lastReply(watcher).textContent();
+    await watcher.reload();
+    // The newest chat opens after a reload: the late tab's; the stopped reply is in the other.
+    await watcher.getByRole("button", { name: /^Talk forever\. / }).click();
+    await watcher.getByRole("log", { name: "Messages" }).getByText("Talk forever.").waitFor();
+    await expect.poll(() => lastReply(watcher).textContent()).toBe(stoppedText);
+    expect(stoppedText).toContain("Stopped");
+  });
+});
