@@ -62,20 +62,23 @@ export type FitEstimateRequest = ({ path: string; contextSize: number } | { url:
 /** llama.cpp's estimate of what a model needs at a context size (the contract's FitEstimate, less the model id). */
 export type EngineFitEstimate = Omit<FitEstimate, "modelId">;
 
+const contextLimitSchema = z
+  .number()
+  .int()
+  .min(16)
+  .max(1 << 20)
+  .optional();
+const chatTemplateSchema = z.string().min(1).max(64).nullable().optional();
+
 const generateRequestSchema = z
   .object({
     requestId: z.string().min(1),
     messages: z.array(promptMessageSchema).min(1),
     sampling: samplingSchema,
     /** The most context this reply may fill (the conversation's own limit); the loaded size when absent. */
-    contextLimit: z
-      .number()
-      .int()
-      .min(16)
-      .max(1 << 20)
-      .optional(),
+    contextLimit: contextLimitSchema,
     /** A node-llama-cpp chat wrapper name to use instead of the model's own template. */
-    chatTemplate: z.string().min(1).max(64).nullable().optional(),
+    chatTemplate: chatTemplateSchema,
   })
   .strict();
 
@@ -86,13 +89,8 @@ const countTokensRequestSchema = z
     messages: z.array(promptMessageSchema),
     /** A message being typed, counted as if sent now; null: the conversation only. */
     draft: z.string().nullable(),
-    contextLimit: z
-      .number()
-      .int()
-      .min(16)
-      .max(1 << 20)
-      .optional(),
-    chatTemplate: z.string().min(1).max(64).nullable().optional(),
+    contextLimit: contextLimitSchema,
+    chatTemplate: chatTemplateSchema,
   })
   .strict();
 
