@@ -36,6 +36,19 @@ const ROUNDS = Number(process.env.QUANTA_BENCH_LAB_ROUNDS ?? 3);
 const TOOLS = ["llama-perplexity", "llama-bench"] as const;
 /** Which parts to run: "evaluation,prompt,cache" (all) by default. */
 const PARTS = new Set((process.env.QUANTA_BENCH_LAB_PARTS ?? "evaluation,prompt,cache").split(","));
+/** Which synthetic models the evaluation part runs: "32k,152k" (both) by default. */
+const MODELS = new Set((process.env.QUANTA_BENCH_LAB_MODELS ?? "32k,152k").split(","));
+
+/** The machine's 1-minute load average, sampled beside each measurement (the bench may share the machine). */
+const loads: number[] = [];
+function sampleLoad(): void {
+  loads.push(os.loadavg()[0] ?? 0);
+}
+function loadRange(): string {
+  const range = `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
+  loads.length = 0;
+  return `load average ${range} on ${os.availableParallelism()} cores`;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -195,7 +208,10 @@ async function benchEvaluation(
   const counts = threadCandidates(os.availableParallelism());
   const lab = { reference: new Map<number, number[]>(), compare: new Map<number, number[]>() };
   const ppl = { reference: new Map<number, number[]>(), compare: new Map<number, number[]>() };
-  const push = (map: Map<number, number[]>, threads: number, ms: number) => map.set(threads, [...(map.get(threads) ?? []), ms]);
+  const push = (map: Map<number, number[]>, threads: number, ms: number) => {
+    sampleLoad();
+    map.set(threads, [...(map.get(threads) ?? []), ms]);
+  };
   const labLogits = path.join(model.folder, "lab.logits");
   const pplLogits = path.join(model.folder, "ppl.logits");
   for (let round = 0; round < ROUNDS; round++) {
@@ -218,6 +234,7 @@ async function benchEvaluation(
         `llama-perplexity ${(theirs.ms / 1000).toFixed(2)} s at ${theirs.threads} → ratio ${ratios[role].toFixed(2)} (target ≤ 1.1)`,
     );
   }
+  console.log(`  (${loadRange()})`);
   await fs.rm(labLogits, { force: true });
   await fs.rm(pplLogits, { force: true });
   return ratios;
@@ -361,7 +378,7 @@ async function main(): Promise<void> {
     await syntheticModel("synthetic-32k", 32000, { embd: 768, layers: 12, ff: 2048, heads: 12 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
     await syntheticModel("synthetic-152k", 152064, { embd: 256, layers: 2, ff: 512, heads: 4 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
   ];
-  for (const model of PARTS.has("evaluation") ? models : []) {
+  for (const model of PARTS.has("evaluation") ? models.filter((item) => MODELS.has(item.label.replace("synthetic-", ""))) : []) {
     console.log(`\n${model.label}: evaluation, context ${CONTEXT}, batch ${CONTEXT}, ${ROUNDS} alternating rounds`);
     if (bin) await benchEvaluation(bin, model, text, textFile);
     else console.log("  (llama-perplexity missing: not measured)");
