@@ -53,6 +53,11 @@ export function negativeLogLikelihood(logits: Logits, token: number): number {
   return max + logSumExp - (logits[token] ?? -Infinity);
 }
 
+/** The probability (softmax) of `token` under the logits. */
+export function tokenProbability(logits: Logits, token: number): number {
+  return Math.exp(-negativeLogLikelihood(logits, token));
+}
+
 /** A compact row's header and its quantization, in float32 as llama-perplexity computes them (log_softmax in perplexity.cpp). */
 export function compactHeader(
   max: number,

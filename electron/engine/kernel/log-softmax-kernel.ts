@@ -351,6 +351,12 @@ export class LogSoftmaxKernel {
     return { nll: norm - (logits[token] ?? -Infinity), kld, sameTop: topIndex === maxIndex };
   }
 
+  /** As tokenProbability: the softmax probability of `token` under these logits. */
+  probability(logits: Float32Array, token: number): number {
+    const { max } = this.load(logits);
+    return Math.exp((logits[token] ?? -Infinity) - max) / this.sumExp(logits, max);
+  }
+
   /** Σ exp(logit − max): four at a time in the kernel, the last n mod 4 here. */
   private sumExp(logits: Float32Array, max: number): number {
     const whole = logits.length & ~3;
