@@ -234,6 +234,11 @@ async function benchEvaluation(
         `llama-perplexity ${(theirs.ms / 1000).toFixed(2)} s at ${theirs.threads} → ratio ${ratios[role].toFixed(2)} (target ≤ 1.1)`,
     );
   }
+  const perCount = (map: Map<number, number[]>): string =>
+    [...map].map(([threads, values]) => `${threads}: ${(median(values) / 1000).toFixed(2)} s`).join(", ");
+  for (const role of ["reference", "compare"] as const) {
+    console.log(`  ${role} medians by thread count: lab ${perCount(lab[role])}; llama-perplexity ${perCount(ppl[role])}`);
+  }
   console.log(`  (${loadRange()})`);
   await fs.rm(labLogits, { force: true });
   await fs.rm(pplLogits, { force: true });
