@@ -24,6 +24,7 @@ import { builtinTextsDir } from "../../electron/core/lab/eval-texts.js";
 import { useBatchThreads } from "../../electron/engine/batch-threads.js";
 import { evaluateAgainstReference, evaluateReference } from "../../electron/engine/evaluation.js";
 import { NativeEvaluator } from "../../electron/engine/native/llama-evaluator.js";
+import { openNativeLlama } from "../../electron/engine/native/llama-library.js";
 import { quantizeModel } from "../../electron/engine/quantize.js";
 import { threadCandidates } from "../../electron/engine/threads.js";
 import { copyMetadata, writeGguf, writeSyntheticLlama, type GgufTypedValue } from "../fixtures/gguf-writer.js";
@@ -212,6 +213,9 @@ async function benchEvaluation(
     sampleLoad();
     map.set(threads, [...(map.get(threads) ?? []), ms]);
   };
+  // node-llama-cpp's backend and the FFI binding are made once per process (the lab's engine has
+  // them from its speed run before it evaluates): not part of any pass's time.
+  await openNativeLlama();
   const labLogits = path.join(model.folder, "lab.logits");
   const pplLogits = path.join(model.folder, "ppl.logits");
   for (let round = 0; round < ROUNDS; round++) {
