@@ -53,26 +53,46 @@ export function negativeLogLikelihood(logits: Logits, token: number): number {
   return max + logSumExp - (logits[token] ?? -Infinity);
 }
 
+/** The probability (softmax) of `token` under the logits. */
+export function tokenProbability(logits: Logits, token: number): number {
+  return Math.exp(-negativeLogLikelihood(logits, token));
+}
+
+/** A compact row's header and its quantization, in float32 as llama-perplexity computes them (log_softmax in perplexity.cpp). */
+export function compactHeader(
+  max: number,
+  min: number,
+  logSumExp: number,
+): { minLogit: number; minLogProb: number; scale: number; inverseScale: number } {
+  const minLogit = Math.max(min, Math.fround(max - 16));
+  const lse = Math.fround(logSumExp);
+  const minLogProb = Math.fround(Math.fround(minLogit - max) - lse);
+  const scale = Math.fround(Math.fround(max - minLogit) / 65535);
+  return { minLogit, minLogProb, scale, inverseScale: scale > 0 ? Math.fround(1 / scale) : 0 };
+}
+
+/** One entry's level: logit > minLogit ? nearest_int(inverseScale · (logit − minLogit)) : 0, in float32 (ties to even). */
+export function compactLevel(logit: number, minLogit: number, inverseScale: number): number {
+  if (!(logit > minLogit)) return 0;
+  const scaled = Math.fround(inverseScale * Math.fround(logit - minLogit));
+  // llama.cpp's nearest_int: adding 1.5 · 2^23 in float32 rounds to the nearest integer, ties to even.
+  const level = Math.fround(scaled + 12582912) - 12582912;
+  return level > 65535 ? 65535 : level;
+}
+
 /**
  * Writes the reference's log-probs for one position into `out` (compactSlots(vocab) uint16s),
  * as llama-perplexity --kl-divergence-base does, and returns the NLL of `token`.
  */
 export function encodeReferencePosition(logits: Logits, token: number, out: Uint16Array): number {
   const { max, min, logSumExp } = maxAndLogSumExp(logits);
-  const minLogit = Math.max(Math.min(min, max), max - 16);
-  const minLogProb = Math.fround(minLogit - max - logSumExp);
-  const scale = Math.fround((max - minLogit) / 65535);
+  const { minLogit, minLogProb, scale, inverseScale } = compactHeader(max, min, logSumExp);
   const header = new Float32Array(out.buffer, out.byteOffset, 2);
   header[0] = scale;
   header[1] = minLogProb;
   const n = logits.length;
   if (scale > 0) {
-    const norm = max + logSumExp;
-    for (let i = 0; i < n; i++) {
-      const logProb = (logits[i] as number) - norm;
-      const level = Math.round((Math.max(logProb, minLogProb) - minLogProb) / scale);
-      out[4 + i] = level > 65535 ? 65535 : level < 0 ? 0 : level;
-    }
+    for (let i = 0; i < n; i++) out[4 + i] = compactLevel(logits[i] as number, minLogit, inverseScale);
   } else {
     out.fill(0, 4, 4 + n);
   }

@@ -60,9 +60,16 @@ function windowAt(tokens: Int32Array, plan: ChunkPlan, chunk: number, bos: numbe
   return window;
 }
 
+/** The shared block of logits a pass copies each window's rows into, a bounded number of positions at a time. */
+function logitsBlock(plan: ChunkPlan, vocab: number): Float32Array {
+  const positions = Math.max(1, Math.min(plan.scoredPerChunk, Math.floor(BLOCK_BYTES / (vocab * 4))));
+  return new Float32Array(new SharedArrayBuffer(positions * vocab * 4));
+}
+
 /**
  * Runs `kind` over the scored positions of the window just decoded, a block at a time, on
- * `pool`'s threads; rows live in `rows` (the window's compact reference rows).
+ * `pool`'s threads: each block's logits are read in place from llama.cpp's buffer and copied
+ * once into `logits` (shared memory); rows live in `rows` (the window's compact reference rows).
  */
 async function scoreWindow(
   evaluator: NativeEvaluator,
@@ -70,19 +77,23 @@ async function scoreWindow(
   kind: "encode" | "score",
   window: Int32Array,
   plan: ChunkPlan,
+  logits: Float32Array,
   rows: Uint16Array,
   onBlock: (result: MathResult) => void,
 ): Promise<void> {
   const vocab = evaluator.vocabSize;
   const slots = compactSlots(vocab);
-  const block = Math.max(1, Math.min(plan.scoredPerChunk, Math.floor(BLOCK_BYTES / (vocab * 4))));
-  const logits = new Float32Array(new SharedArrayBuffer(block * vocab * 4));
+  const block = logits.length / vocab;
+  const scored = evaluator.logitsRows(plan.first, plan.scoredPerChunk);
   for (let start = 0; start < plan.scoredPerChunk; start += block) {
     const count = Math.min(block, plan.scoredPerChunk - start);
-    for (let index = 0; index < count; index++) logits.set(evaluator.logitsAt(plan.first + start + index), index * vocab);
+    logits.set(scored.subarray(start * vocab, (start + count) * vocab));
     const targets = window.slice(plan.first + start + 1, plan.first + start + 1 + count);
     onBlock(
-      await pool.run({ kind, logits: logits.buffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets }, count),
+      await pool.run(
+        { kind, logits: logits.buffer as SharedArrayBuffer, rows: rows.buffer as SharedArrayBuffer, vocab, slots, rowBase: start, targets },
+        count,
+      ),
     );
   }
 }
@@ -123,23 +134,35 @@ export async function evaluateReference(
   const part = `${file}.part`;
   const handle = await fs.open(part, "w");
   const pool = new MathPool(mathThreads);
+  // Two windows' rows: one is written to disk (one large write) while the next is decoded and encoded.
+  const writing: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()];
   let complete = false;
   try {
     await handle.write(referenceHeader(plan.contextSize, vocabSize, plan.chunks, tokens));
     let nll = 0;
     let scored = 0;
-    const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
+    const logits = logitsBlock(plan, vocabSize);
+    const rows = [0, 1].map(() => new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2)));
     for (let chunk = 0; chunk < plan.chunks; chunk++) {
       const window = windowAt(tokens, plan, chunk, bos);
       await evaluator.decode({ tokens: window, first: plan.first });
-      await scoreWindow(evaluator, pool, "encode", window, plan, rows, (result) => {
+      const buffer = chunk % 2;
+      const windowRows = rows[buffer] as Uint16Array;
+      await writing[buffer];
+      await scoreWindow(evaluator, pool, "encode", window, plan, logits, windowRows, (result) => {
         for (const value of result.nll) nll += value;
         scored += result.nll.length;
       });
-      await handle.write(new Uint8Array(rows.buffer));
+      // Writes land in order: each starts after the one before it.
+      const previous = writing[1 - buffer] ?? Promise.resolve();
+      const written = previous.then(() => handle.write(new Uint8Array(windowRows.buffer)));
+      // Awaited before the buffer is reused and at the end; until then a failure is held, not unhandled.
+      written.catch(() => undefined);
+      writing[buffer] = written;
       onProgress({ chunk: chunk + 1, chunks: plan.chunks });
     }
-    await handle.sync();
+    await Promise.all(writing);
+    // No fsync: a file damaged by a crash after the rename fails the cache's SHA-256 check and is computed again.
     await handle.close();
     await fs.rename(part, file);
     complete = true;
@@ -154,6 +177,7 @@ export async function evaluateReference(
   } finally {
     await pool.dispose();
     if (!complete) {
+      await Promise.allSettled(writing);
       await handle.close().catch(() => undefined);
       await fs.rm(part, { force: true });
     }
@@ -210,6 +234,7 @@ export async function evaluateAgainstReference(
     if (size !== referenceFileBytes(plan, vocabSize))
       throw new QuantaError("internal", "The reference distribution file is damaged (its size is wrong).");
     const dataOffset = HEADER_BYTES + referenceTokens.byteLength;
+    const logits = logitsBlock(plan, vocabSize);
     const rows = new Uint16Array(new SharedArrayBuffer(slots * plan.scoredPerChunk * 2));
     const klds = new Float64Array(plan.chunks * plan.scoredPerChunk);
     let nll = 0;
@@ -221,7 +246,7 @@ export async function evaluateAgainstReference(
       const decoded = evaluator.decode({ tokens: window, first: plan.first });
       await handle.read(new Uint8Array(rows.buffer), 0, rows.byteLength, dataOffset + chunk * rows.byteLength);
       await decoded;
-      await scoreWindow(evaluator, pool, "score", window, plan, rows, (result) => {
+      await scoreWindow(evaluator, pool, "score", window, plan, logits, rows, (result) => {
         for (let index = 0; index < result.nll.length; index++) {
           nll += result.nll[index] ?? 0;
           klds[scored] = result.kld[index] ?? 0;

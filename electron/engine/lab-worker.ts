@@ -15,7 +15,7 @@ import { quantizeDryRun, quantizeModel } from "./quantize.js";
 
 /** llama.cpp's closing line of a (dry) quantization: "quant size  =     0.94 MiB (4.95 BPW)". */
 const QUANT_SIZE_LINE = /quant size\s*=\s*([\d.]+)\s*MiB/;
-import { continuePrompt } from "./side-by-side.js";
+import { continuePrompt, scoredProbabilities, type Continuation } from "./side-by-side.js";
 import { useBatchThreads } from "./batch-threads.js";
 import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
 
@@ -158,19 +158,39 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
           `llama.cpp could not load this model: ${error instanceof Error ? error.message : String(error)}`,
         );
       });
+      const threads = request.threads ?? 1;
+      let continuation: Continuation;
+      let gpuLayers: number;
       try {
-        const threads = request.threads ?? 1;
+        gpuLayers = model.gpuLayers;
         const contextSize = Math.min(model.trainContextSize, 2048);
         const context = await model.createContext({ contextSize, threads });
         try {
-          const sequence = context.getSequence();
-          return await continuePrompt(model, sequence, request.prompt, request.maxTokens, request.referenceTokens, emitPiece);
+          continuation = await continuePrompt(model, context.getSequence(), request.prompt, request.maxTokens, emitPiece);
         } finally {
           await context.dispose();
         }
       } finally {
         await model.dispose();
       }
+      // The heatmap on llama.cpp's C API, with a model of its own: the one above is freed first,
+      // so the weights are never held twice.
+      const scored = request.referenceTokens ?? continuation.tokens;
+      let referenceProbabilities: number[] = [];
+      if (scored.length > 0) {
+        const evaluator = await NativeEvaluator.open(request.path, {
+          contextSize: continuation.input.length + scored.length,
+          threads,
+          batchThreads: threads,
+          gpuLayers,
+        });
+        try {
+          referenceProbabilities = await scoredProbabilities(evaluator, continuation.input, scored);
+        } finally {
+          evaluator.dispose();
+        }
+      }
+      return { tokens: continuation.tokens, pieces: continuation.pieces, referenceProbabilities };
     },
 
     async labMeasure(request): Promise<LabMeasurement> {

@@ -1,10 +1,16 @@
 // One prompt through one variant, for the Lab's side-by-side view: a greedy continuation,
-// streamed piece by piece, and (teacher-forced) the probability this variant gives each
-// token of the reference's continuation, for the token heatmap. Greedy decoding makes the
-// first token where a variant leaves the reference's path a property of the weights alone.
+// streamed piece by piece (node-llama-cpp), and (teacher-forced) the probability this variant
+// gives each token of the reference's continuation, for the token heatmap: one decode on
+// llama.cpp's C API (native/llama-evaluator.ts), each position's probability read from its
+// logits in place, where node-llama-cpp would hand JavaScript the whole distribution of every
+// position one number at a time. Greedy decoding makes the first token where a variant leaves
+// the reference's path a property of the weights alone.
 
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
+import { tokenProbability } from "./evaluation-math.js";
+import { LogSoftmaxKernel } from "./kernel/log-softmax-kernel.js";
+import type { NativeEvaluator } from "./native/llama-evaluator.js";
 
 export interface ContinuationResult {
   tokens: number[];
@@ -12,6 +18,14 @@ export interface ContinuationResult {
   pieces: string[];
   /** Teacher-forced: this variant's probability of each reference token (of its own, when no reference is given). */
   referenceProbabilities: number[];
+}
+
+/** A greedy continuation and the prompt's tokens, before the heatmap's scoring. */
+export interface Continuation {
+  /** The prompt as the model took it (BOS first where it adds one). */
+  input: number[];
+  tokens: number[];
+  pieces: string[];
 }
 
 function promptTokens(model: LlamaModel, prompt: string): Token[] {
@@ -35,14 +49,14 @@ function piecesOf(model: LlamaModel, tokens: readonly Token[]): string[] {
   return pieces;
 }
 
+/** The greedy continuation of `prompt`, streamed through `onPiece`. */
 export async function continuePrompt(
   model: LlamaModel,
   sequence: LlamaContextSequence,
   prompt: string,
   maxTokens: number,
-  referenceTokens: readonly number[] | null,
   onPiece: (piece: string) => void,
-): Promise<ContinuationResult> {
+): Promise<Continuation> {
   const input = promptTokens(model, prompt);
   if (input.length + maxTokens > sequence.contextSize) {
     throw new QuantaError(
@@ -62,26 +76,28 @@ export async function continuePrompt(
     }
     if (tokens.length >= maxTokens) break;
   }
+  return { input: input.map(Number), tokens: tokens.map(Number), pieces: piecesOf(model, tokens) };
+}
 
-  const scored: readonly number[] = referenceTokens ?? tokens;
-  let referenceProbabilities: number[] = [];
-  if (scored.length > 0) {
-    await sequence.clearHistory();
-    const forced = [...input, ...(scored as Token[])];
-    const probabilities: number[] = [];
-    // The distribution after position i predicts token i + 1: from the prompt's last token on.
-    await sequence.controlledEvaluate(
-      forced.map((token, index) =>
-        index >= input.length - 1 && index < forced.length - 1 ? ([token, { generateNext: { probabilities: true } }] as const) : token,
-      ),
-      {
-        onTokenResult(index, result) {
-          const next = forced[index + 1];
-          probabilities[index - (input.length - 1)] = next === undefined ? 0 : (result.next.probabilities?.get(next) ?? 0);
-        },
-      },
-    );
-    referenceProbabilities = Array.from({ length: scored.length }, (_, index) => probabilities[index] ?? 0);
-  }
-  return { tokens: tokens.map(Number), pieces: piecesOf(model, tokens), referenceProbabilities };
+/**
+ * Teacher-forced: the probability (softmax of the raw logits) this model gives each token of
+ * `scored` after `input` and the scored tokens before it, from one decode of both together.
+ */
+export async function scoredProbabilities(
+  evaluator: NativeEvaluator,
+  input: readonly number[],
+  scored: readonly number[],
+): Promise<number[]> {
+  if (scored.length === 0) return [];
+  if (input.length === 0) throw new QuantaError("invalid_request", "The prompt is empty.");
+  const first = input.length - 1;
+  // The logits after position first + i predict scored[i].
+  await evaluator.decode({ tokens: Int32Array.from([...input, ...scored]), first });
+  const vocab = evaluator.vocabSize;
+  const rows = evaluator.logitsRows(first, scored.length);
+  const kernel = LogSoftmaxKernel.create();
+  return scored.map((token, index) => {
+    const logits = rows.subarray(index * vocab, (index + 1) * vocab);
+    return kernel ? kernel.probability(logits, token) : tokenProbability(logits, token);
+  });
 }

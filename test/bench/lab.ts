@@ -24,6 +24,7 @@ import { builtinTextsDir } from "../../electron/core/lab/eval-texts.js";
 import { useBatchThreads } from "../../electron/engine/batch-threads.js";
 import { evaluateAgainstReference, evaluateReference } from "../../electron/engine/evaluation.js";
 import { NativeEvaluator } from "../../electron/engine/native/llama-evaluator.js";
+import { openNativeLlama } from "../../electron/engine/native/llama-library.js";
 import { quantizeModel } from "../../electron/engine/quantize.js";
 import { threadCandidates } from "../../electron/engine/threads.js";
 import { copyMetadata, writeGguf, writeSyntheticLlama, type GgufTypedValue } from "../fixtures/gguf-writer.js";
@@ -36,6 +37,19 @@ const ROUNDS = Number(process.env.QUANTA_BENCH_LAB_ROUNDS ?? 3);
 const TOOLS = ["llama-perplexity", "llama-bench"] as const;
 /** Which parts to run: "evaluation,prompt,cache" (all) by default. */
 const PARTS = new Set((process.env.QUANTA_BENCH_LAB_PARTS ?? "evaluation,prompt,cache").split(","));
+/** Which synthetic models the evaluation part runs: "32k,152k" (both) by default. */
+const MODELS = new Set((process.env.QUANTA_BENCH_LAB_MODELS ?? "32k,152k").split(","));
+
+/** The machine's 1-minute load average, sampled beside each measurement (the bench may share the machine). */
+const loads: number[] = [];
+function sampleLoad(): void {
+  loads.push(os.loadavg()[0] ?? 0);
+}
+function loadRange(): string {
+  const range = `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
+  loads.length = 0;
+  return `load average ${range} on ${os.availableParallelism()} cores`;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -195,7 +209,13 @@ async function benchEvaluation(
   const counts = threadCandidates(os.availableParallelism());
   const lab = { reference: new Map<number, number[]>(), compare: new Map<number, number[]>() };
   const ppl = { reference: new Map<number, number[]>(), compare: new Map<number, number[]>() };
-  const push = (map: Map<number, number[]>, threads: number, ms: number) => map.set(threads, [...(map.get(threads) ?? []), ms]);
+  const push = (map: Map<number, number[]>, threads: number, ms: number) => {
+    sampleLoad();
+    map.set(threads, [...(map.get(threads) ?? []), ms]);
+  };
+  // node-llama-cpp's backend and the FFI binding are made once per process (the lab's engine has
+  // them from its speed run before it evaluates): not part of any pass's time.
+  await openNativeLlama();
   const labLogits = path.join(model.folder, "lab.logits");
   const pplLogits = path.join(model.folder, "ppl.logits");
   for (let round = 0; round < ROUNDS; round++) {
@@ -218,6 +238,12 @@ async function benchEvaluation(
         `llama-perplexity ${(theirs.ms / 1000).toFixed(2)} s at ${theirs.threads} → ratio ${ratios[role].toFixed(2)} (target ≤ 1.1)`,
     );
   }
+  const perCount = (map: Map<number, number[]>): string =>
+    [...map].map(([threads, values]) => `${threads}: ${(median(values) / 1000).toFixed(2)} s`).join(", ");
+  for (const role of ["reference", "compare"] as const) {
+    console.log(`  ${role} medians by thread count: lab ${perCount(lab[role])}; llama-perplexity ${perCount(ppl[role])}`);
+  }
+  console.log(`  (${loadRange()})`);
   await fs.rm(labLogits, { force: true });
   await fs.rm(pplLogits, { force: true });
   return ratios;
@@ -242,6 +268,9 @@ async function promptMs(
   try {
     useBatchThreads(context, { generation: threads, batch: batchThreads });
     const sequence = context.getSequence();
+    // A warm-up pass first, as llama-bench makes one: a chat's context is warm after its first prompt.
+    await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, 512));
+    await sequence.clearHistory();
     const started = performance.now();
     await sequence.evaluateWithoutGeneratingNewTokens(prompt);
     const promptDone = performance.now() - started;
@@ -267,29 +296,26 @@ async function benchPrompt(bin: string | null, file: string, text: string): Prom
     const app = new Map<number, number[]>();
     const ttft = { before: [] as number[], after: [] as number[] };
     const bench = new Map<number, number[]>();
+    const benchNoFa = new Map<number, number[]>();
     const batch = counts[counts.length - 1] ?? 1;
     for (let round = 0; round < ROUNDS; round++) {
       for (const threads of counts) {
         const { promptMs: ms } = await promptMs(model, p512, generation, threads);
         app.set(threads, [...(app.get(threads) ?? []), (512 * 1000) / ms]);
+        sampleLoad();
         if (bin) {
-          const { output } = await timed(path.join(bin, "llama-bench"), [
-            "-m",
-            file,
-            "-p",
-            "512",
-            "-n",
-            "0",
-            "-t",
-            String(threads),
-            "-r",
-            "1",
-            "-o",
-            "json",
-          ]);
-          const rate =
-            (JSON.parse(output.slice(output.indexOf("["), output.lastIndexOf("]") + 1)) as Array<{ avg_ts: number }>)[0]?.avg_ts ?? 0;
-          bench.set(threads, [...(bench.get(threads) ?? []), rate]);
+          // llama-bench's defaults (flash attention auto, which is on for the CPU), and with it off as node-llama-cpp's context has it.
+          for (const [map, fa] of [
+            [bench, "auto"],
+            [benchNoFa, "0"],
+          ] as const) {
+            const { output } = await timed(path.join(bin, "llama-bench"), [
+              ...["-m", file, "-p", "512", "-n", "0", "-t", String(threads), "-r", "1", "-fa", fa, "-o", "json"],
+            ]);
+            const rate =
+              (JSON.parse(output.slice(output.indexOf("["), output.lastIndexOf("]") + 1)) as Array<{ avg_ts: number }>)[0]?.avg_ts ?? 0;
+            map.set(threads, [...(map.get(threads) ?? []), rate]);
+          }
         }
       }
       ttft.before.push((await promptMs(model, p2000, generation, generation)).firstTokenMs);
@@ -303,10 +329,13 @@ async function benchPrompt(bin: string | null, file: string, text: string): Prom
     );
     if (bin) {
       const theirs = bestOf(bench);
+      const noFa = bestOf(benchNoFa);
       console.log(
-        `  llama-bench pp512: ${theirs.rate.toFixed(0)} tok/s at ${theirs.threads} thread(s) → ratio ${(ours.rate / theirs.rate).toFixed(2)} (target ≥ 0.9)`,
+        `  llama-bench pp512: ${theirs.rate.toFixed(0)} tok/s at ${theirs.threads} thread(s) → ratio ${(ours.rate / theirs.rate).toFixed(2)} (target ≥ 0.9); ` +
+          `with flash attention off, as the app's context: ${noFa.rate.toFixed(0)} tok/s at ${noFa.threads} → ratio ${(ours.rate / noFa.rate).toFixed(2)}`,
       );
     }
+    console.log(`  (${loadRange()})`);
     console.log(
       `  time to first token, 2,000-token prompt: before (${generation} thread for both) ${(median(ttft.before) / 1000).toFixed(2)} s, ` +
         `after (${batch} for the prompt) ${(median(ttft.after) / 1000).toFixed(2)} s → ${(median(ttft.before) / median(ttft.after)).toFixed(2)}× faster`,
@@ -361,7 +390,7 @@ async function main(): Promise<void> {
     await syntheticModel("synthetic-32k", 32000, { embd: 768, layers: 12, ff: 2048, heads: 12 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
     await syntheticModel("synthetic-152k", 152064, { embd: 256, layers: 2, ff: 512, heads: 4 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
   ];
-  for (const model of PARTS.has("evaluation") ? models : []) {
+  for (const model of PARTS.has("evaluation") ? models.filter((item) => MODELS.has(item.label.replace("synthetic-", ""))) : []) {
     console.log(`\n${model.label}: evaluation, context ${CONTEXT}, batch ${CONTEXT}, ${ROUNDS} alternating rounds`);
     if (bin) await benchEvaluation(bin, model, text, textFile);
     else console.log("  (llama-perplexity missing: not measured)");

@@ -2,11 +2,13 @@
 // the one node-llama-cpp loaded; a reference pass writes llama-perplexity's layout and only
 // renames it into place when complete; a variant whose vocabulary differs, or a damaged
 // reference file, is refused; the result does not depend on the number of math threads.
-// And the chat's two thread counts: batches decode with the batch count, tokens with the other.
+// The token heatmap's probabilities match the node-llama-cpp computation they replace. And the
+// chat's two thread counts: batches decode with the batch count, tokens with the other.
 
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtinTextsDir } from "../../electron/core/lab/eval-texts.js";
 import { useBatchThreads } from "../../electron/engine/batch-threads.js";
@@ -15,6 +17,7 @@ import { evaluateAgainstReference, evaluateReference, referenceFileBytes, refere
 import { getBackend } from "../../electron/engine/model-session.js";
 import { NativeEvaluator } from "../../electron/engine/native/llama-evaluator.js";
 import { loadedLlamaLibraries } from "../../electron/engine/native/llama-library.js";
+import { continuePrompt, scoredProbabilities, type Continuation } from "../../electron/engine/side-by-side.js";
 import { DIST, STORIES_MODEL, tempDir } from "../support/paths.js";
 
 const CONTEXT = 64;
@@ -112,6 +115,49 @@ describe("evaluation through llama.cpp's C API", () => {
       await expect(evaluateAgainstReference(evaluator, CONTEXT, VOCAB, text, damaged, () => undefined)).rejects.toThrow(/damaged/);
       await fs.writeFile(damaged, Buffer.from("not a reference at all, just some bytes"));
       await expect(evaluateAgainstReference(evaluator, CONTEXT, VOCAB, text, damaged, () => undefined)).rejects.toThrow(/damaged/);
+    } finally {
+      evaluator.dispose();
+    }
+  });
+});
+
+describe("the token heatmap on llama.cpp's C API", () => {
+  it("gives each reference token the probability node-llama-cpp's teacher-forced evaluation gives it", async () => {
+    const llama = await getBackend();
+    const model = await llama.loadModel({ modelPath: STORIES_MODEL, gpuLayers: 0 });
+    let continuation: Continuation;
+    let old: number[];
+    try {
+      const context = await model.createContext({ contextSize: 256, threads: 1 });
+      const sequence = context.getSequence();
+      continuation = await continuePrompt(model, sequence, "Once upon a time, a little dog", 40, () => undefined);
+      // The computation this replaces: controlledEvaluate with every position's probabilities.
+      await sequence.clearHistory();
+      const forced = [...continuation.input, ...continuation.tokens] as Token[];
+      const input = continuation.input.length;
+      const results = await sequence.controlledEvaluate(
+        forced.map((token, index) =>
+          index >= input - 1 && index < forced.length - 1 ? ([token, { generateNext: { probabilities: true } }] as const) : token,
+        ),
+      );
+      old = continuation.tokens.map((token, index) => results[input - 1 + index]?.next.probabilities?.get(token as Token) ?? 0);
+      await context.dispose();
+    } finally {
+      await model.dispose();
+    }
+    expect(continuation.tokens.length).toBeGreaterThan(10);
+    const evaluator = await NativeEvaluator.open(STORIES_MODEL, {
+      contextSize: continuation.input.length + continuation.tokens.length,
+      threads: 1,
+      batchThreads: 2,
+      gpuLayers: 0,
+    });
+    try {
+      const native = await scoredProbabilities(evaluator, continuation.input, continuation.tokens);
+      expect(native).toHaveLength(old.length);
+      for (let index = 0; index < old.length; index++) expect(Math.abs((native[index] ?? 0) - (old[index] ?? 0))).toBeLessThan(1e-4);
+      // Greedy tokens: each is its position's most probable, so well above chance.
+      expect(Math.min(...native)).toBeGreaterThan(1 / VOCAB);
     } finally {
       evaluator.dispose();
     }

@@ -299,6 +299,8 @@ export class NativeEvaluator {
   private batch: Batch | null = null;
   private batchSize = 0;
   private batchFirst = -1;
+  /** The last in-place view of llama.cpp's logits (logitsRows). */
+  private view: { address: bigint; array: Float32Array } | null = null;
   /** koffi array types, made once: a type per call would cost more than the copy. */
   private readonly row: unknown;
   private readonly tokenTypes = new Map<number, unknown>();
@@ -384,6 +386,35 @@ export class NativeEvaluator {
     return this.native.koffi.decode(pointer, this.row as never) as Float32Array;
   }
 
+  /**
+   * The logits of positions index .. index + count − 1 of the last window, read in place (no
+   * copy): valid until the next decode or dispose, so copy what must outlive either. llama.cpp
+   * keeps one sequence's outputs in batch order, one row after another; where it does not, the
+   * rows are copied one by one instead.
+   */
+  logitsRows(index: number, count: number): Float32Array {
+    this.check();
+    const { koffi } = this.native;
+    const first = this.native.logitsIth(this.context, index);
+    const last = this.native.logitsIth(this.context, index + count - 1);
+    if (first === null || last === null)
+      throw new QuantaError("internal", `llama.cpp has no logits for positions ${index}..${index + count - 1}.`);
+    const rowBytes = this.vocabSize * 4;
+    const address = koffi.address(first);
+    if (koffi.address(last) - address === BigInt((count - 1) * rowBytes)) {
+      // One view per buffer and size, kept while llama.cpp keeps the buffer: a view per call is
+      // external memory that V8 answers with garbage collections.
+      const bytes = count * rowBytes;
+      if (this.view?.address !== address || this.view.array.byteLength !== bytes) {
+        this.view = { address, array: new Float32Array(koffi.view(first, bytes)) };
+      }
+      return this.view.array;
+    }
+    const rows = new Float32Array(count * this.vocabSize);
+    for (let row = 0; row < count; row++) rows.set(this.logitsAt(index + row), row * this.vocabSize);
+    return rows;
+  }
+
   /** Threads for single tokens and for batches from now on. */
   setThreads(threads: number, batchThreads: number): void {
     this.check();
@@ -393,6 +424,7 @@ export class NativeEvaluator {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.view = null;
     if (this.batch) this.native.batchFree(this.batch);
     this.batch = null;
     this.native.freeContext(this.context);
