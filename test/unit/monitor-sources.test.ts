@@ -3,9 +3,11 @@
 // nvidia-smi that loses a GPU or dies; and the sampler's schedule (on fake timers, so a
 // loaded machine cannot change what it counts).
 
+import { spawn } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GpuReader, NO_NVIDIA_SMI } from "../../electron/core/monitor/gpu-reader.js";
 import { Sampler } from "../../electron/core/monitor/sampler.js";
@@ -94,6 +96,28 @@ describe("the GPU reader", () => {
       () => reader!.unavailable,
     );
     expect(snapshot).toEqual({ gpus: [], missing: [{ what: "gpu", reason: NO_NVIDIA_SMI }] });
+  });
+
+  it("re-timed or stopped before a missing nvidia-smi has failed, signals nothing but its own child", async () => {
+    // Node's kill() on a child whose program was not found signals pid 0, the caller's whole
+    // process group. The reader runs in a child of its own group, so a regression kills only it.
+    const built = path.join(REPO_ROOT, "dist", "electron", "core", "monitor", "gpu-reader.js");
+    expect(existsSync(built), `${built} is missing: run npm run build:node first`).toBe(true);
+    const script = `
+      const { GpuReader } = await import(${JSON.stringify(pathToFileURL(built).href)});
+      const reader = new GpuReader({ command: "quanta-test-no-such-program" });
+      reader.start(250);
+      reader.start(500);
+      reader.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      console.log("still running");`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once("exit", (code, exitSignal) => resolve([code, exitSignal])),
+    );
+    expect({ signal, status, stdout: stdout.trim() }).toEqual({ signal: null, status: 0, stdout: "still running" });
   });
 
   it("reads a looping nvidia-smi line by line", async () => {

@@ -201,6 +201,8 @@ export class GpuReader {
   private stopChild(): void {
     const child = this.child;
     this.child = null;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill();
+    // A child whose program was not found has no pid until its error event arrives, and Node's
+    // kill() on it signals pid 0: this process's whole group. Only a started child is killed.
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill();
   }
 }
