@@ -5,13 +5,12 @@
 // Stop there stops the reply for every tab, saved as stopped.
 
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { loadModelAndWait } from "../support/model-picker.js";
-import { TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+import { tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { writeTalkerModel } from "../support/talker-model.js";
 
 let models: string;
 let app: ServedApp;
@@ -19,19 +18,7 @@ let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
 beforeAll(async () => {
   models = await tempDir("e2e-tabs-models");
-  // Random weights and a 32000-token vocabulary: replies run until stopped, slowly enough
-  // (about 40M parameters) to watch one grow and stop it from another tab.
-  await writeSyntheticLlama(path.join(models, "synthetic-talker.gguf"), {
-    tokenizerFrom: TINY_RANDOM_MODEL,
-    embeddingLength: 512,
-    layers: 2,
-    feedForwardLength: 1024,
-    heads: 8,
-    contextLength: 4096,
-    type: "F32",
-    seed: 7,
-    name: "synthetic-talker",
-  });
+  await writeTalkerModel(models);
   app = await serveApp([models]);
   chromium = await launchChromium();
 });

@@ -6,10 +6,10 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { REPO_ROOT, STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
+import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
 import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
 import { chooseModel } from "../support/model-picker.js";
+import { writeTalkerModel } from "../support/talker-model.js";
 
 let models: string;
 let app: ServedApp;
@@ -19,19 +19,7 @@ let page: Page;
 beforeAll(async () => {
   models = await tempDir("e2e-models");
   await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  // Random weights and a 32000-token vocabulary: replies run until stopped, slowly enough
-  // (about 40M parameters) for a person to press Stop while one is streaming.
-  await writeSyntheticLlama(path.join(models, "synthetic-talker.gguf"), {
-    tokenizerFrom: TINY_RANDOM_MODEL,
-    embeddingLength: 512,
-    layers: 2,
-    feedForwardLength: 1024,
-    heads: 8,
-    contextLength: 4096,
-    type: "F32",
-    seed: 7,
-    name: "synthetic-talker",
-  });
+  await writeTalkerModel(models);
   app = await serveApp([models]);
   chromium = await launchChromium();
   page = await chromium.context.newPage();
