@@ -276,7 +276,7 @@ function runCli(args: string[], home: string, until: RegExp): Promise<{ code: nu
       output += chunk.toString();
       check();
     });
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     });

@@ -55,7 +55,7 @@ describe("quanta api", () => {
     const child = quanta(["api", "--api-port", "eighty"]);
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
     expect(code).toBe(2);
     expect(stderr).toContain("--api-port must be a whole number");
   });

@@ -44,7 +44,8 @@ function appendUntilKilled(chatArg: string, round: number, count: number): Promi
         setTimeout(() => child.kill("SIGKILL"), Math.random() * 4);
       }
     });
-    child.once("exit", (code, signal) => {
+    // "close", not "exit": the reports still in the pipe at the kill are read first.
+    child.once("close", (code, signal) => {
       if (signal === "SIGKILL") resolve({ chatId, saved });
       else reject(new Error(`the appender exited with ${code}: ${errors}`));
     });

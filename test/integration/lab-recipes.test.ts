@@ -152,7 +152,7 @@ describe("mixed precision recipes", () => {
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once("exit", (code) => resolve({ code, stdout, stderr }));
+        child.once("close", (code) => resolve({ code, stdout, stderr }));
       });
     const made = await quanta(["quantize", source, "--type", "Q3_K_M", "--keep", "F16"]);
     expect(made.stderr).not.toMatch(/error/i);

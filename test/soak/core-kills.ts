@@ -42,7 +42,7 @@ function runUntilKilled(home: string): Promise<Round> {
         }
       }
     });
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       clearTimeout(giveUp);
       if (signal === "SIGKILL" && round.chatId !== null) resolve(round);
       else reject(new Error(`the core exited with ${code ?? signal} before it was killed: ${errors.slice(-2000)}`));
