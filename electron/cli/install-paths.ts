@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const RENDERER_DIR = fileURLToPath(new URL("../../renderer/", import.meta.url));
 export const ENGINE_ENTRY = fileURLToPath(new URL("../engine/host.js", import.meta.url));
+export const ENGINE_BUILD_ENTRY = fileURLToPath(new URL("../engine/engine-build-command.js", import.meta.url));
 export const DESKTOP_ENTRY = fileURLToPath(new URL("../main/index.js", import.meta.url));
 
 export function packageVersion(): string {

@@ -10,7 +10,7 @@ import { findElectronRuntime } from "../common-node/electron-runtime.js";
 import { compareCommand, LabUsageError, quantizeCommand } from "./lab-commands.js";
 import { API_OPTIONS, API_USAGE, ApiUsageError, apiCommand, apiOverrides, startApi } from "./api-command.js";
 import { resolveHome } from "../core/settings/paths.js";
-import { DESKTOP_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion } from "./install-paths.js";
+import { DESKTOP_ENTRY, ENGINE_BUILD_ENTRY, ENGINE_ENTRY, PACKAGE_ROOT, RENDERER_DIR, packageVersion } from "./install-paths.js";
 
 const USAGE = `Usage:
   quanta start                 open the desktop app (headless mode where Electron is missing)
@@ -24,6 +24,10 @@ const USAGE = `Usage:
                                measure variants of one model: size, speed, perplexity, KL divergence;
                                --quality-only skips the speed tests (pp, tg)
 ${API_USAGE}
+  quanta engine [status|build|reset]
+                               the llama.cpp build the engine runs; build compiles node-llama-cpp's
+                               bundled source for this machine (offline; needs cmake, a C++ compiler
+                               and git; 10-20 minutes); reset goes back to the prebuilt
 Environment: QUANTA_HOME (data folder), QUANTA_MODELS (extra model folders)`;
 
 class UsageError extends Error {}
@@ -89,6 +93,22 @@ function start(args: string[]): Promise<void> {
   return Promise.resolve();
 }
 
+/** `quanta engine ...` runs in a process of its own, as the engine does (it loads llama.cpp). */
+function engine(args: string[]): Promise<void> {
+  const [command = "status", ...rest] = args;
+  if (!["status", "build", "reset"].includes(command) || rest.length > 0) {
+    throw new UsageError(`Unknown engine command "${args.join(" ")}": status, build or reset.`);
+  }
+  const child = spawn(process.execPath, [ENGINE_BUILD_ENTRY, command], { stdio: "inherit" });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      process.exitCode = code ?? 1;
+      resolve();
+    });
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
@@ -107,6 +127,9 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case "compare":
         await compareCommand(rest);
+        return;
+      case "engine":
+        await engine(rest);
         return;
       case undefined:
       case "help":

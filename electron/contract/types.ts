@@ -59,6 +59,15 @@ export interface ThreadCalibration {
   batch?: { chosen: number; trials: ThreadTrial[] };
 }
 
+/** Which build of llama.cpp the engine runs: node-llama-cpp's prebuilt binaries, or one compiled on this machine (`quanta engine build`). */
+export interface EngineBuild {
+  kind: "prebuilt" | "local";
+  /** llama.cpp's release as node-llama-cpp names it ("v0.5.0"). */
+  llamaCpp: string;
+  /** The CPU kernel variant a prebuilt picked for this CPU ("haswell", "zen4", "x64"...); null for a build with one variant. */
+  cpuVariant: string | null;
+}
+
 export interface LoadedModel {
   modelId: string;
   name: string;
@@ -78,6 +87,8 @@ export interface LoadedModel {
   gpuLayersAsked?: GpuLayersChoice;
   /** The load options in effect, read back after the load; absent from older engines. */
   options?: LoadOptionsInEffect;
+  /** The llama.cpp build that loaded it; absent from older engines. */
+  build?: EngineBuild;
 }
 
 export type EngineState =

@@ -15,6 +15,7 @@ import {
 import { QuantaError } from "../contract/errors.js";
 import type { LoadOptionsInEffect, MemoryFootprint, ThreadCalibration } from "../contract/types.js";
 import { useBatchThreads } from "./batch-threads.js";
+import { describeBuild, LOCAL_BUILD_CMAKE_OPTIONS } from "./engine-build.js";
 import { withLoadLog } from "./load-log.js";
 import { contextOptions, ggmlTypeName, measureFootprint } from "./memory-footprint.js";
 import { calibrateBatchThreads, calibrateThreads } from "./threads.js";
@@ -35,11 +36,16 @@ function isSpecializedName(name: string): name is SpecializedChatWrapperTypeName
 
 let llamaPromise: Promise<Llama> | null = null;
 
-/** One llama.cpp backend per process, prebuilt binaries only (never a build from source). */
+/**
+ * One llama.cpp backend per process: the build made on this machine by `quanta engine build`
+ * where there is one, else node-llama-cpp's prebuilt binaries; never a build started here.
+ */
 export function getBackend(): Promise<Llama> {
   llamaPromise ??= getLlama({
     gpu: process.env.QUANTA_GPU === "off" ? false : "auto",
     build: "never",
+    // The options Quanta builds with: node-llama-cpp finds a local build by them.
+    cmakeOptions: { ...LOCAL_BUILD_CMAKE_OPTIONS },
     // Thread counts are chosen per context; a max of 0 makes them exact, not hints.
     maxThreads: 0,
     logLevel: LlamaLogLevel.error,
@@ -158,6 +164,7 @@ export class ModelSession {
         gpuLayersAsked: request.gpuLayers,
         chatTemplate: chatWrapper.wrapperName,
         options: inEffect(model, context, request.mlock ?? false),
+        build: describeBuild(llama),
       };
     } catch (error) {
       await model.dispose();

@@ -10,7 +10,7 @@ import {
   samplingValuesSchema,
   type FitOptions,
 } from "../contract/api.js";
-import type { FitEstimate, GenerationStats, LoadOptionsInEffect, ModelFootprint, ThreadCalibration } from "../contract/types.js";
+import type { EngineBuild, FitEstimate, GenerationStats, LoadOptionsInEffect, ModelFootprint, ThreadCalibration } from "../contract/types.js";
 import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type PromptUsage, type TokenLogprob } from "./api-protocol.js";
 // The local API server's calls are part of this channel: the core imports them from here.
 export * from "./api-protocol.js";
@@ -182,6 +182,8 @@ export interface EngineLoadResult {
   chatTemplate: string;
   /** The load options in effect, read back from node-llama-cpp. */
   options: LoadOptionsInEffect;
+  /** The llama.cpp build that loaded the model. */
+  build: EngineBuild;
 }
 
 export interface EngineGenerationResult {

@@ -14,6 +14,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
+import { engineBuildText, LOCAL_BUILD_CMAKE_OPTIONS } from "../../electron/engine/engine-build.js";
 import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
@@ -198,7 +199,14 @@ async function rawEvaluator(
   threads: number,
   contextSize: number,
 ): Promise<{ run(seed: number, tokens: number): Promise<number>; dispose(): Promise<void> }> {
-  const llama = await getLlama({ gpu: false, build: "never", maxThreads: 0, logLevel: LlamaLogLevel.error });
+  // The build the engine runs (a local one from `quanta engine build` is found by its options).
+  const llama = await getLlama({
+    gpu: false,
+    build: "never",
+    cmakeOptions: { ...LOCAL_BUILD_CMAKE_OPTIONS },
+    maxThreads: 0,
+    logLevel: LlamaLogLevel.error,
+  });
   const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
   const context = await model.createContext({ contextSize, threads });
   const sequence = context.getSequence();
@@ -283,6 +291,7 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     if (llamaServer) {
       server = await startLlamaServer(llamaServer, file, loaded.threads, loaded.contextSize);
       console.log(`  llama-server: same file, ${loaded.threads} thread(s), context ${loaded.contextSize}, one slot`);
+      console.log(`  Quanta's engine build: ${loaded.build ? engineBuildText(loaded.build) : "not reported"}`);
     }
     const raw = await rawEvaluator(file, loaded.threads, loaded.contextSize);
     // The engine's own rate for a reply: from the request log's entry once it is finished (it

@@ -25,6 +25,8 @@ import { useBatchThreads } from "../../electron/engine/batch-threads.js";
 import { evaluateAgainstReference, evaluateReference } from "../../electron/engine/evaluation.js";
 import { NativeEvaluator } from "../../electron/engine/native/llama-evaluator.js";
 import { openNativeLlama } from "../../electron/engine/native/llama-library.js";
+import { describeBuild, engineBuildText } from "../../electron/engine/engine-build.js";
+import { getBackend } from "../../electron/engine/model-session.js";
 import { quantizeModel } from "../../electron/engine/quantize.js";
 import { threadCandidates } from "../../electron/engine/threads.js";
 import { copyMetadata, writeGguf, writeSyntheticLlama, type GgufTypedValue } from "../fixtures/gguf-writer.js";
@@ -390,6 +392,7 @@ async function main(): Promise<void> {
     await syntheticModel("synthetic-32k", 32000, { embd: 768, layers: 12, ff: 2048, heads: 12 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
     await syntheticModel("synthetic-152k", 152064, { embd: 256, layers: 2, ff: 512, heads: 4 }, ["Q4_K_M", "Q8_0", "Q6_K", "Q2_K"]),
   ];
+  console.log(`Engine build: ${engineBuildText(describeBuild(await getBackend()))}`);
   for (const model of PARTS.has("evaluation") ? models.filter((item) => MODELS.has(item.label.replace("synthetic-", ""))) : []) {
     console.log(`\n${model.label}: evaluation, context ${CONTEXT}, batch ${CONTEXT}, ${ROUNDS} alternating rounds`);
     if (bin) await benchEvaluation(bin, model, text, textFile);

@@ -117,6 +117,10 @@ describe("load options in Will it fit", () => {
     expect(await figure(inEffect, "Batch size").textContent()).toBe("128 tokens");
     expect(await figure(inEffect, "mmap").textContent()).toBe("Off");
     expect(await figure(inEffect, "Threads").textContent()).toMatch(/^\s*1 for generation, 2 for prompts \(from settings\)\s*$/);
+    // The llama.cpp build that loaded it (prebuilt: with the CPU kernels it picked for this CPU).
+    const build = /^\s*(prebuilt by node-llama-cpp(, [a-z0-9_]+ CPU kernels)?|built on this machine), llama\.cpp v\d+\.\d+\.\d+\s*$/;
+    const buildText = await figure(inEffect, "Engine build").textContent();
+    expect(buildText).toMatch(build);
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await options.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-load-options.png"), fullPage: true });
@@ -126,6 +130,7 @@ describe("load options in Will it fit", () => {
     const panel = page.getByRole("region", { name: "Model in use" });
     await expect.poll(() => figure(panel, "Context allocated").textContent(), { timeout: 30_000 }).toBe("1,024 tokens");
     expect(await figure(panel, "KV cache type").textContent()).toMatch(/^\s*Q8_0\s*$/);
+    expect(await figure(panel, "Engine build").textContent()).toBe(buildText);
     await expect.poll(() => figure(panel, "KV cache").textContent(), { timeout: 30_000 }).toBe("1.1 MiB");
   });
 

@@ -197,6 +197,7 @@ export class ModelHost {
         chatTemplate: result.chatTemplate,
         loadMs: Math.round(performance.now() - started),
         options: result.options,
+        build: result.build,
       };
       this.#loaded = { entry, model };
       monitor.modelLoaded(

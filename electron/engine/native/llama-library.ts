@@ -6,6 +6,7 @@
 
 import path from "node:path";
 import { QuantaError } from "../../contract/errors.js";
+import { loadedLibraries } from "../engine-build.js";
 import { getBackend } from "../model-session.js";
 
 export type Koffi = (typeof import("koffi"))["default"];
@@ -21,8 +22,11 @@ export const LLAMA_CPP_RELEASE = "v0.5.0";
  */
 const ASYNC_STACK_BYTES = 4 * 1024 * 1024;
 
-/** libllama's file name in any of node-llama-cpp's builds: libllama.v0.5.0.so, libllama.cuda.v0.5.0.so, libllama.dylib, llama.dll, ... */
-const LLAMA_LIBRARY_FILE = /^(lib)?llama(\.[a-z]+)?(\.v?\d+(\.\d+)*)?\.(so|dylib|dll)(\.\d+)*$/i;
+/**
+ * libllama's file name in any of node-llama-cpp's builds: libllama.v0.5.0.so, libllama.cuda.v0.5.0.so,
+ * libllama.dylib, llama.dll, and a local build's libllama.v0.5.0.4o1t6q75.so (its options' hash).
+ */
+const LLAMA_LIBRARY_FILE = /^(lib)?llama(\.[a-z]+)?(\.v?\d+(\.\d+)*)?(\.[a-z0-9]+)?\.(so|dylib|dll)(\.\d+)*$/i;
 
 export interface NativeLlama {
   koffi: Koffi;
@@ -35,10 +39,7 @@ let opened: Promise<NativeLlama> | null = null;
 
 /** The libllama files this process has loaded (node-llama-cpp's, and no other once Quanta is done). */
 export function loadedLlamaLibraries(): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the typings say always there; kept for runtimes built without diagnostic reports
-  const report = process.report?.getReport() as { sharedObjects?: unknown } | undefined;
-  const objects = Array.isArray(report?.sharedObjects) ? report.sharedObjects : [];
-  return [...new Set(objects.filter((item): item is string => typeof item === "string" && LLAMA_LIBRARY_FILE.test(path.basename(item))))];
+  return loadedLibraries().filter((file) => LLAMA_LIBRARY_FILE.test(path.basename(file)));
 }
 
 /** node-llama-cpp's libllama, loaded by it first, then opened here through koffi. */

@@ -371,6 +371,11 @@ export const en = {
   "lib.effect.mlock": "mlock",
   "lib.effect.threads": "Threads",
   "lib.effect.threadsValue": "{threads} for generation, {batch} for prompts ({source})",
+  "lib.effect.build": "Engine build",
+  "lib.effect.buildPrebuilt": "prebuilt by node-llama-cpp, llama.cpp {release}",
+  "lib.effect.buildPrebuiltVariant": "prebuilt by node-llama-cpp, {variant} CPU kernels, llama.cpp {release}",
+  "lib.effect.buildLocal": "built on this machine, llama.cpp {release}",
+  "lib.effect.buildHint": "quanta engine build compiles the engine for this machine; docs/PERFORMANCE.md says what it changes",
 
   "nav.label": "Views",
   "nav.chat": "Chat",

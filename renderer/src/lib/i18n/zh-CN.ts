@@ -365,6 +365,11 @@ export const zhCN: Record<MessageKey, string> = {
   "lib.effect.mlock": "mlock",
   "lib.effect.threads": "线程数",
   "lib.effect.threadsValue": "生成 {threads}，提示词 {batch}（{source}）",
+  "lib.effect.build": "引擎构建",
+  "lib.effect.buildPrebuilt": "node-llama-cpp 预编译，llama.cpp {release}",
+  "lib.effect.buildPrebuiltVariant": "node-llama-cpp 预编译，{variant} CPU 内核，llama.cpp {release}",
+  "lib.effect.buildLocal": "在本机编译，llama.cpp {release}",
+  "lib.effect.buildHint": "quanta engine build 可为本机编译引擎；其效果见 docs/PERFORMANCE.md",
 
   "nav.label": "视图",
   "nav.chat": "聊天",
