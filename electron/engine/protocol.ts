@@ -10,7 +10,14 @@ import {
   samplingValuesSchema,
   type FitOptions,
 } from "../contract/api.js";
-import type { EngineBuild, FitEstimate, GenerationStats, LoadOptionsInEffect, ModelFootprint, ThreadCalibration } from "../contract/types.js";
+import type {
+  EngineBuild,
+  FitEstimate,
+  GenerationStats,
+  LoadOptionsInEffect,
+  ModelFootprint,
+  ThreadCalibration,
+} from "../contract/types.js";
 import { apiEngineRequestSchemas, tokenLogprobSchema, type ApiEngineApi, type PromptUsage, type TokenLogprob } from "./api-protocol.js";
 // The local API server's calls are part of this channel: the core imports them from here.
 export * from "./api-protocol.js";
