@@ -78,7 +78,7 @@ async function build(): Promise<void> {
   if (after.kind !== "local") {
     throw new Error("node-llama-cpp finished the build but a new engine still loads the prebuilt one; the output above may say why.");
   }
-  console.log(`Done. The engine runs ${engineBuildText(after)} from its next start; restart Quanta if it is running.`);
+  console.log(`Done. The engine's build from its next start: ${engineBuildText(after)}. Restart Quanta if it is running.`);
 }
 
 async function reset(): Promise<void> {
@@ -92,7 +92,7 @@ async function reset(): Promise<void> {
   const after = buildInNewProcess();
   if (after.kind !== "prebuilt")
     throw new Error(`Removed ${folder}, yet a new engine loads another local build (${after.localBuildFolder ?? "?"}).`);
-  console.log(`Removed ${folder}. The engine runs ${engineBuildText(after)} from its next start; restart Quanta if it is running.`);
+  console.log(`Removed ${folder}. The engine's build from its next start: ${engineBuildText(after)}. Restart Quanta if it is running.`);
 }
 
 async function main(args: string[]): Promise<number> {
