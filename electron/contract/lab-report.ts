@@ -1,6 +1,7 @@
 // A comparison run as a report: Markdown and CSV, the same from the CLI and the Lab view.
 // Pure TypeScript (the renderer imports it).
 
+import { engineBuildText } from "./engine-build.js";
 import type { LabRun, QuantVariantResult } from "./types.js";
 
 const MIB = 1024 * 1024;
@@ -109,6 +110,7 @@ function describe(run: LabRun): string {
     `KLD against ${run.variants.find((v) => v.isReference)?.fileName ?? "the reference"}. ` +
     `${run.machine.cpu}, ${run.machine.cores} cores, ${(run.machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB` +
     (run.machine.gpu ? `, ${run.machine.gpu}` : "") +
+    (run.machine.engineBuild ? `; engine ${engineBuildText(run.machine.engineBuild)}` : "") +
     "."
   );
 }

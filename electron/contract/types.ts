@@ -540,7 +540,8 @@ export interface LabRun {
   contextSize: number;
   /** Reference first, then the others in the order measured. */
   variants: QuantVariantResult[];
-  machine: { cpu: string; cores: number; memoryBytes: number; gpu: string | null };
+  /** engineBuild: the llama.cpp build that measured the speeds (absent from runs saved before it was recorded). */
+  machine: { cpu: string; cores: number; memoryBytes: number; gpu: string | null; engineBuild?: EngineBuild };
   error: WireError | null;
   /**
    * Whether the reference's distribution came from the lab's cache ("reused"), was computed and

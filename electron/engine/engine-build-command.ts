@@ -4,11 +4,11 @@
 
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
+import { engineBuildText } from "../contract/engine-build.js";
 import type { EngineBuild } from "../contract/types.js";
 import {
   buildForThisMachine,
   describeBuild,
-  engineBuildText,
   hasSourceBundle,
   loadedLocalBuildFolder,
   missingBuildTools,

@@ -45,15 +45,6 @@ export function describeBuild(llama: Llama): EngineBuild {
   };
 }
 
-/** A build in words, for the command line and the benches: "prebuilt by node-llama-cpp, CPU kernels for haswell (llama.cpp v0.5.0)". */
-export function engineBuildText(build: EngineBuild): string {
-  const where =
-    build.kind === "local"
-      ? "built on this machine"
-      : `prebuilt by node-llama-cpp${build.cpuVariant ? `, CPU kernels for ${build.cpuVariant}` : ""}`;
-  return `${where} (llama.cpp ${build.llamaCpp})`;
-}
-
 /** node-llama-cpp's package folder (for its command line and its local builds). */
 export function nodeLlamaCppFolder(): string {
   // The package exports only its entry (dist/index.js); its folder is the one above dist/.

@@ -3,7 +3,7 @@
 // never in the one that serves chat, so a long measurement never blocks a reply.
 
 import { z } from "zod";
-import type { MemoryFootprint, ThreadCalibration } from "../contract/types.js";
+import type { EngineBuild, MemoryFootprint, ThreadCalibration } from "../contract/types.js";
 import type { EvaluationQuality, KldSummary } from "./evaluation-math.js";
 
 const quantizeRequestSchema = z
@@ -94,6 +94,8 @@ export interface LabMeasurement {
   gpuLayers: number;
   /** llama.cpp's GPU backend ("cuda", "vulkan", "metal"), null on the CPU. */
   gpu: string | null;
+  /** The llama.cpp build that measured it. */
+  build: EngineBuild;
   threads: number;
   /** Threads for batches: the prompt-speed run and the evaluation's windows. */
   batchThreads: number;

@@ -5,6 +5,7 @@
 import { LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { QuantaError } from "../contract/errors.js";
 import type { ThreadCalibration } from "../contract/types.js";
+import { describeBuild } from "./engine-build.js";
 import { evaluateAgainstReference, evaluateReference } from "./evaluation.js";
 import type { LabEngineApi, LabEngineProgress, LabMeasureRequest, LabMeasurement, LabSpeed } from "./lab-protocol.js";
 import { measureFootprint } from "./memory-footprint.js";
@@ -249,6 +250,7 @@ export function createLabWorker(emit: (progress: LabEngineProgress) => void, emi
           footprint,
           gpuLayers,
           gpu: llama.gpu === false ? null : llama.gpu,
+          build: describeBuild(llama),
           threads,
           batchThreads,
           calibration,

@@ -69,7 +69,7 @@ describe("conversations in the browser", () => {
 
     await page.getByRole("button", { name: "New chat" }).click();
     await expect.poll(() => page.getByRole("article").count()).toBe(0);
-    await send("The dog ran home.");
+    await send("The dog ran home to Zanzibar.");
 
     await page.reload();
     await sidebar()
@@ -77,16 +77,16 @@ describe("conversations in the browser", () => {
       .waitFor();
     // Newest first.
     const titles = await sidebar().locator("button[aria-current], button.open").allTextContents();
-    expect(titles[0]).toContain("The dog ran home.");
+    expect(titles[0]).toContain("The dog ran home to Zanzibar.");
     expect(titles[1]).toContain("Once upon a time there was a cat.");
-    await log().getByText("The dog ran home.").waitFor();
+    await log().getByText("The dog ran home to Zanzibar.").waitFor();
 
     await sidebar()
       .getByRole("button", { name: /^Once upon a time there was a cat\./ })
       .click();
     await log().getByText("Once upon a time there was a cat.").waitFor();
     await expect.poll(() => replies().last().textContent()).toBe(catReply);
-    await expect.poll(() => log().getByText("The dog ran home.").count()).toBe(0);
+    await expect.poll(() => log().getByText("The dog ran home to Zanzibar.").count()).toBe(0);
   });
 
   it("renames a conversation and finds conversations by title and by content", async () => {
@@ -99,7 +99,8 @@ describe("conversations in the browser", () => {
     await page.getByRole("heading", { name: "Cat story" }).waitFor();
 
     const search = sidebar().getByRole("searchbox", { name: "Search conversations" });
-    await search.fill("dog ran");
+    // A word no stories260K reply contains: the cat's reply is sampled, and "dog ran" can be in it.
+    await search.fill("zanzibar");
     await expect
       .poll(() =>
         sidebar()
@@ -108,13 +109,13 @@ describe("conversations in the browser", () => {
       )
       .toBe(0);
     await sidebar()
-      .getByRole("button", { name: /^The dog ran home\./ })
+      .getByRole("button", { name: /^The dog ran home to Zanzibar\./ })
       .waitFor();
     await search.fill("cat story");
     await expect
       .poll(() =>
         sidebar()
-          .getByRole("button", { name: /^The dog ran home\./ })
+          .getByRole("button", { name: /^The dog ran home to Zanzibar\./ })
           .count(),
       )
       .toBe(0);
@@ -123,25 +124,25 @@ describe("conversations in the browser", () => {
       .waitFor();
     await search.fill("");
     await sidebar()
-      .getByRole("button", { name: /^The dog ran home\./ })
+      .getByRole("button", { name: /^The dog ran home to Zanzibar\./ })
       .waitFor();
   });
 
   it("deletes a conversation with Undo at hand, starts one with Ctrl+Shift+O, and refuses an empty message", async () => {
-    await sidebar().getByRole("button", { name: "Delete “The dog ran home.”" }).click();
-    await sidebar().getByRole("status").getByText("Deleted “The dog ran home.”.").waitFor();
+    await sidebar().getByRole("button", { name: "Delete “The dog ran home to Zanzibar.”" }).click();
+    await sidebar().getByRole("status").getByText("Deleted “The dog ran home to Zanzibar.”.").waitFor();
     await expect
       .poll(() =>
         sidebar()
-          .getByRole("button", { name: /^The dog ran home\./ })
+          .getByRole("button", { name: /^The dog ran home to Zanzibar\./ })
           .count(),
       )
       .toBe(0);
     await sidebar().getByRole("button", { name: "Undo" }).click();
     await sidebar()
-      .getByRole("button", { name: /^The dog ran home\./ })
+      .getByRole("button", { name: /^The dog ran home to Zanzibar\./ })
       .waitFor();
-    await log().getByText("The dog ran home.").waitFor();
+    await log().getByText("The dog ran home to Zanzibar.").waitFor();
 
     await page.keyboard.press("Control+Shift+O");
     await expect.poll(() => page.getByRole("article").count()).toBe(0);

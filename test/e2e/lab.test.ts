@@ -95,6 +95,10 @@ describe("the Lab", () => {
 
     const table = page.getByRole("table", { name: "Variants compared" });
     await expect.poll(() => table.getByRole("row").count(), { timeout: 170_000 }).toBe(4);
+    // The llama.cpp build that measured the speeds, named as Will it fit names it.
+    expect(await page.locator("[data-engine-build]").textContent()).toMatch(
+      /^\s*Engine build for these speeds: (prebuilt by node-llama-cpp(, [a-z0-9_]+ CPU kernels)?|built on this machine), llama\.cpp v\d+\.\d+\.\d+\s*$/,
+    );
     const cells = async (name: string): Promise<string[]> =>
       (
         await table

@@ -84,6 +84,10 @@ describe("quanta compare", () => {
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^\| tiny-F16\.gguf \| F16 \|/);
     expect(result.stdout).toMatch(/\| variant \| type \| size MiB \| bits\/weight \| PPL \| PPL ratio \| mean KLD \|/);
+    // The report names the llama.cpp build that measured the speeds.
+    expect(result.stdout).toMatch(
+      /; engine (prebuilt by node-llama-cpp(, CPU kernels for [a-z0-9_]+)?|built on this machine) \(llama\.cpp v\d+\.\d+\.\d+\)\./,
+    );
   });
 
   it("prints the run as JSON with --json, on a text file of the user's", async () => {
@@ -95,6 +99,8 @@ describe("quanta compare", () => {
     expect(run.textTitle).toBe("text.txt");
     expect(run.variants[1]?.kld?.mean).toBeGreaterThan(0);
     expect(run.variants[1]?.sameTopRate).toBeGreaterThan(0.5);
+    expect(run.machine.engineBuild?.kind).toMatch(/^(prebuilt|local)$/);
+    expect(run.machine.engineBuild?.llamaCpp).toMatch(/^v\d+\.\d+\.\d+$/);
   });
 
   it("says clearly when the files are not variants of one model", async () => {

@@ -47,6 +47,17 @@ describe("saved runs", () => {
     await expect(store.get("broken")).rejects.toThrow(/damaged/);
     await expect(store.get("missing")).rejects.toThrow(/not there any more/);
     await expect(store.get("../etc/passwd")).rejects.toThrow(/not a run id/);
+    // The engine build that measured a run is kept; a build of a kind no Quanta makes is damage.
+    const built = run("built", "2026-03-01T00:00:00.000Z");
+    built.machine.engineBuild = { kind: "local", llamaCpp: "v0.5.0", cpuVariant: null };
+    await store.save(built);
+    expect(await store.get("built")).toEqual(built);
+    const forged = JSON.parse(await fs.readFile(path.join(folder, "built.json"), "utf8")) as LabRun;
+    await fs.writeFile(
+      path.join(folder, "built.json"),
+      JSON.stringify({ ...forged, machine: { ...forged.machine, engineBuild: { kind: "turbo" } } }),
+    );
+    await expect(store.get("built")).rejects.toThrow(/damaged/);
     expect((await fs.readdir(folder)).filter((file) => file.endsWith(".tmp"))).toEqual([]);
   });
 });

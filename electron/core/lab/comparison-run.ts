@@ -229,6 +229,7 @@ export class Comparisons {
             }
           }
           run.machine.gpu ??= measured.gpu;
+          run.machine.engineBuild ??= measured.build;
           run.variants.push(variantResult(variant, { ...measured, quality }, position === 0, referencePerplexity));
         }
         run.status = "complete";

@@ -68,7 +68,18 @@ export const labRunSchema: z.ZodType<LabRun> = z
     textTitle: z.string(),
     contextSize: z.number(),
     variants: z.array(variantSchema),
-    machine: z.object({ cpu: z.string(), cores: z.number(), memoryBytes: z.number(), gpu: z.string().nullable() }).strict(),
+    machine: z
+      .object({
+        cpu: z.string(),
+        cores: z.number(),
+        memoryBytes: z.number(),
+        gpu: z.string().nullable(),
+        engineBuild: z
+          .object({ kind: z.enum(["prebuilt", "local"]), llamaCpp: z.string().max(64), cpuVariant: z.string().max(64).nullable() })
+          .strict()
+          .optional(),
+      })
+      .strict(),
     error: wireError.nullable(),
     referenceCache: z
       .object({ status: z.enum(["reused", "stored", "uncached"]), reason: z.string().nullable() })

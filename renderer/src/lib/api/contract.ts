@@ -23,6 +23,7 @@ export type {
   CoreEvent,
   DownloadJob,
   DownloadStatus,
+  EngineBuild,
   EngineState,
   FitEstimate,
   GenerationReading,

@@ -643,6 +643,7 @@ export const en = {
   "lab.text.dialogue": "Dialogue",
   "lab.results.title": "Results: {name}",
   "lab.results.meta": "{text}, context {context}, {tokens} tokens scored per variant · {date} · {cpu}, {memory}",
+  "lab.results.engineBuild": "Engine build for these speeds: {build}",
   "lab.run.running": "Running",
   "lab.run.complete": "Complete",
   "lab.run.failed": "Failed",

@@ -634,6 +634,7 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.text.dialogue": "对话",
   "lab.results.title": "结果：{name}",
   "lab.results.meta": "{text}，上下文 {context}，每个版本评分 {tokens} 个词元 · {date} · {cpu}，{memory}",
+  "lab.results.engineBuild": "速度测量所用引擎：{build}",
   "lab.run.running": "运行中",
   "lab.run.complete": "已完成",
   "lab.run.failed": "失败",
