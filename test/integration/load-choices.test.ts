@@ -5,24 +5,18 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCore, type QuantaCore } from "../../electron/core/app-core.js";
-import { forkEngine } from "../../electron/core/engine-client/engine-process.js";
+import type { QuantaCore } from "../../electron/core/app-core.js";
+import { startCore as startHarness } from "../support/core-harness.js";
 import { connectRenderer } from "../support/renderer-link.js";
-import { ENGINE_ENTRY, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { STORIES_MODEL, tempDir } from "../support/paths.js";
 
 let models: string;
 let home: string;
 let core: QuantaCore | null = null;
 
+/** A core on this file's data folder, which outlives it (what a restart of the app keeps). */
 async function startCore(): Promise<QuantaCore> {
-  const previous = process.env.QUANTA_MODELS;
-  process.env.QUANTA_MODELS = models;
-  try {
-    return await createCore({ shell: "headless", home, version: "test", spawnEngine: forkEngine(ENGINE_ENTRY) });
-  } finally {
-    if (previous === undefined) delete process.env.QUANTA_MODELS;
-    else process.env.QUANTA_MODELS = previous;
-  }
+  return (await startHarness([models], { home })).core;
 }
 
 async function storiesId(running: QuantaCore): Promise<string> {

@@ -9,11 +9,11 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, LoadedModel } from "../../electron/contract/types.js";
-import { createCore, type QuantaCore } from "../../electron/core/app-core.js";
-import { forkEngine } from "../../electron/core/engine-client/engine-process.js";
+import type { QuantaCore } from "../../electron/core/app-core.js";
+import { startCore as startHarness } from "../support/core-harness.js";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { connectRenderer } from "../support/renderer-link.js";
-import { ENGINE_ENTRY, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { STORIES_MODEL, tempDir } from "../support/paths.js";
 
 /** 2 layers × 4 heads of 64: each cached position holds 2 × 4 × 64 keys and as many values per layer. */
 const SYNTHETIC = { embeddingLength: 256, layers: 2, feedForwardLength: 512, heads: 4, contextLength: 4096 } as const;
@@ -23,15 +23,9 @@ let models: string;
 let home: string;
 let core: QuantaCore | null = null;
 
+/** A core on this file's data folder, which outlives it (what a restart of the app keeps). */
 async function startCore(): Promise<QuantaCore> {
-  const previous = process.env.QUANTA_MODELS;
-  process.env.QUANTA_MODELS = models;
-  try {
-    return await createCore({ shell: "headless", home, version: "test", spawnEngine: forkEngine(ENGINE_ENTRY) });
-  } finally {
-    if (previous === undefined) delete process.env.QUANTA_MODELS;
-    else process.env.QUANTA_MODELS = previous;
-  }
+  return (await startHarness([models], { home })).core;
 }
 
 async function idOf(running: QuantaCore, fileName: string): Promise<string> {

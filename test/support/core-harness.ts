@@ -28,9 +28,13 @@ export async function startCore(
   const home = givenHome ?? (await tempDir("home"));
   const previous = process.env.QUANTA_MODELS;
   process.env.QUANTA_MODELS = modelFolders.join(path.delimiter);
-  const core = await createCore({ shell: "headless", home, version: "test", spawnEngine: forkEngine(ENGINE_ENTRY), ...coreOverrides });
-  if (previous === undefined) delete process.env.QUANTA_MODELS;
-  else process.env.QUANTA_MODELS = previous;
+  let core: QuantaCore;
+  try {
+    core = await createCore({ shell: "headless", home, version: "test", spawnEngine: forkEngine(ENGINE_ENTRY), ...coreOverrides });
+  } finally {
+    if (previous === undefined) delete process.env.QUANTA_MODELS;
+    else process.env.QUANTA_MODELS = previous;
+  }
 
   const events: CoreEvent[] = [];
   const waiters = new Set<(event: CoreEvent) => void>();
