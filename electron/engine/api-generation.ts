@@ -31,7 +31,7 @@ import type {
   PromptUsage,
   TokenLogprob,
 } from "./api-protocol.js";
-import { DELTA_INTERVAL_MS, resolveStopTriggers, type GenerationTarget, type StopTriggers } from "./generation.js";
+import { resolveStopTriggers, type GenerationTarget, type StopTriggers } from "./generation.js";
 import { FullDistribution } from "./full-distribution.js";
 import { getBackend } from "./model-session.js";
 import { ReplyText } from "./reply-text.js";
@@ -332,7 +332,6 @@ async function runTokenLoop(
   try {
     const started = performance.now();
     let firstTokenAt = 0;
-    let lastFlush = started;
     let previous: Token | undefined = prompt.tokens.at(-1);
     let finishReason: ApiFinishReason = "stop";
     for await (const token of sequence.evaluate(input, options)) {
@@ -340,7 +339,8 @@ async function runTokenLoop(
         firstTokenAt = performance.now();
         control.onPrompt({ tokens: prompt.tokens.length, cached: reuse });
       }
-      if (stopTokens.has(token)) break;
+      // A stop text completed by an earlier token ends the reply here, as a stop token does.
+      if (stopTokens.has(token) || reply.stopped) break;
       generated += 1;
       reply.push(token);
       if (distribution) {
@@ -362,15 +362,10 @@ async function runTokenLoop(
         finishReason = "length";
         break;
       }
-      const now = performance.now();
-      if (now - lastFlush >= DELTA_INTERVAL_MS) {
-        lastFlush = now;
-        if (reply.flush(false)) break;
-      }
     }
     const finished = performance.now();
     // A stop text completed by the last token allowed still ends the reply as a stop, not a cut.
-    if (reply.flush(true) && finishReason === "length") finishReason = "stop";
+    if (reply.finish() && finishReason === "length") finishReason = "stop";
     if (generated === 0) firstTokenAt = finished;
     const generationMs = finished - firstTokenAt;
     const matched = reply.matchedStop;
@@ -388,6 +383,7 @@ async function runTokenLoop(
       chatTemplate: request.input.kind === "chat" ? target.chatWrapper.wrapperName : "none",
     };
   } finally {
+    reply.cancel();
     distribution?.dispose();
   }
 }

@@ -1,7 +1,7 @@
 // One reply: builds the prompt with the model's chat template, reuses the part of the
 // context that is unchanged since the last reply, and runs the per-token loop. The loop is
-// the hot path: per token it only counts, checks the stop flag and the clock; text is
-// decoded and sent in batches (see ReplyText and DELTA_INTERVAL_MS).
+// the hot path: per token it only counts and checks the stop flags; text is decoded and sent
+// in batches, beside the next token's decode (see ReplyText).
 
 import {
   LlamaText,
@@ -20,9 +20,6 @@ import { ReplyText } from "./reply-text.js";
 
 /** How many of the last tokens the repeat penalty punishes. */
 const PUNISHED_TOKENS = 64;
-
-/** Text reaches the core about once per animation frame, never once per token. */
-export const DELTA_INTERVAL_MS = 16;
 
 export interface GenerationTarget {
   model: LlamaModel;
@@ -143,43 +140,42 @@ export async function generateReply(
   const lastToken = target.contextSize - 1;
   const started = performance.now();
   let firstTokenAt = 0;
-  let lastFlush = started;
   let stopReason: StopReason = "end";
 
-  for await (const token of sequence.evaluate(input, {
-    temperature: sampling.temperature,
-    topK: sampling.topK,
-    topP: sampling.topP,
-    minP: sampling.minP,
-    // llama.cpp's sampler is seeded with a constant unless told otherwise: same prompt, same reply.
-    seed: sampling.seed ?? Math.floor(Math.random() * 2 ** 32),
-    ...(sampling.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => recent.toArray(), penalty: sampling.repeatPenalty } }),
-  })) {
-    if (generated === 0) firstTokenAt = performance.now();
-    if (stopTokens.has(token)) break;
-    generated += 1;
-    recent.push(token);
-    reply.push(token);
-    if (control.isStopRequested()) {
-      stopReason = "stopped";
-      break;
+  try {
+    for await (const token of sequence.evaluate(input, {
+      temperature: sampling.temperature,
+      topK: sampling.topK,
+      topP: sampling.topP,
+      minP: sampling.minP,
+      // llama.cpp's sampler is seeded with a constant unless told otherwise: same prompt, same reply.
+      seed: sampling.seed ?? Math.floor(Math.random() * 2 ** 32),
+      ...(sampling.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => recent.toArray(), penalty: sampling.repeatPenalty } }),
+    })) {
+      if (generated === 0) firstTokenAt = performance.now();
+      // A stop text completed by an earlier token ends the reply here, as a stop token does.
+      if (stopTokens.has(token) || reply.stopped) break;
+      generated += 1;
+      recent.push(token);
+      reply.push(token);
+      if (control.isStopRequested()) {
+        stopReason = "stopped";
+        break;
+      }
+      if (generated >= sampling.maxTokens) {
+        stopReason = "max_tokens";
+        break;
+      }
+      if (sequence.nextTokenIndex >= lastToken) {
+        stopReason = "context_full";
+        break;
+      }
     }
-    if (generated >= sampling.maxTokens) {
-      stopReason = "max_tokens";
-      break;
-    }
-    if (sequence.nextTokenIndex >= lastToken) {
-      stopReason = "context_full";
-      break;
-    }
-    const now = performance.now();
-    if (now - lastFlush >= DELTA_INTERVAL_MS) {
-      lastFlush = now;
-      if (reply.flush(false)) break;
-    }
+  } finally {
+    reply.cancel();
   }
   const finished = performance.now();
-  reply.flush(true);
+  reply.finish();
   if (generated === 0) firstTokenAt = finished;
 
   const timeToFirstToken = firstTokenAt - started;

@@ -1,11 +1,16 @@
 // Turns generated tokens into the reply's text in batches: detokenizes with the preceding
 // tokens as context, holds back an incomplete UTF-8 character, and stops at the chat
-// template's stop texts without ever showing a part of one.
+// template's stop texts without ever showing a part of one. It also paces the text: the
+// first token's text goes out at once, the rest about once per DELTA_INTERVAL_MS, and never
+// on a token's critical path (see push).
 
 import type { LlamaModel, Token } from "node-llama-cpp";
 
 const CONTEXT_TOKENS = 8;
 const REPLACEMENT_CHARACTER = "\uFFFD";
+
+/** Text reaches the core about once per animation frame, never once per token. */
+export const DELTA_INTERVAL_MS = 16;
 
 /** Length of the longest suffix of `text` that is a proper prefix of one of `stops`. */
 export function partialStopLength(text: string, stops: readonly string[]): number {
@@ -44,6 +49,9 @@ export class ReplyText {
   private readonly longestStop: number;
   /** The stop text that ended the reply, once one has. */
   matchedStop: string | null = null;
+  /** A flush waiting for the generation loop to ask for the next token. */
+  private scheduled: NodeJS.Immediate | null = null;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly model: LlamaModel,
@@ -56,12 +64,48 @@ export class ReplyText {
     if (options.context) this.context = options.context.slice(-CONTEXT_TOKENS);
   }
 
+  /** True once a stop text has ended the reply: the generation loop ends at its next token. */
+  get stopped(): boolean {
+    return this.matchedStop !== null;
+  }
+
+  /**
+   * Adds a generated token and, when text is due (the reply's first text at once, then every
+   * DELTA_INTERVAL_MS), schedules a flush with setImmediate. The loop asks node-llama-cpp for
+   * the next token before that runs, so detokenizing and sending the text overlap the next
+   * token's decode instead of delaying it.
+   */
   push(token: Token): void {
     this.pending.push(token);
+    if (this.scheduled !== null || this.stopped) return;
+    const now = performance.now();
+    if (now - this.lastFlushAt < DELTA_INTERVAL_MS) return;
+    this.lastFlushAt = now;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = null;
+      this.flush(false);
+      // Until the reply shows a character (a leading space, half of one), try again at the next token.
+      if (this.emitted === 0) this.lastFlushAt = Number.NEGATIVE_INFINITY;
+    });
+  }
+
+  /** Ends the reply: drops a scheduled flush and emits all that is left. Returns true when a stop text ended it. */
+  finish(): boolean {
+    this.cancel();
+    this.flush(true);
+    return this.stopped;
+  }
+
+  /** Drops a scheduled flush (the reply failed: nothing more is sent). */
+  cancel(): void {
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
   }
 
   /** Emits what is safe to show. Returns true when a stop text was reached. */
-  flush(final: boolean): boolean {
+  private flush(final: boolean): boolean {
+    // Tokens after a stop text are never shown.
+    if (this.stopped) return true;
     if (this.pending.length > 0) {
       const piece = this.model.detokenize(this.pending, false, this.context);
       // A multi-byte character split across tokens decodes as U+FFFD until its last byte arrives.

@@ -1,7 +1,9 @@
 // `npm run bench` (API part): streaming /v1/chat/completions through Quanta's local API
 // against llama.cpp's own llama-server, built from the llama.cpp source node-llama-cpp
 // bundles. Same model, prompt, sampling, thread count and context size; requests alternate
-// between the two in one run. Prints generation tokens/s and time to first token, and ratios.
+// between the two in one run. Prints generation tokens/s and time to first token, and ratios,
+// then the pieces apart: the engine's own rate, raw node-llama-cpp `evaluate` and a loop on
+// llama.cpp's C API (native-loop.ts) in this process, and a thread-pool hop.
 //
 // llama-server is looked for in $QUANTA_BENCH_CACHE/llama.cpp/build/bin (default the OS temp
 // folder's quanta-bench) and built there when missing; when it cannot be, the bench says so
@@ -13,12 +15,13 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
+import type { Token } from "node-llama-cpp";
 import { engineBuildText } from "../../electron/contract/engine-build.js";
-import { LOCAL_BUILD_CMAKE_OPTIONS } from "../../electron/engine/engine-build.js";
+import { getBackend } from "../../electron/engine/model-session.js";
 import { readGgufHeader } from "../../electron/common-node/gguf/gguf-reader.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
+import { nativeLoop } from "./native-loop.js";
 import { benchCache, syntheticQ4 } from "./synthetic-model.js";
 
 const ROUNDS = 7;
@@ -199,21 +202,16 @@ async function rawEvaluator(
   file: string,
   threads: number,
   contextSize: number,
-): Promise<{ run(seed: number, tokens: number): Promise<number>; dispose(): Promise<void> }> {
-  // The build the engine runs (a local one from `quanta engine build` is found by its options).
-  const llama = await getLlama({
-    gpu: false,
-    build: "never",
-    cmakeOptions: { ...LOCAL_BUILD_CMAKE_OPTIONS },
-    maxThreads: 0,
-    logLevel: LlamaLogLevel.error,
-  });
+): Promise<{ prompt: readonly Token[]; run(seed: number, tokens: number): Promise<number>; dispose(): Promise<void> }> {
+  // The engine's own backend: the same build (a local one from `quanta engine build` is found by its options).
+  const llama = await getBackend();
   const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
   const context = await model.createContext({ contextSize, threads });
   const sequence = context.getSequence();
   const bos = model.tokens.bos;
   const prompt: Token[] = [...(bos === null ? [] : [bos]), ...model.tokenize(PROMPT)];
   return {
+    prompt,
     async run(seed, tokens) {
       await sequence.clearHistory();
       let generated = 0;
@@ -253,6 +251,8 @@ interface Row {
   quanta: { tps: number; ttft: number; engineTps: number | null };
   server: { tps: number; ttft: number; ownTps: number | null } | null;
   rawTps: number;
+  /** null: the C API loop could not be set up (the reason is printed). */
+  nativeTps: number | null;
   hopUs: number;
   loads: string[];
 }
@@ -295,6 +295,10 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       console.log(`  Quanta's engine build: ${loaded.build ? engineBuildText(loaded.build) : "not reported"}`);
     }
     const raw = await rawEvaluator(file, loaded.threads, loaded.contextSize);
+    const native = await nativeLoop(file, loaded.threads, loaded.contextSize).catch((error: unknown) => {
+      console.log(`  C API loop NOT MEASURED: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
     // The engine's own rate for a reply: from the request log's entry once it is finished (it
     // may be logged a moment after the client has read the end of the stream).
     const finished = () => harness.events.filter((event) => event.type === "api.request" && event.entry.status !== null);
@@ -308,9 +312,11 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     await streamOnce(quantaUrl, body);
     if (server) await streamOnce(server.url, body);
     await raw.run(42, tokens);
+    native?.run(raw.prompt, 42, tokens);
     const quanta: StreamTiming[] = [];
     const theirs: StreamTiming[] = [];
     const rawRates: number[] = [];
+    const nativeRates: number[] = [];
     const hops: number[] = [];
     const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -320,15 +326,17 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       quanta.push({ ...ours, serverTokensPerSecond: await engineRate(before) });
       if (server) theirs.push(await streamOnce(server.url, { ...body, seed: 42 + round }));
       rawRates.push(await raw.run(42 + round, tokens));
+      if (native) nativeRates.push(native.run(raw.prompt, 42 + round, tokens));
       hops.push(await threadPoolHopUs());
       const last = theirs.at(-1);
       console.log(
         `  round ${round + 1} (load ${loads.at(-1) ?? "?"}): Quanta ${ours.tokensPerSecond.toFixed(1)} (engine ${quanta.at(-1)?.serverTokensPerSecond?.toFixed(1) ?? "?"})` +
           (last ? `, llama-server ${last.tokensPerSecond.toFixed(1)} (own ${last.serverTokensPerSecond?.toFixed(1) ?? "?"})` : "") +
-          `, raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"} tok/s, thread-pool hop ${hops.at(-1)?.toFixed(0) ?? "?"} µs`,
+          `, raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"}, C API loop ${nativeRates.at(-1)?.toFixed(1) ?? "?"} tok/s, thread-pool hop ${hops.at(-1)?.toFixed(0) ?? "?"} µs`,
       );
     }
     await raw.dispose();
+    native?.dispose();
     const row: Row = {
       label,
       threads: loaded.threads,
@@ -345,6 +353,7 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
           }
         : null,
       rawTps: median(rawRates),
+      nativeTps: native ? median(nativeRates) : null,
       hopUs: median(hops),
       loads,
     };
@@ -382,14 +391,14 @@ for (const row of rows) {
 }
 console.log("\nThe pieces apart (medians, tok/s; each server's own figure is its generation rate before the HTTP stream):");
 console.log(
-  "| model | raw node-llama-cpp evaluate | Quanta engine loop | Quanta API as the client sees it | llama-server's own | llama-server as the client sees it | µs per token over llama-server's (client view) | 2 thread-pool hops, µs |",
+  "| model | raw node-llama-cpp evaluate | llama.cpp C API loop (FFI) | Quanta engine loop | Quanta API as the client sees it | llama-server's own | llama-server as the client sees it | µs per token over llama-server's (client view) | 2 thread-pool hops, µs |",
 );
-console.log("|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   const server = row.server;
   const overUs = server && row.quanta.tps > 0 && server.tps > 0 ? 1e6 / row.quanta.tps - 1e6 / server.tps : null;
   console.log(
-    `| ${row.label} | ${row.rawTps.toFixed(1)} | ${fixed(row.quanta.engineTps)} | ${row.quanta.tps.toFixed(1)} | ${fixed(server?.ownTps)} | ${fixed(server?.tps)} | ${overUs === null ? "—" : overUs.toFixed(0)} | ${(2 * row.hopUs).toFixed(0)} |`,
+    `| ${row.label} | ${row.rawTps.toFixed(1)} | ${fixed(row.nativeTps)} | ${fixed(row.quanta.engineTps)} | ${row.quanta.tps.toFixed(1)} | ${fixed(server?.ownTps)} | ${fixed(server?.tps)} | ${overUs === null ? "—" : overUs.toFixed(0)} | ${(2 * row.hopUs).toFixed(0)} |`,
   );
 }
 if (!llamaServer) console.log("\nllama-server could not be found or built: only Quanta's own figures are shown (see above why).");

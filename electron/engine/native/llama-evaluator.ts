@@ -16,7 +16,7 @@ import { openNativeLlama, type Koffi, type NativeLlama } from "./llama-library.j
 const GGML_TYPE_F16 = 1;
 
 /** Pointers are opaque to JavaScript (koffi's External). */
-type Pointer = unknown;
+export type Pointer = unknown;
 
 interface ModelParams {
   devices: Pointer;
@@ -94,8 +94,12 @@ interface Fn {
   async: AsyncCall;
 }
 
-interface Api {
+export interface LlamaApi {
   koffi: Koffi;
+  /** The library, for binding what this evaluator does not use. */
+  lib: NativeLlama["lib"];
+  /** llama_batch's layout, for functions that take or return one. */
+  batchType: unknown;
   modelDefaults: () => ModelParams;
   contextDefaults: () => ContextParams;
   loadModel: Fn;
@@ -117,9 +121,9 @@ interface Api {
   contextSize: Fn;
 }
 
-let api: Promise<Api> | null = null;
+let api: Promise<LlamaApi> | null = null;
 
-function bind(native: NativeLlama): Api {
+function bind(native: NativeLlama): LlamaApi {
   const { koffi, lib } = native;
   // llama.h v0.5.0. Anonymous structs: loading this module twice in one process registers no duplicate name.
   const ModelParamsType = koffi.struct({
@@ -192,6 +196,8 @@ function bind(native: NativeLlama): Api {
   const fn = (name: string, result: unknown, args: unknown[]): Fn => lib.func(name, result as never, args as never);
   return {
     koffi,
+    lib,
+    batchType: BatchType,
     modelDefaults: fn("llama_model_default_params", ModelParamsType, []) as unknown as () => ModelParams,
     contextDefaults: fn("llama_context_default_params", ContextParamsType, []) as unknown as () => ContextParams,
     loadModel: fn("llama_model_load_from_file", "void *", ["str", ModelParamsType]),
@@ -253,7 +259,8 @@ function checkDefaults(model: ModelParams, context: ContextParams, file: string)
   }
 }
 
-function loadApi(): Promise<Api> {
+/** llama.h's functions this evaluator uses, bound once, with the library's defaults checked against the layouts here. */
+export function loadLlamaApi(): Promise<LlamaApi> {
   api ??= openNativeLlama()
     .then((native) => {
       const bound = bind(native);
@@ -306,7 +313,7 @@ export class NativeEvaluator {
   private readonly tokenTypes = new Map<number, unknown>();
 
   private constructor(
-    private readonly native: Api,
+    private readonly native: LlamaApi,
     private readonly model: Pointer,
     private readonly context: Pointer,
     private readonly vocab: Pointer,
@@ -317,7 +324,7 @@ export class NativeEvaluator {
   }
 
   static async open(modelPath: string, options: EvaluatorOptions): Promise<NativeEvaluator> {
-    const native = await loadApi();
+    const native = await loadLlamaApi();
     const modelParams: ModelParams = { ...native.modelDefaults(), n_gpu_layers: options.gpuLayers };
     const model = await callAsync(native.loadModel, modelPath, modelParams);
     if (model === null) throw new QuantaError("model_load_failed", "llama.cpp could not load this model.");
