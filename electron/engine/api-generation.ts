@@ -34,7 +34,7 @@ import type {
 import { resolveStopTriggers, type GenerationTarget, type StopTriggers } from "./generation.js";
 import { FullDistribution } from "./full-distribution.js";
 import { getBackend } from "./model-session.js";
-import { ReplyText } from "./reply-text.js";
+import { FlushSchedule, ReplyText } from "./reply-text.js";
 
 export interface ApiGenerationControl {
   onText(text: string, progress: { generatedTokens: number; contextUsed: number }, logprobs: TokenLogprob[] | undefined): void;
@@ -405,6 +405,14 @@ async function completeWithFunctions(
   const started = performance.now();
   let firstTokenAt: number | null = null;
   let generated = 0;
+  // LlamaChat hands text over per token, inside its loop: it goes out paced, as the light loop's does.
+  let unsent = "";
+  const sendText = (): boolean => {
+    if (unsent !== "") control.onText(unsent, { generatedTokens: generated, contextUsed: sequence.nextTokenIndex }, undefined);
+    unsent = "";
+    return true;
+  };
+  const schedule = new FlushSchedule(sendText);
   try {
     const response = await chat.generateResponse(history, {
       functions,
@@ -435,9 +443,14 @@ async function completeWithFunctions(
         }
         generated += tokens.length;
       },
-      onTextChunk: (text) => control.onText(text, { generatedTokens: generated, contextUsed: sequence.nextTokenIndex }, undefined),
+      onTextChunk: (text) => {
+        unsent += text;
+        schedule.request();
+      },
     });
     const finished = performance.now();
+    schedule.cancel();
+    sendText();
     const toolCalls: ApiToolCall[] = (response.functionCalls ?? []).map((call) => ({
       id: newToolCallId(),
       name: call.functionName,
@@ -466,6 +479,7 @@ async function completeWithFunctions(
       chatTemplate: target.chatWrapper.wrapperName,
     };
   } finally {
+    schedule.cancel();
     chat.dispose({ disposeSequence: false });
   }
 }

@@ -1,8 +1,7 @@
 // Turns generated tokens into the reply's text in batches: detokenizes with the preceding
 // tokens as context, holds back an incomplete UTF-8 character, and stops at the chat
-// template's stop texts without ever showing a part of one. It also paces the text: the
-// first token's text goes out at once, the rest about once per DELTA_INTERVAL_MS, and never
-// on a token's critical path (see push).
+// template's stop texts without ever showing a part of one. FlushSchedule paces it: the first
+// text at once, the rest about once per DELTA_INTERVAL_MS, never on a token's critical path.
 
 import type { LlamaModel, Token } from "node-llama-cpp";
 
@@ -41,6 +40,37 @@ export function findStopText(text: string, stops: readonly string[], from: numbe
   return first;
 }
 
+/**
+ * When a reply's text goes out: the first flush at once, then at most one per
+ * DELTA_INTERVAL_MS, each in a setImmediate. The generation loop asks node-llama-cpp for the
+ * next token before that runs, so detokenizing and sending overlap the next token's decode
+ * instead of delaying it.
+ */
+export class FlushSchedule {
+  private scheduled: NodeJS.Immediate | null = null;
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  /** `flush` returns whether any text has gone out yet: until it has, every request may flush. */
+  constructor(private readonly flush: () => boolean) {}
+
+  /** Called after each token: schedules a flush when one is due. */
+  request(): void {
+    if (this.scheduled !== null) return;
+    const now = performance.now();
+    if (now - this.lastAt < DELTA_INTERVAL_MS) return;
+    this.lastAt = now;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = null;
+      if (!this.flush()) this.lastAt = Number.NEGATIVE_INFINITY;
+    });
+  }
+
+  cancel(): void {
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
+  }
+}
+
 export class ReplyText {
   private pending: Token[] = [];
   private context: Token[] = [];
@@ -49,9 +79,11 @@ export class ReplyText {
   private readonly longestStop: number;
   /** The stop text that ended the reply, once one has. */
   matchedStop: string | null = null;
-  /** A flush waiting for the generation loop to ask for the next token. */
-  private scheduled: NodeJS.Immediate | null = null;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly schedule = new FlushSchedule(() => {
+    this.flush(false);
+    // Until the reply shows a character (a leading space, half of one), it may flush at every token.
+    return this.emitted > 0;
+  });
 
   constructor(
     private readonly model: LlamaModel,
@@ -69,24 +101,10 @@ export class ReplyText {
     return this.matchedStop !== null;
   }
 
-  /**
-   * Adds a generated token and, when text is due (the reply's first text at once, then every
-   * DELTA_INTERVAL_MS), schedules a flush with setImmediate. The loop asks node-llama-cpp for
-   * the next token before that runs, so detokenizing and sending the text overlap the next
-   * token's decode instead of delaying it.
-   */
+  /** Adds a generated token; its text goes out when due (see FlushSchedule). */
   push(token: Token): void {
     this.pending.push(token);
-    if (this.scheduled !== null || this.stopped) return;
-    const now = performance.now();
-    if (now - this.lastFlushAt < DELTA_INTERVAL_MS) return;
-    this.lastFlushAt = now;
-    this.scheduled = setImmediate(() => {
-      this.scheduled = null;
-      this.flush(false);
-      // Until the reply shows a character (a leading space, half of one), try again at the next token.
-      if (this.emitted === 0) this.lastFlushAt = Number.NEGATIVE_INFINITY;
-    });
+    if (!this.stopped) this.schedule.request();
   }
 
   /** Ends the reply: drops a scheduled flush and emits all that is left. Returns true when a stop text ended it. */
@@ -98,8 +116,7 @@ export class ReplyText {
 
   /** Drops a scheduled flush (the reply failed: nothing more is sent). */
   cancel(): void {
-    if (this.scheduled !== null) clearImmediate(this.scheduled);
-    this.scheduled = null;
+    this.schedule.cancel();
   }
 
   /** Emits what is safe to show. Returns true when a stop text was reached. */

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { LlamaModel, Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBackend } from "../../electron/engine/model-session.js";
-import { DELTA_INTERVAL_MS, ReplyText } from "../../electron/engine/reply-text.js";
+import { DELTA_INTERVAL_MS, FlushSchedule, ReplyText } from "../../electron/engine/reply-text.js";
 import { STORIES_MODEL } from "../support/paths.js";
 
 let model: LlamaModel;
@@ -99,5 +99,22 @@ describe("a reply's text, paced", () => {
     await nextTurn();
     await sleep(DELTA_INTERVAL_MS + 5);
     expect(sent).toEqual([]);
+  });
+
+  it("keeps flushing at every token until some text has gone out, then waits for the interval", async () => {
+    const shown = [false, false, true, true];
+    let flushes = 0;
+    const schedule = new FlushSchedule(() => shown[flushes++] ?? true);
+    for (let token = 0; token < 4; token += 1) {
+      schedule.request();
+      await nextTurn();
+    }
+    // Nothing shown by the first two flushes (a leading space, half a character): the third
+    // token flushed at once too; after that, the fourth waited for the interval.
+    expect(flushes).toBe(3);
+    await sleep(DELTA_INTERVAL_MS + 5);
+    schedule.request();
+    await nextTurn();
+    expect(flushes).toBe(4);
   });
 });
