@@ -284,6 +284,32 @@ describe("OpenAI client", () => {
     if (object.choices[0]?.finish_reason === "stop") expect(() => JSON.parse(text) as unknown).not.toThrow();
   });
 
+  it("with tools offered in auto mode, a reply in words streams in pieces that add up to the same reply unstreamed", async () => {
+    const request = {
+      model: STORIES,
+      messages: [{ role: "user" as const, content: "Tell me a story about a cat." }],
+      tools: [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: {} } } }],
+      max_tokens: 48,
+      seed: 9,
+    };
+    // The first request evaluates the prompt in one batch; later ones reuse it from the cache,
+    // whose logits can differ in the last bits. Both compared replies come from the cache.
+    await openai.chat.completions.create(request);
+    const whole = await openai.chat.completions.create(request);
+    const stream = await openai.chat.completions.create({ ...request, stream: true });
+    let streamed = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      streamed += choice?.delta.content ?? "";
+      if (choice?.finish_reason) finish = choice.finish_reason;
+    }
+    expect(whole.choices[0]?.message.tool_calls ?? []).toEqual([]);
+    expect(streamed.length).toBeGreaterThan(10);
+    expect(streamed).toBe(whole.choices[0]?.message.content);
+    expect(finish).toBe(whole.choices[0]?.finish_reason);
+  });
+
   it("calls a tool (streamed with index and id), and takes the tool's result back", async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
       {
