@@ -449,7 +449,7 @@ async function completeWithFunctions(
       },
     });
     const finished = performance.now();
-    schedule.cancel();
+    // The rest of the text; a flush still scheduled finds nothing left (the finally below drops it).
     sendText();
     const toolCalls: ApiToolCall[] = (response.functionCalls ?? []).map((call) => ({
       id: newToolCallId(),
