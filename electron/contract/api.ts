@@ -131,7 +131,8 @@ const chatRequestSchemas = {
   deleteChat: z.tuple([z.object({ chatId: id }).strict()]),
   restoreChat: z.tuple([z.object({ chatId: id }).strict()]),
   searchChats: z.tuple([z.object({ query: z.string().max(1000) }).strict()]),
-  updateChatSettings: z.tuple([z.object({ chatId: id, settings: chatSettingsSchema }).strict()]),
+  // Only the fields a tab changed: two tabs editing different fields both keep theirs.
+  updateChatSettings: z.tuple([z.object({ chatId: id, settings: chatSettingsSchema.partial() }).strict()]),
   editMessage: z.tuple([z.object({ chatId: id, messageId: id, text: messageText }).strict()]),
   regenerateReply: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
   selectVersion: z.tuple([z.object({ chatId: id, messageId: id }).strict()]),
@@ -150,7 +151,8 @@ export interface ChatCoreApi {
   restoreChat(request: { chatId: string }): Promise<Chat>;
   /** Title and content of every version, case-insensitive; an empty query lists all. */
   searchChats(request: { query: string }): Promise<ChatSearchHit[]>;
-  updateChatSettings(request: { chatId: string; settings: ChatSettings }): Promise<Chat>;
+  /** Changes the fields given and keeps the rest as saved; every tab is told ("chat.settings"). */
+  updateChatSettings(request: { chatId: string; settings: Partial<ChatSettings> }): Promise<Chat>;
   /** A new version of a user message, answered by a new reply. */
   editMessage(request: { chatId: string; messageId: string; text: string }): Promise<SendMessageResult>;
   /** A new version of an assistant reply, from the same conversation before it. */

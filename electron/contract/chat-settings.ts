@@ -51,3 +51,30 @@ export type KnownChatTemplate = (typeof KNOWN_CHAT_TEMPLATES)[number];
 export function resolveSampling(settings: ChatSettings, base: Partial<SamplingValues> = {}): SamplingValues {
   return { ...SAMPLING_PRESETS[settings.preset], ...base, ...settings.overrides };
 }
+
+/** Every field of ChatSettings (the defaults have each one). */
+const SETTING_KEYS = Object.keys(DEFAULT_CHAT_SETTINGS) as (keyof ChatSettings)[];
+
+function sameSetting(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const left = Object.entries(a);
+  return left.length === Object.keys(b).length && left.every(([key, value]) => (b as Record<string, unknown>)[key] === value);
+}
+
+/**
+ * The fields `edited` changed from `base`, and only those: what a tab saves. A field it left
+ * alone is not sent, so it cannot undo what another tab saved meanwhile.
+ */
+export function settingsChanges(base: ChatSettings, edited: ChatSettings): Partial<ChatSettings> {
+  const changes: Partial<ChatSettings> = {};
+  for (const key of SETTING_KEYS) {
+    if (!sameSetting(base[key], edited[key])) Object.assign(changes, { [key]: edited[key] });
+  }
+  return changes;
+}
+
+/** A working copy taken from `base`, moved onto `next` (saved since, here or elsewhere): its own changes kept. */
+export function rebaseSettings(edited: ChatSettings, base: ChatSettings, next: ChatSettings): ChatSettings {
+  return { ...next, ...settingsChanges(base, edited) };
+}

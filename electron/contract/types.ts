@@ -638,6 +638,8 @@ export type CoreEvent =
   | LibraryEvent
   | { type: "generation.delta"; chatId: string; messageId: string; text: string; contextUsed: number }
   | { type: "generation.done"; chatId: string; message: ChatMessage }
+  /** A conversation's settings as saved, from whichever tab changed them. */
+  | { type: "chat.settings"; chatId: string; settings: ChatSettings; updatedAt: string }
   | GenerationEvent
   | { type: "monitor.sample"; sample: HardwareSample }
   | { type: "monitor.marker"; marker: MonitorMarker }

@@ -179,7 +179,7 @@ export async function createCore(options: CoreOptions): Promise<QuantaCore> {
     ...lab.api,
     ...composeApi,
     ...apiServer.api,
-    ...createChatApi(chats, replies, options.openExternal),
+    ...createChatApi(chats, replies, emit, options.openExternal),
     getAppInfo: () =>
       Promise.resolve({
         version: options.version,

@@ -2,7 +2,8 @@
 // reply sent in one tab streams live in another tab showing the chat, a tab opened mid-reply
 // catches up and streams on, closing the sending tab neither stops nor loses the reply, a
 // tab in another chat is told which chat holds the engine (and a refusal names it too), and
-// Stop there stops the reply for every tab, saved as stopped.
+// Stop there stops the reply for every tab, saved as stopped. Settings changed in two tabs keep
+// both changes, and each tab's open settings show the other's.
 
 import { promises as fs } from "node:fs";
 import type { Locator, Page } from "playwright-core";
@@ -134,5 +135,45 @@ describe("one chat in several tabs", () => {
     await watcher.getByRole("log", { name: "Messages" }).getByText("Talk forever.").waitFor();
     await expect.poll(() => lastReply(watcher).textContent()).toBe(stoppedText);
     expect(stoppedText).toContain("Stopped");
+  });
+
+  it("keeps both tabs' settings when each changes a different one, and shows each tab the other's", async () => {
+    const first = await openTab();
+    const second = await openTab();
+    const title = async (page: Page) => page.getByRole("heading", { level: 2 }).first().textContent();
+    expect(await title(second)).toBe(await title(first));
+    const form = (page: Page) => page.getByRole("form", { name: "Chat settings" });
+    const saved = (page: Page) =>
+      expect
+        .poll(() =>
+          form(page)
+            .getByRole("status", { name: "Settings saved" })
+            .textContent()
+            .then((text) => text?.trim()),
+        )
+        .toBe("Settings saved for this conversation.");
+    // Both panels open on the settings as they were.
+    for (const page of [first, second]) await page.getByRole("button", { name: "Show chat settings" }).click();
+    const prompt = (page: Page) => form(page).getByRole("textbox", { name: "System prompt" });
+    const maxTokens = (page: Page) => form(page).getByRole("spinbutton", { name: /^Max tokens/ });
+    const maxBefore = await maxTokens(second).inputValue();
+
+    await prompt(first).fill("Answer as a pirate.");
+    await saved(first);
+    // The other tab's open panel shows it, without a reload.
+    await expect.poll(() => prompt(second).inputValue()).toBe("Answer as a pirate.");
+
+    // A change there saves only what it changed: the first tab's prompt stays.
+    await maxTokens(second).fill("77");
+    await saved(second);
+    await expect.poll(() => maxTokens(first).inputValue()).toBe("77");
+    expect(maxBefore).not.toBe("77");
+
+    for (const page of [first, second]) {
+      await page.reload();
+      await page.getByRole("button", { name: "Show chat settings" }).click();
+      await expect.poll(() => prompt(page).inputValue()).toBe("Answer as a pirate.");
+      expect(await maxTokens(page).inputValue()).toBe("77");
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_CHAT_SETTINGS } from "../../electron/contract/chat-settings.js";
 import type { ChatMessage } from "../../electron/contract/types.js";
 import { ChatStore } from "../../electron/core/chats/chat-store.js";
 import { tempDir } from "../support/paths.js";
@@ -66,6 +67,30 @@ describe("chat store", () => {
     await fs.writeFile(folder, "not a folder");
     await expect(store.saveMessage(chat.id, message("m1", "lost?"))).rejects.toMatchObject({ code: "storage_failed" });
     expect(store.get(chat.id).messages).toHaveLength(0);
+  });
+
+  it("changes only the settings given: two changes at once, each to its own field, are both kept, on disk too", async () => {
+    const folder = await tempDir("chats");
+    folders.push(folder);
+    const store = new ChatStore(folder);
+    await store.load();
+    const chat = await store.create();
+    // As two tabs save: neither waits for the other, and neither sends the other's field.
+    const [afterPrompt, afterSampling] = await Promise.all([
+      store.updateSettings(chat.id, { systemPrompt: "Answer as a pirate." }),
+      store.updateSettings(chat.id, { overrides: { maxTokens: 77 }, preset: "precise" }),
+    ]);
+    expect(afterPrompt.settings.systemPrompt).toBe("Answer as a pirate.");
+    expect(afterSampling.settings).toEqual({
+      ...DEFAULT_CHAT_SETTINGS,
+      systemPrompt: "Answer as a pirate.",
+      overrides: { maxTokens: 77 },
+      preset: "precise",
+    });
+
+    const reopened = new ChatStore(folder);
+    await reopened.load();
+    expect(reopened.get(chat.id).settings).toEqual(afterSampling.settings);
   });
 
   it("says not_found for an unknown chat", async () => {

@@ -3,6 +3,7 @@
 
 import type { ChatCoreApi, CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
+import type { CoreEvent } from "../../contract/types.js";
 import { parseChatImport } from "./chat-import.js";
 import type { ChatReplies } from "./chat-replies.js";
 import type { ChatStore } from "./chat-store.js";
@@ -14,7 +15,12 @@ export type ChatApi = ChatCoreApi &
     "listChats" | "createChat" | "getChat" | "sendMessage" | "stopGeneration" | "getGenerationActivity" | "stopGenerationRequest"
   >;
 
-export function createChatApi(chats: ChatStore, replies: ChatReplies, openExternal?: (url: string) => Promise<void>): ChatApi {
+export function createChatApi(
+  chats: ChatStore,
+  replies: ChatReplies,
+  emit: (event: CoreEvent) => void,
+  openExternal?: (url: string) => Promise<void>,
+): ChatApi {
   // Where a store call may throw (an unknown chat), `new Promise` turns the throw into a
   // rejection, as the async methods these were did.
   return {
@@ -35,7 +41,12 @@ export function createChatApi(chats: ChatStore, replies: ChatReplies, openExtern
     },
     restoreChat: ({ chatId }) => chats.restore(chatId),
     searchChats: ({ query }) => new Promise((resolve) => resolve(chats.search(query))),
-    updateChatSettings: ({ chatId, settings }) => chats.updateSettings(chatId, settings),
+    updateChatSettings: async ({ chatId, settings }) => {
+      const chat = await chats.updateSettings(chatId, settings);
+      // Every tab showing the conversation takes the saved settings (see rebaseSettings).
+      emit({ type: "chat.settings", chatId, settings: chat.settings, updatedAt: chat.updatedAt });
+      return chat;
+    },
     editMessage: ({ chatId, messageId, text }) => replies.edit(chatId, messageId, text),
     regenerateReply: ({ chatId, messageId }) => replies.regenerate(chatId, messageId),
     selectVersion: async ({ chatId, messageId }) => {

@@ -328,9 +328,14 @@ export class ChatStore {
     return snapshot(chat);
   }
 
-  async updateSettings(chatId: string, settings: ChatSettings): Promise<Chat> {
+  /** Changes the fields given, on top of the settings as saved when the write's turn comes. */
+  async updateSettings(chatId: string, changes: Partial<ChatSettings>): Promise<Chat> {
     const chat = this.record(chatId);
-    await this.commit(chat, { type: "settings", settings, at: new Date().toISOString() }, "the conversation's settings");
+    await this.commit(
+      chat,
+      () => ({ type: "settings", settings: { ...chat.settings, ...changes }, at: new Date().toISOString() }),
+      "the conversation's settings",
+    );
     return snapshot(chat);
   }
 
@@ -438,9 +443,13 @@ export class ChatStore {
     return snapshot(chat);
   }
 
-  /** On disk first, then in memory: what the UI shows as saved is saved. */
-  private commit(chat: ChatRecord, event: ChatEvent, what: string, compactNow = false): Promise<void> {
+  /**
+   * On disk first, then in memory: what the UI shows as saved is saved. An event given as a
+   * function is made when the write's turn comes, from the state the writes before it left.
+   */
+  private commit(chat: ChatRecord, next: ChatEvent | (() => ChatEvent), what: string, compactNow = false): Promise<void> {
     return this.exclusive(chat, async () => {
+      const event = typeof next === "function" ? next() : next;
       let bytes: number;
       try {
         bytes = await appendChatEvent(this.file(chat.id), event);

@@ -128,9 +128,11 @@ export {
   DEFAULT_CHAT_SETTINGS,
   DEFAULT_LOAD_CONTEXT_SIZE,
   KNOWN_CHAT_TEMPLATES,
+  rebaseSettings,
   resolveSampling,
   SAMPLING_PRESET_NAMES,
   SAMPLING_PRESETS,
+  settingsChanges,
 } from "../../../../electron/contract/chat-settings.js";
 // A conversation's JSON export: made here, imported by the core (pure).
 export { chatToJson, type ChatExport } from "../../../../electron/contract/chat-export.js";

@@ -292,20 +292,31 @@ class ChatStore {
     }
   }
 
+  /**
+   * Settings as saved at `updatedAt`, unless a later save is already shown: a save's answer
+   * and another tab's event may arrive in either order.
+   */
+  #takeSettings(settings: ChatSettings, updatedAt: string): void {
+    if (updatedAt < this.updatedAt) return;
+    this.settings = settings;
+    this.updatedAt = updatedAt;
+  }
+
   /** True from a change in the settings form until it is saved. */
   settingsSaving = $state(false);
   #settingsSaved: Promise<unknown> = Promise.resolve();
-  #pendingSettings: { chatId: string; settings: ChatSettings } | null = null;
+  #pendingSettings: { chatId: string; changes: Partial<ChatSettings> } | null = null;
   #settingsTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
-   * Saves settings as the form changes them (a moment after the last keystroke). Saves run one
-   * after another, and a reply started meanwhile saves what is pending first, so what was typed
-   * is what the reply uses.
+   * Saves the fields the form changed (a moment after the last keystroke), and only those, so
+   * a field changed in another tab meanwhile stays as that tab saved it. Saves run one after
+   * another, and a reply started meanwhile saves what is pending first, so what was typed is
+   * what the reply uses.
    */
-  applySettings(settings: ChatSettings): void {
+  applySettings(changes: Partial<ChatSettings>): void {
     if (this.chatId === null) return;
-    this.#pendingSettings = { chatId: this.chatId, settings };
+    this.#pendingSettings = { chatId: this.chatId, changes };
     this.settingsSaving = true;
     if (this.#settingsTimer !== null) clearTimeout(this.#settingsTimer);
     this.#settingsTimer = setTimeout(() => void this.flushSettings(), 300);
@@ -317,7 +328,7 @@ class ChatStore {
     this.#settingsTimer = null;
     const pending = this.#pendingSettings;
     this.#pendingSettings = null;
-    if (pending) this.#settingsSaved = this.#settingsSaved.then(() => this.saveSettings(pending.settings, pending.chatId));
+    if (pending) this.#settingsSaved = this.#settingsSaved.then(() => this.saveSettings(pending.changes, pending.chatId));
     const current = this.#settingsSaved;
     void current.then(() => {
       if (this.#settingsSaved === current && this.#pendingSettings === null) this.settingsSaving = false;
@@ -325,14 +336,11 @@ class ChatStore {
     return current;
   }
 
-  async saveSettings(settings: ChatSettings, chatId = this.chatId): Promise<boolean> {
+  async saveSettings(changes: Partial<ChatSettings>, chatId = this.chatId): Promise<boolean> {
     if (chatId === null) return false;
     try {
-      const chat = await api.updateChatSettings({ chatId, settings });
-      if (this.chatId === chatId) {
-        this.settings = chat.settings;
-        this.updatedAt = chat.updatedAt;
-      }
+      const chat = await api.updateChatSettings({ chatId, settings: changes });
+      if (this.chatId === chatId) this.#takeSettings(chat.settings, chat.updatedAt);
       return true;
     } catch (error) {
       notices.report(error);
@@ -422,7 +430,10 @@ class ChatStore {
   }
 
   #onEvent(event: CoreEvent): void {
-    if (event.type === "generation.started") {
+    if (event.type === "chat.settings") {
+      // Saved here or in another tab: the settings panel moves its working copy onto them.
+      if (event.chatId === this.chatId) this.#takeSettings(event.settings, event.updatedAt);
+    } else if (event.type === "generation.started") {
       this.#started(event);
     } else if (event.type === "generation.delta") {
       if (event.chatId !== this.chatId) return;
