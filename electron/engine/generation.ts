@@ -74,7 +74,8 @@ export function replyReserve(contextSize: number): number {
 
 /**
  * The prompt's tokens: the whole conversation through the chat template. When it does not
- * fit, the oldest turns after the system prompt are left out, and the caller is told how many.
+ * fit, the oldest turns after the system prompt are left out (the fewest that make it fit),
+ * and the caller is told how many.
  */
 export function buildPrompt(
   target: GenerationTarget,
@@ -83,23 +84,39 @@ export function buildPrompt(
 ): { tokens: Token[]; stops: StopTriggers; droppedMessages: number } {
   const history = toChatHistory(messages);
   const system = history[0]?.type === "system" ? 1 : 0;
-  let dropped = 0;
-  for (;;) {
+  const attempt = (dropped: number) => {
     const kept = [...history.slice(0, system), ...history.slice(system + dropped)];
     const state = target.chatWrapper.generateContextState({ chatHistory: [...kept, { type: "model", response: [] }] });
     const tokens = state.contextText.tokenize(target.model.tokenizer);
-    if (tokens.length + reserve <= target.contextSize) {
-      return { tokens, stops: resolveStopTriggers(target.model, state.stopGenerationTriggers), droppedMessages: dropped };
-    }
-    if (system + dropped >= history.length - 1) {
+    return { state, tokens, dropped, fits: tokens.length + reserve <= target.contextSize };
+  };
+  let fitting = attempt(0);
+  if (!fitting.fits) {
+    // Leaving out more turns never makes the prompt longer, so the fewest to leave out is found
+    // by halving: a handful of tokenizations of the conversation, not one per turn (a long
+    // chat has hundreds, and each is tokenized whole).
+    const most = Math.max(0, history.length - 1 - system);
+    const last = most === 0 ? fitting : attempt(most);
+    if (!last.fits) {
       throw new QuantaError(
         "context_overflow",
-        `The message needs ${tokens.length.toLocaleString("en-US")} tokens, but the context window holds ${target.contextSize.toLocaleString("en-US")}. Shorten it or load the model with a larger context.`,
-        { reason: "message_too_long", tokens: tokens.length, contextSize: target.contextSize },
+        `The message needs ${last.tokens.length.toLocaleString("en-US")} tokens, but the context window holds ${target.contextSize.toLocaleString("en-US")}. Shorten it or load the model with a larger context.`,
+        { reason: "message_too_long", tokens: last.tokens.length, contextSize: target.contextSize },
       );
     }
-    dropped += 1;
+    fitting = last;
+    let tooFew = 0;
+    while (fitting.dropped - tooFew > 1) {
+      const middle = attempt(Math.floor((tooFew + fitting.dropped) / 2));
+      if (middle.fits) fitting = middle;
+      else tooFew = middle.dropped;
+    }
   }
+  return {
+    tokens: fitting.tokens,
+    stops: resolveStopTriggers(target.model, fitting.state.stopGenerationTriggers),
+    droppedMessages: fitting.dropped,
+  };
 }
 
 function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
