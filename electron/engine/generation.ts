@@ -67,56 +67,73 @@ export function resolveStopTriggers(model: LlamaModel, triggers: readonly LlamaT
   return { tokens, texts };
 }
 
-/** Room kept free in the window for the reply's first tokens when a prompt is fitted into it. */
-export function replyReserve(contextSize: number): number {
-  return Math.min(64, Math.floor(contextSize / 4));
+/**
+ * The room a prompt leaves in a window of `contextSize` tokens for the reply:
+ * - keep: while the conversation leaves a quarter of the window, no more turns are left out;
+ * - cut: leaving out turns makes room for half of it, so several replies follow before the
+ *   next cut, each starting with the prompt the last one had (the context's cache of it is
+ *   used again, where a cut per reply would evaluate the window anew for every reply);
+ * - reserve: the least a message alone must leave (64 tokens, or the quarter if less), else
+ *   it is refused.
+ */
+export function replyRoom(contextSize: number): { reserve: number; keep: number; cut: number } {
+  const keep = Math.floor(contextSize / 4);
+  return { reserve: Math.min(64, keep), keep, cut: Math.floor(contextSize / 2) };
 }
 
 /**
- * The prompt's tokens: the whole conversation through the chat template. When it does not
- * fit, the oldest turns after the system prompt are left out (the fewest that make it fit),
- * and the caller is told how many.
+ * The prompt's tokens: the whole conversation through the chat template, with the oldest
+ * turns after the system prompt left out when it does not leave the room `replyRoom` keeps,
+ * and how many were left out. `droppedBefore`, the count the conversation's last reply left
+ * out, is kept while that still leaves the room; otherwise the fewest more are left out that
+ * make room for half the window.
  */
 export function buildPrompt(
   target: GenerationTarget,
   messages: readonly PromptMessage[],
-  reserve: number,
+  droppedBefore = 0,
 ): { tokens: Token[]; stops: StopTriggers; droppedMessages: number } {
   const history = toChatHistory(messages);
   const system = history[0]?.type === "system" ? 1 : 0;
+  const { contextSize } = target;
+  const room = replyRoom(contextSize);
   const attempt = (dropped: number) => {
     const kept = [...history.slice(0, system), ...history.slice(system + dropped)];
     const state = target.chatWrapper.generateContextState({ chatHistory: [...kept, { type: "model", response: [] }] });
     const tokens = state.contextText.tokenize(target.model.tokenizer);
-    return { state, tokens, dropped, fits: tokens.length + reserve <= target.contextSize };
+    return { state, tokens, dropped, free: contextSize - tokens.length };
   };
-  let fitting = attempt(0);
-  if (!fitting.fits) {
-    // Leaving out more turns never makes the prompt longer, so the fewest to leave out is found
-    // by halving: a handful of tokenizations of the conversation, not one per turn (a long
-    // chat has hundreds, and each is tokenized whole).
-    const most = Math.max(0, history.length - 1 - system);
-    const last = most === 0 ? fitting : attempt(most);
-    if (!last.fits) {
-      throw new QuantaError(
-        "context_overflow",
-        `The message needs ${last.tokens.length.toLocaleString("en-US")} tokens, but the context window holds ${target.contextSize.toLocaleString("en-US")}. Shorten it or load the model with a larger context.`,
-        { reason: "message_too_long", tokens: last.tokens.length, contextSize: target.contextSize },
-      );
-    }
-    fitting = last;
-    let tooFew = 0;
-    while (fitting.dropped - tooFew > 1) {
-      const middle = attempt(Math.floor((tooFew + fitting.dropped) / 2));
-      if (middle.fits) fitting = middle;
-      else tooFew = middle.dropped;
-    }
+  const done = (fitted: ReturnType<typeof attempt>) => ({
+    tokens: fitted.tokens,
+    stops: resolveStopTriggers(target.model, fitted.state.stopGenerationTriggers),
+    droppedMessages: fitted.dropped,
+  });
+  const whole = attempt(0);
+  if (whole.free >= room.keep) return done(whole);
+  const most = Math.max(0, history.length - 1 - system);
+  const floor = Math.min(droppedBefore, most);
+  const kept = floor > 0 ? attempt(floor) : whole;
+  if (kept.free >= room.keep) return done(kept);
+  const last = most === floor ? kept : attempt(most);
+  if (last.free < room.reserve) {
+    throw new QuantaError(
+      "context_overflow",
+      `The message needs ${last.tokens.length.toLocaleString("en-US")} tokens, but the context window holds ${contextSize.toLocaleString("en-US")}. Shorten it or load the model with a larger context.`,
+      { reason: "message_too_long", tokens: last.tokens.length, contextSize },
+    );
   }
-  return {
-    tokens: fitting.tokens,
-    stops: resolveStopTriggers(target.model, fitting.state.stopGenerationTriggers),
-    droppedMessages: fitting.dropped,
-  };
+  // Leaving out more turns never makes the prompt longer, so the fewest that make the room are
+  // found by halving: a handful of tokenizations of the conversation, not one per turn (a long
+  // chat has hundreds, and each is tokenized whole). Where even the last message alone leaves
+  // less, it goes with what it leaves.
+  let fitting = last;
+  let tooFew = floor;
+  while (fitting.dropped - tooFew > 1) {
+    const middle = attempt(Math.floor((tooFew + fitting.dropped) / 2));
+    if (middle.free >= room.cut) fitting = middle;
+    else tooFew = middle.dropped;
+  }
+  return done(fitting);
 }
 
 function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
@@ -136,9 +153,10 @@ export async function generateReply(
   messages: readonly PromptMessage[],
   sampling: SamplingSettings,
   control: GenerationControl,
+  droppedBefore = 0,
 ): Promise<{ text: string; stats: GenerationStats; droppedMessages: number; chatTemplate: string; contextSize: number }> {
   const { model, sequence } = target;
-  const prompt = buildPrompt(target, messages, replyReserve(target.contextSize));
+  const prompt = buildPrompt(target, messages, droppedBefore);
 
   // Keep the cached prefix, drop the rest; at least one token must be evaluated to sample.
   const reuse = Math.min(commonPrefixLength(sequence.contextTokens, prompt.tokens), prompt.tokens.length - 1);

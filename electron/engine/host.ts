@@ -46,10 +46,16 @@ const api: EngineApi & LabEngineApi = {
       try {
         const target = session.targetFor({ contextLimit: request.contextLimit, chatTemplate: request.chatTemplate });
         if (!target) throw new QuantaError("no_model_loaded", "No model is loaded. Load a model first.");
-        return await generateReply(target, request.messages, request.sampling, {
-          onText: (text, progress) => void core.delta({ requestId: request.requestId, text, ...progress }),
-          isStopRequested: () => state.stopRequested,
-        });
+        return await generateReply(
+          target,
+          request.messages,
+          request.sampling,
+          {
+            onText: (text, progress) => void core.delta({ requestId: request.requestId, text, ...progress }),
+            isStopRequested: () => state.stopRequested,
+          },
+          request.droppedBefore,
+        );
       } finally {
         activeRequest = null;
       }

@@ -76,6 +76,13 @@ const contextLimitSchema = z
   .max(1 << 20)
   .optional();
 const chatTemplateSchema = z.string().min(1).max(64).nullable().optional();
+/** How many oldest turns the conversation's last reply left out (its provenance): a new reply leaves out at least as many while that still fits. */
+const droppedBeforeSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(1 << 24)
+  .optional();
 
 const generateRequestSchema = z
   .object({
@@ -86,6 +93,7 @@ const generateRequestSchema = z
     contextLimit: contextLimitSchema,
     /** A node-llama-cpp chat wrapper name to use instead of the model's own template. */
     chatTemplate: chatTemplateSchema,
+    droppedBefore: droppedBeforeSchema,
   })
   .strict();
 
@@ -98,6 +106,7 @@ const countTokensRequestSchema = z
     draft: z.string().nullable(),
     contextLimit: contextLimitSchema,
     chatTemplate: chatTemplateSchema,
+    droppedBefore: droppedBeforeSchema,
   })
   .strict();
 

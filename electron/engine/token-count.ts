@@ -3,7 +3,7 @@
 // Synchronous tokenizing only: it never waits for (or holds up) a generation.
 
 import { QuantaError } from "../contract/errors.js";
-import { buildPrompt, replyReserve, toChatHistory, type GenerationTarget } from "./generation.js";
+import { buildPrompt, replyRoom, toChatHistory, type GenerationTarget } from "./generation.js";
 import type { CountTokensRequest, EngineTokenCount, PromptMessage } from "./protocol.js";
 
 /** The conversation through the chat template, as the context holds it after its last turn. */
@@ -29,23 +29,16 @@ export function countTokens(target: GenerationTarget, request: CountTokensReques
   const messages: PromptMessage[] = [...request.messages, { role: "user", text: request.draft }];
   const tokens = target.model.tokenize(request.draft, false).length;
   const whole = promptTokens(target, messages);
-  const reserve = replyReserve(contextSize);
   let fit: "fits" | "drops_turns" | "too_long" = "fits";
   let droppedMessages = 0;
-  if (whole + reserve > contextSize) {
-    // As the reply would fit it: the message with the system prompt alone first (too long even
-    // so, nothing to drop), else the oldest turns out one by one, as buildPrompt does.
-    const system = request.messages[0]?.role === "system" ? [request.messages[0]] : [];
-    if (promptTokens(target, [...system, { role: "user", text: request.draft }]) + reserve > contextSize) {
+  if (contextSize - whole < replyRoom(contextSize).keep) {
+    // As the reply would fit it (the same cut, from the same last reply's cut).
+    try {
+      droppedMessages = buildPrompt(target, messages, request.droppedBefore).droppedMessages;
+      if (droppedMessages > 0) fit = "drops_turns";
+    } catch (error) {
+      if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
       fit = "too_long";
-    } else {
-      try {
-        droppedMessages = buildPrompt(target, messages, reserve).droppedMessages;
-        fit = "drops_turns";
-      } catch (error) {
-        if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
-        fit = "too_long";
-      }
     }
   }
   return {

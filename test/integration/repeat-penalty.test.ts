@@ -48,7 +48,7 @@ describe("repeat penalty", () => {
       expect(ours.stats.generatedTokens).toBeGreaterThan(100);
 
       await target.sequence.clearHistory();
-      const prompt = buildPrompt(target, messages, 64);
+      const prompt = buildPrompt(target, messages);
       const reference: Token[] = [];
       const textSoFar = [...prompt.tokens];
       for await (const token of target.sequence.evaluate(prompt.tokens, {

@@ -9,11 +9,11 @@ import { newId } from "../../common/ids.js";
 import { resolveSampling } from "../../contract/chat-settings.js";
 import { QuantaError, toWireError, type ErrorParams } from "../../contract/errors.js";
 import type { Chat, ChatMessage, CoreEvent, GenerationActivity, GenerationOwnerInfo } from "../../contract/types.js";
-import type { EngineGenerationResult, PromptMessage, SamplingSettings } from "../../engine/protocol.js";
+import type { EngineGenerationResult, SamplingSettings } from "../../engine/protocol.js";
 import type { ModelHost } from "../engine-client/model-host.js";
 import type { GenerationDelta, GenerationOwner, GenerationQueue } from "../generation/generation-queue.js";
 import type { HardwareMonitor } from "../monitor/hardware-monitor.js";
-import { conversationPrompt } from "./chat-prompt.js";
+import { conversationPrompt, type ConversationPrompt } from "./chat-prompt.js";
 import type { ChatStore } from "./chat-store.js";
 
 export interface ChatRepliesOptions {
@@ -220,12 +220,12 @@ export class ChatReplies {
   }
 
   /** The branch down to `parentId`, after the conversation's system prompt. */
-  #promptFor(chatId: string, parentId: string | null): PromptMessage[] {
+  #promptFor(chatId: string, parentId: string | null): ConversationPrompt {
     return conversationPrompt(this.#options.chats, chatId, parentId);
   }
 
   /** Waits for the engine, writes the reply, saves it, and only then lets the conversation go. */
-  async #reply(active: ActiveReply, prompt: PromptMessage[]): Promise<void> {
+  async #reply(active: ActiveReply, prompt: ConversationPrompt): Promise<void> {
     const { chats, queue, models, monitor, emit } = this.#options;
     const { message, chatId } = active;
     const settings = chats.settings(chatId);
@@ -242,10 +242,11 @@ export class ChatReplies {
           monitor.generationStarted(chatId, message.id);
           return engine.generate({
             requestId,
-            messages: prompt,
+            messages: prompt.messages,
             sampling: replySampling,
             ...(settings.contextSize === null ? {} : { contextLimit: settings.contextSize }),
             chatTemplate: settings.chatTemplate,
+            droppedBefore: prompt.droppedBefore,
           });
         },
       });

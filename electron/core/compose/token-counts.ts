@@ -42,7 +42,7 @@ export class TokenCounts {
     const { chats, models } = this.options;
     // Unknown conversations are refused before anything else (not_found).
     const settings = chats.settings(chatId);
-    const messages = conversationPrompt(chats, chatId, chats.leaf(chatId));
+    const { messages, droppedBefore } = conversationPrompt(chats, chatId, chats.leaf(chatId));
     const state = models.state.kind;
     if (state === "loading") return { counted: false, missing: "model_loading" };
     if (state === "idle") return { counted: false, missing: "no_model_loaded" };
@@ -55,6 +55,7 @@ export class TokenCounts {
         draft,
         ...(settings.contextSize === null ? {} : { contextLimit: settings.contextSize }),
         chatTemplate: settings.chatTemplate,
+        droppedBefore,
       });
       return { counted: true, count };
     } catch (error) {

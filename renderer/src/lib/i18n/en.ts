@@ -141,7 +141,8 @@ export const en = {
   "chats.settingsSaved": "Settings saved for this conversation.",
   "chats.contextMeter": "Context used",
   "chats.contextValue": "{used} of {size} tokens",
-  "chats.contextStrategy": "When the conversation outgrows the context, the oldest turns are left out; the system prompt is kept.",
+  "chats.contextStrategy":
+    "When the conversation leaves less than a quarter of the context for the reply, the oldest turns are left out to free half of it; the system prompt is kept.",
   "chats.dropped.one": "{count} earlier message was left out to fit the context.",
   "chats.dropped.other": "{count} earlier messages were left out to fit the context.",
   "chats.copy": "Copy message",

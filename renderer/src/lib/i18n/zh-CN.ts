@@ -142,7 +142,7 @@ export const zhCN: Record<MessageKey, string> = {
   "chats.settingsSaved": "已为此对话保存设置。",
   "chats.contextMeter": "已用上下文",
   "chats.contextValue": "{used} / {size} 个词元",
-  "chats.contextStrategy": "对话超出上下文时，会省略最早的轮次；系统提示词始终保留。",
+  "chats.contextStrategy": "对话留给回复的空间不足上下文的四分之一时，会省略最早的轮次，腾出一半上下文；系统提示词始终保留。",
   "chats.dropped.one": "为适应上下文，省略了 {count} 条较早的消息。",
   "chats.dropped.other": "为适应上下文，省略了 {count} 条较早的消息。",
   "chats.copy": "复制消息",
