@@ -6,10 +6,15 @@ import { QuantaError } from "../contract/errors.js";
 import { buildPrompt, replyRoom, toChatHistory, type GenerationTarget } from "./generation.js";
 import type { CountTokensRequest, EngineTokenCount, PromptMessage } from "./protocol.js";
 
-/** The conversation through the chat template, as the context holds it after its last turn. */
-function conversationTokens(target: GenerationTarget, messages: readonly PromptMessage[]): number {
-  if (messages.length === 0) return 0;
-  const state = target.chatWrapper.generateContextState({ chatHistory: toChatHistory(messages) });
+/**
+ * The conversation through the chat template, as the context holds it after its last turn:
+ * without the oldest turns the last reply left out (`droppedBefore`), as its prompt was.
+ */
+function conversationTokens(target: GenerationTarget, messages: readonly PromptMessage[], droppedBefore: number): number {
+  const system = messages[0]?.role === "system" ? 1 : 0;
+  const held = [...messages.slice(0, system), ...messages.slice(system + droppedBefore)];
+  if (held.length === 0) return 0;
+  const state = target.chatWrapper.generateContextState({ chatHistory: toChatHistory(held) });
   return state.contextText.tokenize(target.model.tokenizer).length;
 }
 
@@ -24,7 +29,12 @@ export function countTokens(target: GenerationTarget, request: CountTokensReques
   const chatTemplate = target.chatWrapper.wrapperName;
   // Each count tokenizes the conversation: only the one asked for is made.
   if (request.draft === null) {
-    return { contextSize, chatTemplate, conversationTokens: conversationTokens(target, request.messages), draft: null };
+    return {
+      contextSize,
+      chatTemplate,
+      conversationTokens: conversationTokens(target, request.messages, request.droppedBefore ?? 0),
+      draft: null,
+    };
   }
   const messages: PromptMessage[] = [...request.messages, { role: "user", text: request.draft }];
   const tokens = target.model.tokenize(request.draft, false).length;

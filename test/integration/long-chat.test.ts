@@ -1,8 +1,9 @@
 // A conversation that outgrows its context window, on the real core and engine, as a person
 // chats on: every reply gets its full length (none stops at "context full" because the prompt
 // filled the window), the oldest turns are left out in cuts that several replies share (their
-// prompts start alike, so the engine's cache is used again), and the composer's count says
-// beforehand how many turns the reply will leave out.
+// prompts start alike, so the engine's cache is used again), the composer's count says
+// beforehand how many turns the reply will leave out, and the context meter counts what the
+// context holds, not turns already left out.
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -54,6 +55,12 @@ describe("a conversation longer than its context window", () => {
       // What the composer said before sending is what the reply did.
       expect(count.droppedMessages).toBe(message.provenance?.droppedMessages);
       expect(count.fit).toBe((message.provenance?.droppedMessages ?? 0) > 0 ? "drops_turns" : "fits");
+      // The context meter counts what the context holds now: the reply's prompt, less the
+      // template's opening of the reply, and the reply (its text tokenized again).
+      const held = await api.countChatContext({ chatId });
+      if (!held.counted) throw new Error(`not counted: ${held.missing}`);
+      expect(held.usedTokens).toBeLessThanOrEqual(WINDOW);
+      expect(held.usedTokens).toBeGreaterThan(message.stats?.promptTokens ?? Infinity);
       replies.push(message);
     }
     const cuts = replies.map((message) => message.provenance?.droppedMessages ?? 0);
