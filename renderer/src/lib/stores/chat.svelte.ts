@@ -1,9 +1,10 @@
 // Owns the open conversation: the branch of messages on show and which of them have other
 // versions, its settings, the reply being streamed, and the composer's draft (kept here so a
-// failed send never loses what was typed). Talks to lib/api (getChat, createChat,
-// sendMessage, editMessage, regenerateReply, selectVersion, updateChatSettings, stopGeneration,
-// openExternal) and to the core's "generation.started" / "generation.delta" / "generation.done"
-// events; reads the engine store to refuse a send when no model is loaded.
+// failed send never loses what was typed; each conversation's kept in the page's storage by
+// stores/drafts.ts). Talks to lib/api (getChat, createChat, sendMessage, editMessage,
+// regenerateReply, selectVersion, updateChatSettings, stopGeneration, openExternal) and to the
+// core's "generation.started" / "generation.delta" / "generation.done" events; reads the engine
+// store to refuse a send when no model is loaded.
 //
 // Every tab showing a conversation streams its reply, whichever tab (or none) sent it: a
 // reply started elsewhere arrives as "generation.started" (the user's message and the reply)
@@ -28,6 +29,7 @@ import {
   type CoreEvent,
 } from "../api/index.js";
 import { activity } from "./activity.svelte.js";
+import { drafts } from "./drafts.js";
 import { engine } from "./engine.svelte.js";
 import { notices } from "./notices.svelte.js";
 
@@ -59,7 +61,15 @@ class ChatStore {
   streamingText = $state("");
   /** The context in use as the reply streams (the core sends it with each batch of text); 0 when none. */
   streamingContextUsed = $state(0);
-  draft = $state("");
+  #draft = $state("");
+  /** The message being written in the open conversation; each conversation keeps its own (stores/drafts.ts). */
+  get draft(): string {
+    return this.#draft;
+  }
+  set draft(text: string) {
+    this.#draft = text;
+    if (this.chatId !== null) drafts.set(this.chatId, text);
+  }
   /** A send (or edit, or regenerate) is on its way to the core. */
   sending = $state(false);
   /** True while a newChat or a chat switch is under way. */
@@ -191,8 +201,12 @@ class ChatStore {
     this.draft = "";
     const parentId = this.messages.at(-1)?.id ?? null;
     const ok = await this.#startReply(chatId, parentId, () => api.sendMessage({ chatId, text }));
-    // Whatever was typed since goes after the restored text, so nothing is lost.
-    if (!ok) this.draft = this.draft === "" ? text : `${text}\n${this.draft}`;
+    if (ok) return;
+    // Back into its own conversation's draft, before whatever was typed there since: nothing is lost.
+    const since = this.chatId === chatId ? this.draft : drafts.get(chatId);
+    const restored = since === "" ? text : `${text}\n${since}`;
+    if (this.chatId === chatId) this.draft = restored;
+    else drafts.set(chatId, restored);
   }
 
   /** A new version of one of the user's messages, answered afresh. */
@@ -396,6 +410,7 @@ class ChatStore {
 
   #show(chat: Chat): void {
     this.chatId = chat.id;
+    this.#draft = drafts.get(chat.id);
     this.title = chat.title;
     this.createdAt = chat.createdAt;
     this.updatedAt = chat.updatedAt;
