@@ -640,6 +640,8 @@ export type CoreEvent =
   | { type: "generation.done"; chatId: string; message: ChatMessage }
   /** A conversation's settings as saved, from whichever tab changed them. */
   | { type: "chat.settings"; chatId: string; settings: ChatSettings; updatedAt: string }
+  /** The conversation list changed in some tab: renamed, deleted, restored or imported (title null: deleted). */
+  | { type: "chats.changed"; chatId: string; title: string | null }
   | GenerationEvent
   | { type: "monitor.sample"; sample: HardwareSample }
   | { type: "monitor.marker"; marker: MonitorMarker }

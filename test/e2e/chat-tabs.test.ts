@@ -3,7 +3,8 @@
 // catches up and streams on, closing the sending tab neither stops nor loses the reply, a
 // tab in another chat is told which chat holds the engine (and a refusal names it too), and
 // Stop there stops the reply for every tab, saved as stopped. Settings changed in two tabs keep
-// both changes, and each tab's open settings show the other's.
+// both changes, and each tab's open settings show the other's; a rename or a deletion in one
+// tab shows in the other's list.
 
 import { promises as fs } from "node:fs";
 import type { Locator, Page } from "playwright-core";
@@ -175,5 +176,33 @@ describe("one chat in several tabs", () => {
       await expect.poll(() => prompt(page).inputValue()).toBe("Answer as a pirate.");
       expect(await maxTokens(page).inputValue()).toBe("77");
     }
+  });
+
+  it("shows a conversation renamed or deleted in one tab in the other tab's list, without a reload", async () => {
+    const first = await openTab();
+    const second = await openTab();
+    const sidebar = (page: Page) => page.getByRole("navigation", { name: "Conversations" });
+    // The newest conversation, open in both.
+    const title = (await first.getByRole("heading", { level: 2 }).first().textContent()) ?? "";
+    expect(await second.getByRole("heading", { level: 2 }).first().textContent()).toBe(title);
+    await sidebar(first)
+      .getByRole("button", { name: `Rename “${title}”` })
+      .click();
+    await sidebar(first).getByRole("textbox", { name: "New name" }).fill("Endless talk");
+    await sidebar(first).getByRole("button", { name: "Save name" }).click();
+    await sidebar(second)
+      .getByRole("button", { name: /^Endless talk/ })
+      .waitFor();
+    // The other tab's header, showing that conversation, follows.
+    await expect.poll(() => second.getByRole("heading", { level: 2 }).first().textContent()).toBe("Endless talk");
+
+    await sidebar(first).getByRole("button", { name: "Delete “Endless talk”" }).click();
+    await expect
+      .poll(() =>
+        sidebar(second)
+          .getByRole("button", { name: /^Endless talk/ })
+          .count(),
+      )
+      .toBe(0);
   });
 });

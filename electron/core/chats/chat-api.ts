@@ -3,7 +3,7 @@
 
 import type { ChatCoreApi, CoreApi } from "../../contract/api.js";
 import { QuantaError } from "../../contract/errors.js";
-import type { CoreEvent } from "../../contract/types.js";
+import type { Chat, CoreEvent } from "../../contract/types.js";
 import { parseChatImport } from "./chat-import.js";
 import type { ChatReplies } from "./chat-replies.js";
 import type { ChatStore } from "./chat-store.js";
@@ -21,6 +21,11 @@ export function createChatApi(
   emit: (event: CoreEvent) => void,
   openExternal?: (url: string) => Promise<void>,
 ): ChatApi {
+  /** Every tab's conversation list takes a change made in one. */
+  const listed = (chat: Chat): Chat => {
+    emit({ type: "chats.changed", chatId: chat.id, title: chat.title });
+    return chat;
+  };
   // Where a store call may throw (an unknown chat), `new Promise` turns the throw into a
   // rejection, as the async methods these were did.
   return {
@@ -34,12 +39,13 @@ export function createChatApi(
     getGenerationActivity: () => Promise.resolve(replies.activity()),
     stopGenerationRequest: ({ requestId }) => replies.stopRequest(requestId),
     // ---- Conversations: sidebar, settings, versions, links ----
-    renameChat: ({ chatId, title }) => chats.rename(chatId, title),
+    renameChat: async ({ chatId, title }) => listed(await chats.rename(chatId, title)),
     deleteChat: async ({ chatId }) => {
       replies.refuseWhileReplying(chatId, "Stop the reply before deleting this conversation.");
       await chats.delete(chatId);
+      emit({ type: "chats.changed", chatId, title: null });
     },
-    restoreChat: ({ chatId }) => chats.restore(chatId),
+    restoreChat: async ({ chatId }) => listed(await chats.restore(chatId)),
     searchChats: ({ query }) => new Promise((resolve) => resolve(chats.search(query))),
     updateChatSettings: async ({ chatId, settings }) => {
       const chat = await chats.updateSettings(chatId, settings);
@@ -64,7 +70,7 @@ export function createChatApi(
       return chats.deleteMessage(chatId, messageId);
     },
     importChat: async ({ text }) => {
-      const chat = await chats.importChat(parseChatImport(text));
+      const chat = listed(await chats.importChat(parseChatImport(text)));
       return { chat, messageCount: chats.allMessages(chat.id).length };
     },
   };

@@ -445,7 +445,11 @@ class ChatStore {
   }
 
   #onEvent(event: CoreEvent): void {
-    if (event.type === "chat.settings") {
+    if (event.type === "chats.changed") {
+      // Renamed, deleted, restored or imported in some tab: the list fetches again, the header follows a rename.
+      this.revision += 1;
+      if (event.chatId === this.chatId && event.title !== null) this.title = event.title;
+    } else if (event.type === "chat.settings") {
       // Saved here or in another tab: the settings panel moves its working copy onto them.
       if (event.chatId === this.chatId) this.#takeSettings(event.settings, event.updatedAt);
     } else if (event.type === "generation.started") {
