@@ -62,7 +62,7 @@ export const PLANNER_SIZES: readonly number[] = [0.5e9, 1e9, 1.5e9, 3e9, 7e9, 8e
 /** The types the planner shows, widest first: floats, then llama.cpp's quantizations. */
 export const PLANNER_TYPES: readonly QuantType[] = ["F32", "F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "IQ4_XS", "Q3_K_M", "Q2_K"];
 
-/** Bytes per KV cache element: llama.cpp's default cache type is F16. */
+/** Bytes per KV cache element: llama.cpp's default cache type is F16 (others: contract/kv-cache.ts's kvElementBytes). */
 export const KV_BYTES_PER_ELEMENT = 2;
 
 /** The KV cache for `context` tokens: K and V, per layer, per KV head, per head dimension. */
@@ -109,9 +109,10 @@ export function planModel(
   shape: ModelShape,
   context: number,
   machine: MachineCapacity,
-  types: readonly QuantType[] = PLANNER_TYPES,
+  options: { types?: readonly QuantType[]; kvBytesPerElement?: number } = {},
 ): PlanRow[] {
-  const kvBytes = kvCacheBytes(shape, context);
+  const { types = PLANNER_TYPES, kvBytesPerElement = KV_BYTES_PER_ELEMENT } = options;
+  const kvBytes = kvCacheBytes(shape, context, kvBytesPerElement);
   const fit = (need: number, capacity: number | null, missing: "no_reading" | "no_gpu"): Fit =>
     capacity === null ? { fits: null, reason: missing } : { fits: need <= capacity, capacityBytes: capacity };
   return types.map((type) => {

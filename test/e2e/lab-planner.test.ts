@@ -63,6 +63,12 @@ describe("the Lab's planner", () => {
     expect(q8.slice(0, 3)).toEqual(["173 GiB", "1.5 GiB", "175 GiB"]);
     expect(q4.slice(0, 3)).toEqual(["100 GiB", "1.5 GiB", "101 GiB"]);
     expect(await planner.textContent()).toContain("96 layers, width 12,288, 96 heads of 128, 8 KV heads.");
+    // A Q8_0 cache, as the load options offer: 34 bytes per 32 elements, 1.5 GiB × 34/64 = 816 MiB.
+    expect(await planner.textContent()).toContain("Memory = weights + F16 KV cache at the context");
+    await planner.getByRole("combobox", { name: "KV cache type" }).selectOption("Q8_0");
+    await expect.poll(async () => (await rowOf(table, "Q4_K_M")).slice(0, 3)).toEqual(["100 GiB", "816 MiB", "101 GiB"]);
+    expect(await planner.textContent()).toContain("Memory = weights + Q8_0 KV cache at the context");
+    await planner.getByRole("combobox", { name: "KV cache type" }).selectOption("F16");
     // No GPU here: VRAM is not available rather than zero; RAM is the monitor's reading.
     expect(f16[4]).toBe("not available (no GPU)");
     // The RAM reading arrives with the monitor's first sample; this machine has far less than 327 GiB.

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { GPT3_175B, kvCacheBytes, planModel, shapeFromParameters, weightBytes } from "../../electron/common/model-planner.js";
+import { kvElementBytes } from "../../electron/contract/kv-cache.js";
 
 const noMachine = { ramBytes: null, vramBytes: null, hasGpu: false, bandwidthGBps: null };
 
@@ -30,7 +31,7 @@ describe("what a model would take", () => {
 
   it("fits, and bounds the speed by bandwidth ÷ bytes read per token", () => {
     const machine = { ramBytes: 256e9, vramBytes: 80e9, hasGpu: true, bandwidthGBps: 100 };
-    const rows = planModel(GPT3_175B, 2048, machine, ["F16", "Q8_0", "Q4_K_M"]);
+    const rows = planModel(GPT3_175B, 2048, machine, { types: ["F16", "Q8_0", "Q4_K_M"] });
     const [f16, q8, q4] = rows;
     expect(f16?.memoryBytes).toBe(350e9 + 9_663_676_416);
     expect(f16?.ram).toEqual({ fits: false, capacityBytes: 256e9 });
@@ -41,8 +42,21 @@ describe("what a model would take", () => {
     expect(q4!.tokensPerSecondBound!).toBeGreaterThan(q8!.tokensPerSecondBound!);
   });
 
+  it("sizes the KV cache by the cache type chosen, as llama.cpp stores it", () => {
+    const machine = { ramBytes: 256e9, vramBytes: null, hasGpu: false, bandwidthGBps: 100 };
+    const [f16] = planModel(GPT3_175B, 2048, machine, { types: ["Q4_K_M"] });
+    const [q8] = planModel(GPT3_175B, 2048, machine, { types: ["Q4_K_M"], kvBytesPerElement: kvElementBytes("Q8_0") });
+    const [q4] = planModel(GPT3_175B, 2048, machine, { types: ["Q4_K_M"], kvBytesPerElement: kvElementBytes("Q4_0") });
+    // Q8_0: 34 bytes per 32 elements; Q4_0: 18.
+    expect(q8?.kvBytes).toBe((9_663_676_416 / 2) * (34 / 32));
+    expect(q4?.kvBytes).toBe((9_663_676_416 / 2) * (18 / 32));
+    expect(q8!.memoryBytes).toBe(f16!.memoryBytes - f16!.kvBytes + q8!.kvBytes);
+    // Fewer bytes read per token: a higher bound.
+    expect(q4!.tokensPerSecondBound!).toBeGreaterThan(f16!.tokensPerSecondBound!);
+  });
+
   it("says VRAM and speed are not available without a GPU or a bandwidth measurement", () => {
-    const [row] = planModel(GPT3_175B, 2048, noMachine, ["Q4_K_M"]);
+    const [row] = planModel(GPT3_175B, 2048, noMachine, { types: ["Q4_K_M"] });
     expect(row?.vram).toEqual({ fits: null, reason: "no_gpu" });
     expect(row?.ram).toEqual({ fits: null, reason: "no_reading" });
     expect(row?.tokensPerSecondBound).toBeNull();

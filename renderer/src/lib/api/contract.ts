@@ -62,7 +62,7 @@ export type {
   LoadOptionsInEffect,
 } from "../../../../electron/contract/types.js";
 // Load options beside GPU layers: the KV cache types (pure), and the bounds the form checks (restated in fit.svelte.ts).
-export { KV_CACHE_TYPES } from "../../../../electron/contract/kv-cache.js";
+export { KV_CACHE_TYPES, kvElementBytes } from "../../../../electron/contract/kv-cache.js";
 export type {
   MAX_BATCH_SIZE,
   MAX_LOAD_THREADS,

@@ -591,7 +591,7 @@ export const en = {
   "lab.plan.noGpu": "not available (no GPU)",
   "lab.plan.bound": "≤ {rate} tok/s",
   "lab.plan.memoryNote":
-    "Memory = weights + F16 KV cache at the context; llama.cpp's compute buffers come on top. Capacity: {ram} RAM, {vram} VRAM.",
+    "Memory = weights + {kvType} KV cache at the context; llama.cpp's compute buffers come on top. Capacity: {ram} RAM, {vram} VRAM.",
   "lab.plan.speedNote":
     "Upper bound: measured bandwidth {rate} GB/s ÷ bytes read per token (every weight, and the KV cache full to the context). Real generation is slower.",
   "lab.plan.noBandwidth": "Memory bandwidth not measured yet, so the speed bound is not available.",

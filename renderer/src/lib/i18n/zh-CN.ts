@@ -582,7 +582,7 @@ export const zhCN: Record<MessageKey, string> = {
   "lab.plan.notAvailable": "不可用",
   "lab.plan.noGpu": "不可用（无 GPU）",
   "lab.plan.bound": "≤ {rate} 词元/秒",
-  "lab.plan.memoryNote": "内存 = 权重 + 该上下文的 F16 KV 缓存；llama.cpp 的计算缓冲区另计。容量：内存 {ram}，显存 {vram}。",
+  "lab.plan.memoryNote": "内存 = 权重 + 该上下文的 {kvType} KV 缓存；llama.cpp 的计算缓冲区另计。容量：内存 {ram}，显存 {vram}。",
   "lab.plan.speedNote": "上限：实测带宽 {rate} GB/s ÷ 每词元读取的字节数（全部权重，以及填满上下文的 KV 缓存）。实际生成会更慢。",
   "lab.plan.noBandwidth": "尚未测量内存带宽，因此速度上限不可用。",
   "lab.plan.measure": "测量带宽",
