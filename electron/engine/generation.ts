@@ -92,7 +92,7 @@ export function buildPrompt(
   target: GenerationTarget,
   messages: readonly PromptMessage[],
   droppedBefore = 0,
-): { tokens: Token[]; stops: StopTriggers; droppedMessages: number } {
+): { tokens: Token[]; stops: StopTriggers; droppedMessages: number; wholeTokens: number } {
   const history = toChatHistory(messages);
   const system = history[0]?.type === "system" ? 1 : 0;
   const { contextSize } = target;
@@ -103,12 +103,14 @@ export function buildPrompt(
     const tokens = state.contextText.tokenize(target.model.tokenizer);
     return { state, tokens, dropped, free: contextSize - tokens.length };
   };
+  const whole = attempt(0);
   const done = (fitted: ReturnType<typeof attempt>) => ({
     tokens: fitted.tokens,
     stops: resolveStopTriggers(target.model, fitted.state.stopGenerationTriggers),
     droppedMessages: fitted.dropped,
+    /** The prompt with nothing left out (what the composer's count shows). */
+    wholeTokens: whole.tokens.length,
   });
-  const whole = attempt(0);
   if (whole.free >= room.keep) return done(whole);
   const most = Math.max(0, history.length - 1 - system);
   const floor = Math.min(droppedBefore, most);

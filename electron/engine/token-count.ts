@@ -3,7 +3,7 @@
 // Synchronous tokenizing only: it never waits for (or holds up) a generation.
 
 import { QuantaError } from "../contract/errors.js";
-import { buildPrompt, replyRoom, toChatHistory, type GenerationTarget } from "./generation.js";
+import { buildPrompt, toChatHistory, type GenerationTarget } from "./generation.js";
 import type { CountTokensRequest, EngineTokenCount, PromptMessage } from "./protocol.js";
 
 /**
@@ -18,7 +18,7 @@ function conversationTokens(target: GenerationTarget, messages: readonly PromptM
   return state.contextText.tokenize(target.model.tokenizer).length;
 }
 
-/** The whole prompt a reply to these messages would start from (nothing left out). */
+/** The whole prompt a reply to these messages would start from (nothing left out), for a message too long to be fitted. */
 function promptTokens(target: GenerationTarget, messages: readonly PromptMessage[]): number {
   const state = target.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(messages), { type: "model", response: [] }] });
   return state.contextText.tokenize(target.model.tokenizer).length;
@@ -38,18 +38,19 @@ export function countTokens(target: GenerationTarget, request: CountTokensReques
   }
   const messages: PromptMessage[] = [...request.messages, { role: "user", text: request.draft }];
   const tokens = target.model.tokenize(request.draft, false).length;
-  const whole = promptTokens(target, messages);
-  let fit: "fits" | "drops_turns" | "too_long" = "fits";
+  let whole: number;
+  let fit: "fits" | "drops_turns" | "too_long";
   let droppedMessages = 0;
-  if (contextSize - whole < replyRoom(contextSize).keep) {
-    // As the reply would fit it (the same cut, from the same last reply's cut).
-    try {
-      droppedMessages = buildPrompt(target, messages, request.droppedBefore).droppedMessages;
-      if (droppedMessages > 0) fit = "drops_turns";
-    } catch (error) {
-      if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
-      fit = "too_long";
-    }
+  try {
+    // As the reply would fit it: the same function, from the same last reply's cut.
+    const fitted = buildPrompt(target, messages, request.droppedBefore);
+    whole = fitted.wholeTokens;
+    droppedMessages = fitted.droppedMessages;
+    fit = droppedMessages > 0 ? "drops_turns" : "fits";
+  } catch (error) {
+    if (!(error instanceof QuantaError && error.code === "context_overflow")) throw error;
+    whole = promptTokens(target, messages);
+    fit = "too_long";
   }
   return {
     contextSize,
