@@ -35,6 +35,7 @@ import { resolveStopTriggers, type GenerationTarget, type StopTriggers } from ".
 import { FullDistribution } from "./full-distribution.js";
 import { getBackend } from "./model-session.js";
 import { FlushSchedule, ReplyText } from "./reply-text.js";
+import { stepTokens, type StepOptions } from "./token-stepper.js";
 
 export interface ApiGenerationControl {
   onText(text: string, progress: { generatedTokens: number; contextUsed: number }, logprobs: TokenLogprob[] | undefined): void;
@@ -162,13 +163,23 @@ export function vocabularySize(model: LlamaModel): number {
   return size;
 }
 
+/**
+ * A client's logit_bias as node-llama-cpp's TokenBias: added to each token's logit, -100 a ban.
+ * `TokenBias.set` passes over end-of-generation tokens, so a bias on the end of text would be
+ * dropped without a word; those go into its list directly, which its sampler reads as it is
+ * (llama.cpp's logit-bias sampler, as llama-server's).
+ */
 function tokenBiasFor(model: LlamaModel, bias: ApiCompletionRequest["logitBias"]): TokenBias | undefined {
   if (bias.length === 0) return undefined;
   const tokenBias = new TokenBias(model.tokenizer);
+  const list = (tokenBias as unknown as { _biases?: unknown })._biases;
   const vocabulary = vocabularySize(model);
   for (const [token, value] of bias) {
     if (token >= vocabulary) throw new QuantaError("invalid_request", `logit_bias: token ${token} is not in the model's vocabulary.`);
-    tokenBias.set(token as Token, value <= -100 ? "never" : { logit: value });
+    const logit = value <= -100 ? -Infinity : value;
+    if (!model.isEogToken(token as Token)) tokenBias.set(token as Token, { logit });
+    else if (list instanceof Map) list.set(token, logit);
+    else throw new QuantaError("invalid_request", `logit_bias: this version of the engine cannot bias the end-of-text token ${token}.`);
   }
   return tokenBias;
 }
@@ -317,7 +328,7 @@ async function runTokenLoop(
   );
   const stopTokens = prompt.stops.tokens;
   const lastToken = target.contextSize - 1;
-  const options = {
+  const options: StepOptions = {
     temperature: sampling.temperature,
     topK: sampling.topK,
     topP: sampling.topP,
@@ -334,7 +345,7 @@ async function runTokenLoop(
     let firstTokenAt = 0;
     let previous: Token | undefined = prompt.tokens.at(-1);
     let finishReason: ApiFinishReason = "stop";
-    for await (const token of sequence.evaluate(input, options)) {
+    for await (const token of stepTokens(sequence, input, options) ?? sequence.evaluate(input, options)) {
       if (generated === 0 && firstTokenAt === 0) {
         firstTokenAt = performance.now();
         control.onPrompt({ tokens: prompt.tokens.length, cached: reuse });

@@ -17,6 +17,7 @@ import type { GenerationStats, StopReason } from "../contract/types.js";
 import type { PromptMessage, SamplingSettings } from "./protocol.js";
 import { RecentTokens } from "./recent-tokens.js";
 import { ReplyText } from "./reply-text.js";
+import { stepTokens, type StepOptions } from "./token-stepper.js";
 
 /** How many of the last tokens the repeat penalty punishes. */
 const PUNISHED_TOKENS = 64;
@@ -180,7 +181,7 @@ export async function generateReply(
   let stopReason: StopReason = "end";
 
   try {
-    for await (const token of sequence.evaluate(input, {
+    const options: StepOptions = {
       temperature: sampling.temperature,
       topK: sampling.topK,
       topP: sampling.topP,
@@ -188,7 +189,8 @@ export async function generateReply(
       // llama.cpp's sampler is seeded with a constant unless told otherwise: same prompt, same reply.
       seed: sampling.seed ?? Math.floor(Math.random() * 2 ** 32),
       ...(sampling.repeatPenalty === 1 ? {} : { repeatPenalty: { punishTokens: () => recent.toArray(), penalty: sampling.repeatPenalty } }),
-    })) {
+    };
+    for await (const token of stepTokens(sequence, input, options) ?? sequence.evaluate(input, options)) {
       if (generated === 0) firstTokenAt = performance.now();
       // A stop text completed by an earlier token ends the reply here, as a stop token does.
       if (stopTokens.has(token) || reply.stopped) break;

@@ -4,6 +4,7 @@
 
 import type { LlamaModel, Token } from "node-llama-cpp";
 import type { ThreadCalibration, ThreadTrial } from "../contract/types.js";
+import { stepTokens } from "./token-stepper.js";
 
 /**
  * The counts worth trying on a machine with `cores` cores usable for math: every count up
@@ -37,7 +38,7 @@ export interface CalibrationBudget {
 
 export const DEFAULT_CALIBRATION_BUDGET: CalibrationBudget = { tokens: 32, maxMsPerTrial: 1000 };
 
-/** Generation speed at one thread count, through the same evaluate loop the chat uses. */
+/** Generation speed at one thread count, through the same loop the chat uses. */
 async function measureTrial(model: LlamaModel, threads: number, budget: CalibrationBudget): Promise<number> {
   const context = await model.createContext({ contextSize: Math.min(256, model.trainContextSize), threads });
   try {
@@ -48,7 +49,8 @@ async function measureTrial(model: LlamaModel, threads: number, budget: Calibrat
     const target = Math.max(2, Math.min(budget.tokens, room));
     let generated = 0;
     let started = 0;
-    for await (const _token of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
+    const options = { temperature: 0, yieldEogToken: true };
+    for await (const _token of stepTokens(sequence, prompt, options) ?? sequence.evaluate(prompt, options)) {
       generated += 1;
       if (generated === 1) {
         started = performance.now();

@@ -3,11 +3,15 @@
 // process.parentPort (electron/engine/parent-channel.ts).
 
 import { utilityProcess } from "electron";
-import type { SpawnEngine } from "../core/engine-client/engine-process.js";
+import { engineEnvironment, type SpawnEngine } from "../core/engine-client/engine-process.js";
 
 export function utilityProcessEngine(entry: string): SpawnEngine {
-  return () => {
-    const child = utilityProcess.fork(entry, [], { serviceName: "Quanta engine", stdio: "inherit" });
+  return (role) => {
+    const child = utilityProcess.fork(entry, [], {
+      serviceName: role === "chat" ? "Quanta engine" : "Quanta Lab engine",
+      stdio: "inherit",
+      env: engineEnvironment(role),
+    });
     let exited = false;
     child.once("exit", () => {
       exited = true;

@@ -10,6 +10,7 @@ import path from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import type { ApiRequestLogEntry, CoreEvent } from "../../electron/contract/types.js";
 import { startCore, type CoreHarness } from "../support/core-harness.js";
 import { STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
@@ -396,6 +397,35 @@ describe("OpenAI client", () => {
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
     expect(text).toBe(completion.choices[0]?.text);
+  });
+
+  it("logit_bias steers the reply, the end-of-text token included", async () => {
+    // The real tokenizer, for the ids a client would look up.
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+    const vocabulary = await llama.loadModel({ modelPath: STORIES_MODEL, vocabOnly: true });
+    // SentencePiece puts its word-start mark on "the": the token is " the".
+    const [the] = vocabulary.tokenize("the", false);
+    const [capital] = vocabulary.tokenize("The", false);
+    const eos = vocabulary.tokens.eos;
+    await vocabulary.dispose();
+    await llama.dispose();
+    expect(the).toBeDefined();
+    expect(eos).not.toBeNull();
+    const ask = (bias: Record<string, number>) =>
+      openai.completions.create({ model: STORIES, prompt: "Once upon a time", max_tokens: 6, seed: 2, logit_bias: bias });
+
+    const steered = await ask({ [String(the)]: 100 });
+    expect(steered.choices[0]?.text).toBe(" the the the the the the");
+    // The end of text made certain: the reply ends before its first token, as a stop.
+    const ended = await ask({ [String(eos)]: 100 });
+    expect(ended.choices[0]?.text).toBe("");
+    expect(ended.choices[0]?.finish_reason).toBe("stop");
+    expect(ended.usage?.completion_tokens).toBe(0);
+    // Both " the" and " The" raised: " the" comes. Banned, it never does.
+    const both = await ask({ [String(the)]: 100, [String(capital)]: 100 });
+    expect(both.choices[0]?.text).toContain(" the");
+    const banned = await ask({ [String(the)]: -100, [String(capital)]: 100 });
+    expect(banned.choices[0]?.text).toBe(" The The The The The The");
   });
 
   it("gives log probabilities for each token when asked", async () => {

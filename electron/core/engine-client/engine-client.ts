@@ -70,6 +70,7 @@ export class EngineClient {
   private launch(): Promise<void> {
     const connection = connectEngine<EngineApi, EngineEvents>({
       spawn: this.spawn,
+      role: "chat",
       name: "The engine process",
       eventSchemas: engineEventSchemas,
       handlers: {

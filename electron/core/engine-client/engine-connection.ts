@@ -7,12 +7,13 @@ import { QuantaError } from "../../contract/errors.js";
 import { validatingResolver, type ArgumentSchemas } from "../../contract/validation.js";
 import { decodeRpcMessage, encodeRpcMessage } from "../../contract/wire.js";
 import type { EngineEvents } from "../../engine/protocol.js";
-import type { EngineExit, EngineProcess, SpawnEngine } from "./engine-process.js";
+import type { EngineExit, EngineProcess, EngineRole, SpawnEngine } from "./engine-process.js";
 
 const START_TIMEOUT_MS = 30_000;
 
 export interface ConnectEngineOptions<Events extends EngineEvents> {
   spawn: SpawnEngine;
+  role: EngineRole;
   /** The engine's events other than "ready", which the connection answers itself. */
   handlers: Omit<Events, "ready">;
   /** The schemas of every event the engine may send ("ready" included). */
@@ -44,7 +45,7 @@ export function describeExit(exit: EngineExit): string {
 export function connectEngine<Api extends object, Events extends EngineEvents>(
   options: ConnectEngineOptions<Events>,
 ): EngineConnection<Api, Events> {
-  const child = options.spawn();
+  const child = options.spawn(options.role);
   let settle!: { resolve(): void; reject(error: QuantaError): void };
   const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   let settled = false;

@@ -27,6 +27,7 @@ export async function startLabEngine(
     ready,
   } = connectEngine<LabEngineApi, EngineEvents & LabEngineEvents>({
     spawn,
+    role: "lab",
     name: "The lab's engine process",
     eventSchemas: { ...engineEventSchemas, ...labEngineEventSchemas },
     handlers: {
