@@ -274,9 +274,8 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     if (!entry) throw new Error(`${file} is not in the library`);
     const loaded = await harness.core.api.loadModel({ modelId: entry.id });
     console.log(`  Quanta: ${loaded.threads} thread(s) (its calibrated choice), context ${loaded.contextSize}`);
-    // Same sampling on both. The end-of-text token stays allowed by default: node-llama-cpp
-    // rebuilds a logit bias's arrays and hands them to its native sampler on every token,
-    // which would measure that and not the server. QUANTA_BENCH_API_BAN_EOS=1 bans it on both (full-length replies).
+    // Same sampling on both. The end-of-text token stays allowed by default (the replies run
+    // their full length anyway); QUANTA_BENCH_API_BAN_EOS=1 bans it on both through logit_bias.
     const eos = process.env.QUANTA_BENCH_API_BAN_EOS === "1" ? await eosToken(file) : null;
     const body = {
       model: path.basename(file, ".gguf"),
