@@ -245,6 +245,15 @@ async function threadPoolHopUs(hops = 256): Promise<number> {
   return ((performance.now() - started) * 1000) / hops;
 }
 
+function benchThreads(): number | null {
+  const value = process.env.QUANTA_BENCH_API_THREADS;
+  if (value === undefined || value === "") return null;
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`QUANTA_BENCH_API_THREADS must be a whole number of threads, not "${value}".`);
+  return threads;
+}
+
 interface Row {
   label: string;
   threads: number;
@@ -272,8 +281,12 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
     const quantaUrl = state.status.baseUrl ?? "";
     const entry = (await harness.core.api.listModels()).find((model) => model.fileName === path.basename(file));
     if (!entry) throw new Error(`${file} is not in the library`);
-    const loaded = await harness.core.api.loadModel({ modelId: entry.id });
-    console.log(`  Quanta: ${loaded.threads} thread(s) (its calibrated choice), context ${loaded.contextSize}`);
+    // QUANTA_BENCH_API_THREADS=N sets the count for both, in place of Quanta's calibrated choice.
+    const threads = benchThreads();
+    const loaded = await harness.core.api.loadModel({ modelId: entry.id, ...(threads === null ? {} : { threads }) });
+    console.log(
+      `  Quanta: ${loaded.threads} thread(s) (${threads === null ? "its calibrated choice" : "QUANTA_BENCH_API_THREADS"}), context ${loaded.contextSize}`,
+    );
     // Same sampling on both. The end-of-text token stays allowed by default (the replies run
     // their full length anyway); QUANTA_BENCH_API_BAN_EOS=1 bans it on both through logit_bias.
     const eos = process.env.QUANTA_BENCH_API_BAN_EOS === "1" ? await eosToken(file) : null;
