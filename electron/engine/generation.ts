@@ -50,6 +50,17 @@ export function toChatHistory(messages: readonly PromptMessage[]): ChatHistoryIt
   });
 }
 
+/** 1 when the conversation opens with a system prompt, which no cut leaves out; else 0. */
+function systemTurns(messages: readonly PromptMessage[]): number {
+  return messages[0]?.role === "system" ? 1 : 0;
+}
+
+/** The turns a prompt holds when the oldest `dropped` are left out: the system prompt, then every turn after those. */
+export function keptTurns(messages: readonly PromptMessage[], dropped: number): PromptMessage[] {
+  const system = systemTurns(messages);
+  return [...messages.slice(0, system), ...messages.slice(system + dropped)];
+}
+
 /** Splits the template's stop triggers into single special tokens and plain texts. */
 export function resolveStopTriggers(model: LlamaModel, triggers: readonly LlamaText[]): StopTriggers {
   const tokens = new Set<Token>();
@@ -94,13 +105,11 @@ export function buildPrompt(
   messages: readonly PromptMessage[],
   droppedBefore = 0,
 ): { tokens: Token[]; stops: StopTriggers; droppedMessages: number; wholeTokens: number } {
-  const history = toChatHistory(messages);
-  const system = history[0]?.type === "system" ? 1 : 0;
   const { contextSize } = target;
   const room = replyRoom(contextSize);
   const attempt = (dropped: number) => {
-    const kept = [...history.slice(0, system), ...history.slice(system + dropped)];
-    const state = target.chatWrapper.generateContextState({ chatHistory: [...kept, { type: "model", response: [] }] });
+    const chatHistory = [...toChatHistory(keptTurns(messages, dropped)), { type: "model" as const, response: [] }];
+    const state = target.chatWrapper.generateContextState({ chatHistory });
     const tokens = state.contextText.tokenize(target.model.tokenizer);
     return { state, tokens, dropped, free: contextSize - tokens.length };
   };
@@ -113,7 +122,8 @@ export function buildPrompt(
     wholeTokens: whole.tokens.length,
   });
   if (whole.free >= room.keep) return done(whole);
-  const most = Math.max(0, history.length - 1 - system);
+  // Every turn but the last (the message being answered) and the system prompt may go.
+  const most = Math.max(0, messages.length - 1 - systemTurns(messages));
   const floor = Math.min(droppedBefore, most);
   const kept = floor > 0 ? attempt(floor) : whole;
   if (kept.free >= room.keep) return done(kept);

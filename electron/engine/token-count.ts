@@ -3,7 +3,7 @@
 // Synchronous tokenizing only: it never waits for (or holds up) a generation.
 
 import { QuantaError } from "../contract/errors.js";
-import { buildPrompt, toChatHistory, type GenerationTarget } from "./generation.js";
+import { buildPrompt, keptTurns, toChatHistory, type GenerationTarget } from "./generation.js";
 import type { CountTokensRequest, EngineTokenCount, PromptMessage } from "./protocol.js";
 
 /**
@@ -11,8 +11,7 @@ import type { CountTokensRequest, EngineTokenCount, PromptMessage } from "./prot
  * without the oldest turns the last reply left out (`droppedBefore`), as its prompt was.
  */
 function conversationTokens(target: GenerationTarget, messages: readonly PromptMessage[], droppedBefore: number): number {
-  const system = messages[0]?.role === "system" ? 1 : 0;
-  const held = [...messages.slice(0, system), ...messages.slice(system + droppedBefore)];
+  const held = keptTurns(messages, droppedBefore);
   if (held.length === 0) return 0;
   const state = target.chatWrapper.generateContextState({ chatHistory: toChatHistory(held) });
   return state.contextText.tokenize(target.model.tokenizer).length;
