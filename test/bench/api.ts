@@ -1,8 +1,9 @@
 // `npm run bench` (API part): streaming /v1/chat/completions through Quanta's local API
 // against llama.cpp's own llama-server, built from the llama.cpp source node-llama-cpp
 // bundles. Same model, prompt, sampling, thread count and context size; requests alternate
-// between the two in one run. Prints generation tokens/s and time to first token, and ratios,
-// then the pieces apart: the engine's own rate, raw node-llama-cpp `evaluate` and a loop on
+// between the two in one run, and which goes first alternates by round. Prints generation
+// tokens/s and time to first token, and ratios, then the pieces apart, measured after the
+// servers' rounds: the engine's own rate, raw node-llama-cpp `evaluate` and a loop on
 // llama.cpp's C API (native-loop.ts) in this process, and a thread-pool hop.
 //
 // llama-server is looked for in $QUANTA_BENCH_CACHE/llama.cpp/build/bin (default the OS temp
@@ -24,7 +25,8 @@ import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
 import { nativeLoop } from "./native-loop.js";
 import { benchCache, syntheticQ4 } from "./synthetic-model.js";
 
-const ROUNDS = 7;
+/** Even, so each server goes first in half the rounds. */
+const ROUNDS = 16;
 const PROMPT = "Once upon a time, in a small village by the sea, there lived a girl who loved boats.";
 
 interface StreamTiming {
@@ -258,7 +260,8 @@ interface Row {
   label: string;
   threads: number;
   quanta: { tps: number; ttft: number; engineTps: number | null };
-  server: { tps: number; ttft: number; ownTps: number | null } | null;
+  /** `quantaFaster`: the rounds in which Quanta's rate beat llama-server's, the two side by side. */
+  server: { tps: number; ttft: number; ownTps: number | null; quantaFaster: number } | null;
   rawTps: number;
   /** null: the C API loop could not be set up (the reason is printed). */
   nativeTps: number | null;
@@ -306,11 +309,6 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       console.log(`  llama-server: same file, ${loaded.threads} thread(s), context ${loaded.contextSize}, one slot`);
       console.log(`  Quanta's engine build: ${loaded.build ? engineBuildText(loaded.build) : "not reported"}`);
     }
-    const raw = await rawEvaluator(file, loaded.threads, loaded.contextSize);
-    const native = await nativeLoop(file, loaded.threads, loaded.contextSize).catch((error: unknown) => {
-      console.log(`  C API loop NOT MEASURED: ${error instanceof Error ? error.message : String(error)}`);
-      return null;
-    });
     // The engine's own rate for a reply: from the request log's entry once it is finished (it
     // may be logged a moment after the client has read the end of the stream).
     const finished = () => harness.events.filter((event) => event.type === "api.request" && event.entry.status !== null);
@@ -320,31 +318,52 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
       const event = finished().at(-1);
       return event?.type === "api.request" ? event.entry.tokensPerSecond : null;
     };
+    const quantaOnce = async (seed: number): Promise<StreamTiming> => {
+      const before = finished().length;
+      const timing = await streamOnce(quantaUrl, { ...body, seed });
+      return { ...timing, serverTokensPerSecond: await engineRate(before) };
+    };
     // A warm-up request each: the prompt is cached on both from here on, as in a conversation.
     await streamOnce(quantaUrl, body);
     if (server) await streamOnce(server.url, body);
-    await raw.run(42, tokens);
-    native?.run(raw.prompt, 42, tokens);
+    // The two servers back to back in each round, the one that goes first alternating: whichever
+    // follows other work on the machine starts at a disadvantage, so neither always does.
     const quanta: StreamTiming[] = [];
     const theirs: StreamTiming[] = [];
-    const rawRates: number[] = [];
-    const nativeRates: number[] = [];
-    const hops: number[] = [];
     const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       loads.push(load());
-      const before = finished().length;
-      const ours = await streamOnce(quantaUrl, { ...body, seed: 42 + round });
-      quanta.push({ ...ours, serverTokensPerSecond: await engineRate(before) });
-      if (server) theirs.push(await streamOnce(server.url, { ...body, seed: 42 + round }));
+      const seed = 42 + round;
+      const quantaFirst = round % 2 === 0;
+      if (server && !quantaFirst) theirs.push(await streamOnce(server.url, { ...body, seed }));
+      quanta.push(await quantaOnce(seed));
+      if (server && quantaFirst) theirs.push(await streamOnce(server.url, { ...body, seed }));
+      const ours = quanta.at(-1);
+      const last = theirs.at(-1);
+      console.log(
+        `  round ${round + 1} (load ${loads.at(-1) ?? "?"}, ${quantaFirst ? "Quanta" : "llama-server"} first): Quanta ${ours?.tokensPerSecond.toFixed(1) ?? "?"} (engine ${ours?.serverTokensPerSecond?.toFixed(1) ?? "?"})` +
+          (last ? `, llama-server ${last.tokensPerSecond.toFixed(1)} (own ${last.serverTokensPerSecond?.toFixed(1) ?? "?"})` : "") +
+          " tok/s",
+      );
+    }
+    // Then the pieces, in rounds of their own: they run in this process (the core's), and the
+    // C API loop loads a second copy of the model, so they are kept away from the servers' rounds.
+    const raw = await rawEvaluator(file, loaded.threads, loaded.contextSize);
+    const native = await nativeLoop(file, loaded.threads, loaded.contextSize).catch((error: unknown) => {
+      console.log(`  C API loop NOT MEASURED: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
+    await raw.run(42, tokens);
+    native?.run(raw.prompt, 42, tokens);
+    const rawRates: number[] = [];
+    const nativeRates: number[] = [];
+    const hops: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
       rawRates.push(await raw.run(42 + round, tokens));
       if (native) nativeRates.push(native.run(raw.prompt, 42 + round, tokens));
       hops.push(await threadPoolHopUs());
-      const last = theirs.at(-1);
       console.log(
-        `  round ${round + 1} (load ${loads.at(-1) ?? "?"}): Quanta ${ours.tokensPerSecond.toFixed(1)} (engine ${quanta.at(-1)?.serverTokensPerSecond?.toFixed(1) ?? "?"})` +
-          (last ? `, llama-server ${last.tokensPerSecond.toFixed(1)} (own ${last.serverTokensPerSecond?.toFixed(1) ?? "?"})` : "") +
-          `, raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"}, C API loop ${nativeRates.at(-1)?.toFixed(1) ?? "?"} tok/s, thread-pool hop ${hops.at(-1)?.toFixed(0) ?? "?"} µs`,
+        `  pieces ${round + 1} (load ${load()}): raw evaluate ${rawRates.at(-1)?.toFixed(1) ?? "?"}, C API loop ${nativeRates.at(-1)?.toFixed(1) ?? "?"} tok/s, thread-pool hop ${hops.at(-1)?.toFixed(0) ?? "?"} µs`,
       );
     }
     await raw.dispose();
@@ -362,6 +381,7 @@ async function bench(label: string, file: string, tokens: number, llamaServer: s
             tps: median(theirs.map((t) => t.tokensPerSecond)),
             ttft: median(theirs.map((t) => t.ttftMs)),
             ownTps: medianOrNull(theirs.map((t) => t.serverTokensPerSecond)),
+            quantaFaster: theirs.filter((t, round) => (quanta[round]?.tokensPerSecond ?? 0) > t.tokensPerSecond).length,
           }
         : null,
       rawTps: median(rawRates),
@@ -392,13 +412,14 @@ const rows = [
 
 const fixed = (value: number | null | undefined): string => (value === null || value === undefined ? "—" : value.toFixed(1));
 console.log(
-  "\n| model | threads | load avg (rounds) | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |",
+  "\n| model | threads | load avg (rounds) | Quanta API tok/s | llama-server tok/s | ratio (≥1: Quanta faster) | rounds Quanta faster | Quanta TTFT ms | llama-server TTFT ms | TTFT ratio (≥1: Quanta sooner) |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   const server = row.server;
+  const loads = row.loads.map(Number);
   console.log(
-    `| ${row.label} | ${row.threads} | ${row.loads.join(" ")} | ${row.quanta.tps.toFixed(1)} | ${server ? server.tps.toFixed(1) : "not measured"} | ${server ? (row.quanta.tps / server.tps).toFixed(3) : "—"} | ${row.quanta.ttft.toFixed(1)} | ${server ? server.ttft.toFixed(1) : "—"} | ${server ? (server.ttft / row.quanta.ttft).toFixed(3) : "—"} |`,
+    `| ${row.label} | ${row.threads} | ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} | ${row.quanta.tps.toFixed(1)} | ${server ? server.tps.toFixed(1) : "not measured"} | ${server ? (row.quanta.tps / server.tps).toFixed(3) : "—"} | ${server ? `${server.quantaFaster} of ${ROUNDS}` : "—"} | ${row.quanta.ttft.toFixed(1)} | ${server ? server.ttft.toFixed(1) : "—"} | ${server ? (server.ttft / row.quanta.ttft).toFixed(3) : "—"} |`,
   );
 }
 console.log("\nThe pieces apart (medians, tok/s; each server's own figure is its generation rate before the HTTP stream):");
