@@ -31,7 +31,7 @@ import type {
   PromptUsage,
   TokenLogprob,
 } from "./api-protocol.js";
-import { resolveStopTriggers, type GenerationTarget, type StopTriggers } from "./generation.js";
+import { commonPrefixLength, resolveStopTriggers, reuseCachedPrefix, type GenerationTarget, type StopTriggers } from "./generation.js";
 import { FullDistribution } from "./full-distribution.js";
 import { getBackend } from "./model-session.js";
 import { FlushSchedule, ReplyText } from "./reply-text.js";
@@ -146,13 +146,6 @@ async function createGrammar(schema: GbnfJsonSchema | "json", field: string): Pr
       `${field}: this JSON schema cannot be enforced (${error instanceof Error ? error.message : String(error)}).`,
     );
   }
-}
-
-function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
-  const limit = Math.min(a.length, b.length);
-  let index = 0;
-  while (index < limit && a[index] === b[index]) index += 1;
-  return index;
 }
 
 /** The model's vocabulary size from its header (a token id past it would read out of bounds in llama.cpp). */
@@ -300,11 +293,7 @@ async function runTokenLoop(
 ): Promise<ApiCompletionResult> {
   const { model, sequence } = target;
   const { sampling } = request;
-  const reuse = Math.min(commonPrefixLength(sequence.contextTokens, prompt.tokens), prompt.tokens.length - 1);
-  if (reuse < sequence.nextTokenIndex) {
-    await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
-  }
-  const input = prompt.tokens.slice(reuse);
+  const { reused: reuse, input } = await reuseCachedPrefix(sequence, prompt.tokens);
 
   const top = request.logprobs?.top ?? 0;
   const wantLogprobs = request.logprobs !== null;

@@ -149,11 +149,27 @@ export function buildPrompt(
   return done(fitting);
 }
 
-function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+export function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
   const limit = Math.min(a.length, b.length);
   let index = 0;
   while (index < limit && a[index] === b[index]) index += 1;
   return index;
+}
+
+/**
+ * Keeps the start of `tokens` the sequence already holds and erases the rest of it; at least
+ * one token is left to decode, to sample the next from. Returns how many were kept and the
+ * tokens still to decode.
+ */
+export async function reuseCachedPrefix(
+  sequence: LlamaContextSequence,
+  tokens: readonly Token[],
+): Promise<{ reused: number; input: Token[] }> {
+  const reused = Math.min(commonPrefixLength(sequence.contextTokens, tokens), tokens.length - 1);
+  if (reused < sequence.nextTokenIndex) {
+    await sequence.eraseContextTokenRanges([{ start: reused, end: sequence.nextTokenIndex }]);
+  }
+  return { reused, input: tokens.slice(reused) };
 }
 
 export interface GenerationControl {
@@ -171,12 +187,7 @@ export async function generateReply(
   const { model, sequence } = target;
   const prompt = buildPrompt(target, messages, droppedBefore);
 
-  // Keep the cached prefix, drop the rest; at least one token must be evaluated to sample.
-  const reuse = Math.min(commonPrefixLength(sequence.contextTokens, prompt.tokens), prompt.tokens.length - 1);
-  if (reuse < sequence.nextTokenIndex) {
-    await sequence.eraseContextTokenRanges([{ start: reuse, end: sequence.nextTokenIndex }]);
-  }
-  const input = prompt.tokens.slice(reuse);
+  const { input } = await reuseCachedPrefix(sequence, prompt.tokens);
   // The context is the prompt now; each generated token joins it before the next is sampled.
   const recent = new RecentTokens(PUNISHED_TOKENS, prompt.tokens);
 

@@ -7,14 +7,9 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
-
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
 const AT = "2026-03-01T10:00:00.000Z";
 const LATER = "2026-03-02T09:30:00.000Z";
@@ -75,33 +70,21 @@ function kitchenLog(): string {
   );
 }
 
-beforeAll(async () => {
-  models = await tempDir("e2e-history");
-  app = await serveApp([models], ["--port", "0"], async (home) => {
+const e2e = servedInChromium("e2e-history", {
+  seedHome: async (home) => {
     await fs.mkdir(path.join(home, "chats"), { recursive: true });
     await fs.writeFile(path.join(home, "chats", "arctic.jsonl"), arcticLog());
     await fs.writeFile(path.join(home, "chats", "kitchen.jsonl"), kitchenLog());
-  });
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1024, height: 768 });
-  page.on("pageerror", (error) => console.error("page error:", error.message));
+  },
+  viewport: { width: 1024, height: 768 },
 });
 
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
-});
-
-const sidebar = () => page.getByRole("navigation", { name: /^(Conversations|对话)$/ });
-const log = () => page.getByRole("log");
+const sidebar = () => e2e.page.getByRole("navigation", { name: /^(Conversations|对话)$/ });
+const log = () => e2e.page.getByRole("log");
 const userMessages = () => log().getByRole("article", { name: "You" });
 const replies = () => log().getByRole("article", { name: "Assistant" });
 const alertText = () =>
-  page
+  e2e.page
     .getByRole("alert")
     .first()
     .textContent()
@@ -109,15 +92,15 @@ const alertText = () =>
 
 /** True when the message's top lies within the visible part of the message list. */
 async function inView(message: ReturnType<Page["locator"]>): Promise<boolean> {
-  const [box, view] = await Promise.all([message.boundingBox(), page.locator(".viewport").boundingBox()]);
+  const [box, view] = await Promise.all([message.boundingBox(), e2e.page.locator(".viewport").boundingBox()]);
   return box !== null && view !== null && box.y >= view.y - 1 && box.y < view.y + view.height - 20;
 }
 
 describe("a conversation's history in the browser", () => {
   it("finds words in an older version, shows them with context and highlighted, and opens that version scrolled into view", async () => {
-    await page.goto(app.url);
+    await e2e.page.goto(e2e.app.url);
     // The newest conversation opens first.
-    await page.getByRole("heading", { name: "Kitchen" }).waitFor();
+    await e2e.page.getByRole("heading", { name: "Kitchen" }).waitFor();
 
     await sidebar().getByRole("searchbox", { name: "Search conversations" }).fill("IVORY");
     const hit = sidebar().getByRole("button", { name: /^Arctic notes/ });
@@ -140,7 +123,7 @@ describe("a conversation's history in the browser", () => {
     }
 
     await hit.click();
-    await page.getByRole("heading", { name: "Arctic notes" }).waitFor();
+    await e2e.page.getByRole("heading", { name: "Arctic notes" }).waitFor();
     // The version holding the match is the one on show, with the turns that followed it.
     const first = userMessages().first();
     await first.getByText(WALRUS).waitFor();
@@ -151,11 +134,11 @@ describe("a conversation's history in the browser", () => {
     await expect.poll(() => inView(first)).toBe(true);
     // The words are highlighted in the message itself.
     await expect
-      .poll(() => page.evaluate<string[]>("[...(CSS.highlights.get('quanta-search-match') ?? [])].map((range) => range.toString())"))
+      .poll(() => e2e.page.evaluate<string[]>("[...(CSS.highlights.get('quanta-search-match') ?? [])].map((range) => range.toString())"))
       .toEqual(["ivory"]);
 
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "chat-history-search.png") });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "chat-history-search.png") });
 
     // Chinese text: characters of context on both sides.
     await sidebar().getByRole("searchbox", { name: "Search conversations" }).fill("困惑度");
@@ -188,20 +171,23 @@ describe("a conversation's history in the browser", () => {
     await expect.poll(() => replies().count()).toBe(3);
     await expect.poll(() => log().getByText("Question number 4:").count()).toBe(0);
 
-    await page.reload();
-    await page.getByRole("heading", { name: "Arctic notes" }).waitFor();
+    await e2e.page.reload();
+    await e2e.page.getByRole("heading", { name: "Arctic notes" }).waitFor();
     await userMessages().first().getByText(WALRUS).waitFor();
     await expect.poll(() => userMessages().count()).toBe(3);
     expect(await replies().count()).toBe(3);
     expect(await log().getByText("Question number 4:").count()).toBe(0);
     // Gone from the file too, not only hidden.
-    const file = await fs.readFile(path.join(app.home, "chats", "arctic.jsonl"), "utf8");
+    const file = await fs.readFile(path.join(e2e.app.home, "chats", "arctic.jsonl"), "utf8");
     expect(file).not.toContain("Question number 4:");
     expect(file).not.toContain("Answer number 5.");
   });
 
   it("imports its own JSON export as a new conversation with the same messages, versions and dates", async () => {
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as JSON" }).click()]);
+    const [download] = await Promise.all([
+      e2e.page.waitForEvent("download"),
+      e2e.page.getByRole("button", { name: "Export as JSON" }).click(),
+    ]);
     const exportedFile = await download.path();
     const exported = JSON.parse(await fs.readFile(exportedFile, "utf8")) as { chat: { id: string; createdAt: string; updatedAt: string } };
     expect(exported.chat.createdAt).toBe(AT);
@@ -220,7 +206,10 @@ describe("a conversation's history in the browser", () => {
     expect(await replies().count()).toBe(3);
 
     // Exported again, it is the same file but for its id and the export's date.
-    const [again] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as JSON" }).click()]);
+    const [again] = await Promise.all([
+      e2e.page.waitForEvent("download"),
+      e2e.page.getByRole("button", { name: "Export as JSON" }).click(),
+    ]);
     const reexported = JSON.parse(await fs.readFile(await again.path(), "utf8")) as typeof exported & { exportedAt: string };
     expect(reexported.chat.id).not.toBe(exported.chat.id);
     expect({ ...reexported, exportedAt: "", chat: { ...reexported.chat, id: "" } }).toEqual({
@@ -261,21 +250,21 @@ describe("a conversation's history in the browser", () => {
       await input.setInputFiles(bad);
       if (typeof words === "string") await expect.poll(alertText).toBe(words);
       else await expect.poll(alertText).toMatch(words);
-      await page.getByRole("alert").getByRole("button", { name: "Dismiss" }).click();
+      await e2e.page.getByRole("alert").getByRole("button", { name: "Dismiss" }).click();
     }
 
-    await page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
-    await page.getByRole("navigation", { name: "对话" }).waitFor();
+    await e2e.page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
+    await e2e.page.getByRole("navigation", { name: "对话" }).waitFor();
     await input.setInputFiles(file("notes.json", "these are my notes"));
     await expect.poll(alertText).toBe("此文件不是 JSON，因此不是 Quanta 导出的对话。未导入任何内容。");
     await input.setInputFiles(file("newer.json", JSON.stringify({ format: "quanta-chat", version: 9 })));
     await expect.poll(alertText).toBe("此对话以格式版本 9 导出；此版本的 Quanta 读取版本 1。未导入任何内容。");
     // No English sentence from the core in the Chinese page.
     expect(await alertText()).not.toMatch(/Nothing was imported|not a conversation/);
-    await page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
+    await e2e.page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
 
     expect(await sidebar().getByRole("listitem").count()).toBe(count);
-    const files = (await fs.readdir(path.join(app.home, "chats"))).filter((name) => name.endsWith(".jsonl"));
+    const files = (await fs.readdir(path.join(e2e.app.home, "chats"))).filter((name) => name.endsWith(".jsonl"));
     expect(files).toHaveLength(3);
   });
 });

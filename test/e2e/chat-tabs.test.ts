@@ -6,37 +6,22 @@
 // both changes, and each tab's open settings show the other's; a rename or a deletion in one
 // tab shows in the other's list.
 
-import { promises as fs } from "node:fs";
 import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadModelAndWait } from "../support/model-picker.js";
-import { tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { servedInChromium } from "../support/serve.js";
 import { writeTalkerModel } from "../support/talker-model.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-
-beforeAll(async () => {
-  models = await tempDir("e2e-tabs-models");
-  await writeTalkerModel(models);
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-});
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+const e2e = servedInChromium("e2e-tabs-models", {
+  fill: async (models) => {
+    await writeTalkerModel(models);
+  },
 });
 
 async function openTab(): Promise<Page> {
-  const page = await chromium.context.newPage();
+  const page = await e2e.chromium.context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error.message));
-  await page.goto(app.url);
+  await page.goto(e2e.app.url);
   await page.getByRole("textbox", { name: "Message" }).waitFor();
   return page;
 }

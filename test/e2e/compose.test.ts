@@ -5,50 +5,30 @@
 // meter reading the same after an engine restart.
 
 import { execFileSync } from "node:child_process";
-import { promises as fs } from "node:fs";
-import path from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STORIES_MODEL, tempDir } from "../support/paths.js";
+import { describe, expect, it } from "vitest";
+import { STORIES_MODEL } from "../support/paths.js";
 import { chooseModel } from "../support/model-picker.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { servedInChromium } from "../support/serve.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
-
-beforeAll(async () => {
-  models = await tempDir("e2e-compose");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 900 });
-  page.on("pageerror", (error) => console.error("page error:", error.message));
+const e2e = servedInChromium("e2e-compose", {
+  copy: { "stories260K.gguf": STORIES_MODEL },
+  viewport: { width: 1440, height: 900 },
 });
 
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
-});
-
-const form = () => page.getByRole("form", { name: /^(Chat settings|对话设置)$/ });
+const form = () => e2e.page.getByRole("form", { name: /^(Chat settings|对话设置)$/ });
 const savedPrompts = () => form().getByRole("combobox", { name: /^(Saved prompts|已保存的提示)$/ });
 const systemPrompt = () => form().getByRole("textbox", { name: /^(System prompt|系统提示)$/ });
 const promptName = () => form().getByRole("textbox", { name: /^(Name|名称)$/ });
 const promptsGroup = () => form().getByRole("group", { name: /^(Name|名称)$/ });
-const composer = () => page.getByRole("textbox", { name: "Message" });
-const draftCount = () => page.getByRole("status", { name: "Tokens of the message" });
-const meter = () => page.getByRole("meter", { name: "Context used" });
-const status = () => page.getByRole("status", { name: "Engine status" });
+const composer = () => e2e.page.getByRole("textbox", { name: "Message" });
+const draftCount = () => e2e.page.getByRole("status", { name: "Tokens of the message" });
+const meter = () => e2e.page.getByRole("meter", { name: "Context used" });
+const status = () => e2e.page.getByRole("status", { name: "Engine status" });
 const text = async (locator: ReturnType<Page["getByRole"]>) => (await locator.textContent())?.trim() ?? "";
 
 async function openSettings(): Promise<void> {
-  if ((await form().count()) === 0) await page.getByRole("button", { name: /^(Show chat settings|显示对话设置)$/ }).click();
+  if ((await form().count()) === 0) await e2e.page.getByRole("button", { name: /^(Show chat settings|显示对话设置)$/ }).click();
   await form().waitFor();
 }
 
@@ -57,7 +37,7 @@ async function optionNames(): Promise<string[]> {
 }
 
 function killEngine(): void {
-  const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(app.process.pid)], { encoding: "utf8" });
+  const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(e2e.app.process.pid)], { encoding: "utf8" });
   const engine = children.split("\n").find((line) => /engine/i.test(line));
   if (!engine) throw new Error(`no engine among ${children}`);
   process.kill(Number(engine.trim().split(/\s+/)[0]), "SIGKILL");
@@ -65,7 +45,7 @@ function killEngine(): void {
 
 describe("composing", () => {
   it("names, saves, picks, changes and deletes system prompts, kept across a reload", async () => {
-    await page.goto(app.url);
+    await e2e.page.goto(e2e.app.url);
     await openSettings();
     expect(await text(savedPrompts().locator("option").first())).toBe("No saved prompts yet: write one above, name it and save it.");
 
@@ -109,7 +89,7 @@ describe("composing", () => {
 
     // Kept by the core: after a reload the list is there; the conversation keeps the text of the
     // prompt it was given (Brief's, picked last), deleted or not, and another pick replaces it.
-    await page.reload();
+    await e2e.page.reload();
     await openSettings();
     await expect.poll(() => optionNames()).toEqual(["Pirate"]);
     expect(await systemPrompt().inputValue()).toBe("Answer in one short sentence.");
@@ -117,28 +97,28 @@ describe("composing", () => {
     await savedPrompts().selectOption({ label: "Pirate" });
     expect(await systemPrompt().inputValue()).toBe("You are a pirate captain.");
     await expect.poll(() => text(form().getByRole("status", { name: "Settings saved" }))).toBe("Settings saved for this conversation.");
-    await page.reload();
+    await e2e.page.reload();
     await openSettings();
     await expect.poll(() => savedPrompts().inputValue()).not.toBe("");
     expect(await text(savedPrompts().locator("option:checked"))).toBe("Pirate");
     await expect.poll(() => text(form().getByRole("status", { name: "Settings saved" }))).toBe("Settings saved for this conversation.");
 
     // In Chinese, the core's refusal is worded in Chinese.
-    await page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
+    await e2e.page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
     await promptName().fill("PIRATE");
     await form().getByRole("button", { name: "另存为新提示" }).click();
     await expect.poll(() => text(promptsGroup().getByRole("alert"))).toBe("已有名为“Pirate”的已保存提示。请换一个名称。");
-    await page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
+    await e2e.page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
   });
 
   it("counts the message being typed against what the context has left, and the meter reads the same after an engine restart", async () => {
-    await page.getByRole("button", { name: "New chat", exact: true }).click();
+    await e2e.page.getByRole("button", { name: "New chat", exact: true }).click();
     // No model yet: not available, never 0.
     await composer().fill("Once upon a time");
     await expect.poll(() => text(draftCount())).toBe("Token count not available: no model is loaded");
     await expect.poll(() => meter().getAttribute("aria-valuetext")).toBe("not available: no model is loaded");
 
-    await chooseModel(page, "stories260K");
+    await chooseModel(e2e.page, "stories260K");
     await expect.poll(() => status().getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
     await expect.poll(() => text(draftCount())).toMatch(/^\d+ tokens · [\d,]+ left of 2,048$/);
     const first = /^(\d+) tokens · ([\d,]+) left/.exec(await text(draftCount()));
@@ -159,8 +139,8 @@ describe("composing", () => {
     expect(await composer().inputValue()).toBe(`Once upon a time${more}`);
     await expect.poll(async () => Number(/^(\d+) tokens/.exec(await text(draftCount()))?.[1])).toBeGreaterThan(shortTokens + 5);
 
-    await page.getByRole("button", { name: "Send" }).click();
-    const reply = page.getByRole("log", { name: "Messages" }).getByRole("article", { name: "Assistant" }).last();
+    await e2e.page.getByRole("button", { name: "Send" }).click();
+    const reply = e2e.page.getByRole("log", { name: "Messages" }).getByRole("article", { name: "Assistant" }).last();
     await reply.getByText(/tok\/s · [\d.,]+ ms to first token/).waitFor({ timeout: 60_000 });
     await expect.poll(() => meter().getAttribute("aria-valuetext")).toMatch(/^[1-9][\d,]* of 2,048 tokens$/);
     const before = await meter().getAttribute("aria-valuetext");
@@ -177,20 +157,20 @@ describe("composing", () => {
     await expect.poll(() => meter().getAttribute("aria-valuetext")).toMatch(/ 128 /);
     await composer().fill("Lily went to the park and played with her ball all day long. ".repeat(12));
     await expect.poll(() => text(draftCount())).toMatch(/^\d+ tokens · too long for the context of 128, even alone$/);
-    const articles = await page.getByRole("article").count();
-    await page.getByRole("button", { name: "Send" }).click();
-    const warning = page.locator("form.composer").getByRole("alert");
+    const articles = await e2e.page.getByRole("article").count();
+    await e2e.page.getByRole("button", { name: "Send" }).click();
+    const warning = e2e.page.locator("form.composer").getByRole("alert");
     await expect.poll(() => text(warning.locator("p"))).toMatch(/^This message needs [\d,]+ tokens, more than the context of 128 holds/);
     await warning.getByRole("button", { name: "Keep editing" }).click();
     expect(await warning.count()).toBe(0);
-    expect(await page.getByRole("article").count()).toBe(articles);
+    expect(await e2e.page.getByRole("article").count()).toBe(articles);
     expect(await composer().inputValue()).toContain("Lily went to the park");
 
     // At 1024×768 the count stays on screen under the composer.
-    await page.setViewportSize({ width: 1024, height: 768 });
+    await e2e.page.setViewportSize({ width: 1024, height: 768 });
     const box = await draftCount().boundingBox();
     expect(box).not.toBeNull();
     expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 1024).toBe(true);
-    await page.setViewportSize({ width: 1440, height: 900 });
+    await e2e.page.setViewportSize({ width: 1440, height: 900 });
   });
 });

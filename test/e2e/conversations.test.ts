@@ -4,46 +4,31 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import type { Locator } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 import { chooseModel } from "../support/model-picker.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
+const e2e = servedInChromium("e2e-conversations", {
+  copy: { "stories260K.gguf": STORIES_MODEL },
+});
 
-beforeAll(async () => {
-  models = await tempDir("e2e-conversations");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-  page.on("console", (message) => {
+beforeAll(() => {
+  e2e.page.on("console", (message) => {
     if (message.type() === "error") console.error("page console:", message.text());
   });
 });
 
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
-});
-
-const sidebar = () => page.getByRole("navigation", { name: "Conversations" });
-const log = () => page.getByRole("log", { name: "Messages" });
+const sidebar = () => e2e.page.getByRole("navigation", { name: "Conversations" });
+const log = () => e2e.page.getByRole("log", { name: "Messages" });
 const replies = () => log().getByRole("article", { name: "Assistant" });
 /** The words of the last reply, without its buttons and figures. */
 const lastReplyText = () => replies().last().locator(".body").textContent();
 
 async function loadStories(): Promise<void> {
-  await chooseModel(page, "stories260K");
-  const status = page.getByRole("status", { name: "Engine status" });
+  await chooseModel(e2e.page, "stories260K");
+  const status = e2e.page.getByRole("status", { name: "Engine status" });
   await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
 }
 
@@ -54,24 +39,24 @@ async function finished(reply: Locator): Promise<void> {
 
 async function send(text: string): Promise<void> {
   const count = await replies().count();
-  await page.getByRole("textbox", { name: "Message" }).fill(text);
-  await page.getByRole("button", { name: "Send" }).click();
+  await e2e.page.getByRole("textbox", { name: "Message" }).fill(text);
+  await e2e.page.getByRole("button", { name: "Send" }).click();
   await expect.poll(() => replies().count()).toBe(count + 1);
   await finished(replies().last());
 }
 
 describe("conversations in the browser", () => {
   it("keeps two conversations with their messages across a reload", async () => {
-    await page.goto(app.url);
+    await e2e.page.goto(e2e.app.url);
     await loadStories();
     await send("Once upon a time there was a cat.");
     const catReply = (await replies().last().textContent()) ?? "";
 
-    await page.getByRole("button", { name: "New chat" }).click();
-    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await e2e.page.getByRole("button", { name: "New chat" }).click();
+    await expect.poll(() => e2e.page.getByRole("article").count()).toBe(0);
     await send("The dog ran home to Zanzibar.");
 
-    await page.reload();
+    await e2e.page.reload();
     await sidebar()
       .getByRole("button", { name: /^Once upon a time there was a cat\./ })
       .waitFor();
@@ -96,7 +81,7 @@ describe("conversations in the browser", () => {
     await sidebar()
       .getByRole("button", { name: /^Cat story/ })
       .waitFor();
-    await page.getByRole("heading", { name: "Cat story" }).waitFor();
+    await e2e.page.getByRole("heading", { name: "Cat story" }).waitFor();
 
     const search = sidebar().getByRole("searchbox", { name: "Search conversations" });
     // A word no stories260K reply contains: the cat's reply is sampled, and "dog ran" can be in it.
@@ -144,14 +129,14 @@ describe("conversations in the browser", () => {
       .waitFor();
     await log().getByText("The dog ran home to Zanzibar.").waitFor();
 
-    await page.keyboard.press("Control+Shift+O");
-    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await e2e.page.keyboard.press("Control+Shift+O");
+    await expect.poll(() => e2e.page.getByRole("article").count()).toBe(0);
     await expect.poll(() => sidebar().getByRole("listitem").count()).toBe(3);
-    const composer = page.getByRole("textbox", { name: "Message" });
+    const composer = e2e.page.getByRole("textbox", { name: "Message" });
     await composer.fill("   ");
-    expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    expect(await e2e.page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
     await composer.press("Enter");
-    await expect.poll(() => page.getByRole("article").count()).toBe(0);
+    await expect.poll(() => e2e.page.getByRole("article").count()).toBe(0);
     await composer.fill("");
 
     await sidebar()
@@ -184,14 +169,17 @@ describe("conversations in the browser", () => {
     await expect.poll(lastReplyText).toBe(firstReply);
 
     // The choice of version survives a reload.
-    await page.reload();
+    await e2e.page.reload();
     await log().getByText("Once upon a time there was a cat.").waitFor();
     await log().getByRole("article", { name: "You" }).getByText("1 / 2").waitFor();
     await replies().last().getByText("1 / 2").waitFor();
   });
 
   it("exports the conversation as Markdown", async () => {
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as Markdown" }).click()]);
+    const [download] = await Promise.all([
+      e2e.page.waitForEvent("download"),
+      e2e.page.getByRole("button", { name: "Export as Markdown" }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe("Cat-story.md");
     const text = await fs.readFile(await download.path(), "utf8");
     const reply = (await replies().last().locator(".body").textContent())?.trim() ?? "";
@@ -200,7 +188,7 @@ describe("conversations in the browser", () => {
     expect(text.replace(/\s+/g, " ")).toContain(reply.replace(/\s+/g, " ").slice(0, 20));
 
     // JSON keeps every version: both wordings of the message and all three replies.
-    const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as JSON" }).click()]);
+    const [json] = await Promise.all([e2e.page.waitForEvent("download"), e2e.page.getByRole("button", { name: "Export as JSON" }).click()]);
     expect(json.suggestedFilename()).toBe("Cat-story.json");
     const exported = JSON.parse(await fs.readFile(await json.path(), "utf8")) as {
       format: string;
@@ -227,8 +215,8 @@ describe("conversations in the browser", () => {
   });
 
   it("applies a conversation's settings, keeps them, and shows what was left out to fit the context", async () => {
-    await page.getByRole("button", { name: "Show chat settings" }).click();
-    const form = page.getByRole("form", { name: "Chat settings" });
+    await e2e.page.getByRole("button", { name: "Show chat settings" }).click();
+    const form = e2e.page.getByRole("form", { name: "Chat settings" });
     await form.getByRole("textbox", { name: "System prompt" }).fill("You tell stories about cats.");
     await form.getByRole("combobox", { name: "Sampling preset" }).selectOption({ label: "Precise" });
     await form.getByRole("spinbutton", { name: /^Max tokens/ }).fill("64");
@@ -247,18 +235,18 @@ describe("conversations in the browser", () => {
     const last = replies().last();
     await last.getByText(/^stories260K\.gguf \(F32\) · temperature 0\.2 · /).waitFor();
     await last.getByText(/earlier messages? (was|were) left out to fit the context/).waitFor();
-    expect(await page.getByRole("meter", { name: "Context used" }).getAttribute("aria-valuenow")).not.toBeNull();
+    expect(await e2e.page.getByRole("meter", { name: "Context used" }).getAttribute("aria-valuenow")).not.toBeNull();
 
-    await page.reload();
+    await e2e.page.reload();
     await log().getByText("The cat sat on the mat.").waitFor();
-    await page.getByRole("button", { name: "Show chat settings" }).click();
+    await e2e.page.getByRole("button", { name: "Show chat settings" }).click();
     await expect.poll(() => form.getByRole("textbox", { name: "System prompt" }).inputValue()).toBe("You tell stories about cats.");
     expect(await form.getByRole("spinbutton", { name: /^Max tokens/ }).inputValue()).toBe("64");
     expect(await form.getByRole("combobox", { name: "Sampling preset" }).inputValue()).toBe("precise");
   });
 
   it("uses settings typed just before sending, and refuses out-of-range values with the range", async () => {
-    const form = page.getByRole("form", { name: "Chat settings" });
+    const form = e2e.page.getByRole("form", { name: "Chat settings" });
     const maxTokens = form.getByRole("spinbutton", { name: /^Max tokens/ });
     // Typed and sent at once, without waiting for anything: the reply still stops at 3 tokens.
     await maxTokens.fill("3");
@@ -286,10 +274,10 @@ describe("conversations in the browser", () => {
       expect(await form.getByRole("status", { name: "Settings saved" }).textContent()).toContain("Not saved");
     }
     // No developer's wording anywhere on the page.
-    expect(await page.locator("body").textContent()).not.toMatch(/Invalid call|updateChatSettings|Too big/);
+    expect(await e2e.page.locator("body").textContent()).not.toMatch(/Invalid call|updateChatSettings|Too big/);
     // A smaller context than the conversation fills: said so, never "415 of 128".
     await context.fill("128");
-    const meter = page.getByRole("meter", { name: "Context used" });
+    const meter = e2e.page.getByRole("meter", { name: "Context used" });
     await expect.poll(() => meter.getAttribute("aria-valuetext")).toMatch(/^[\d,]+ tokens, more than the 128 of the context/);
     await context.fill("");
     await maxTokens.fill("64");
@@ -305,23 +293,23 @@ describe("conversations in the browser", () => {
   });
 
   it("speaks Simplified Chinese when chosen, and a screenshot shows the finished chat", async () => {
-    await page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
-    await page.getByRole("navigation", { name: "对话" }).waitFor();
-    await page.getByRole("searchbox", { name: "搜索对话" }).waitFor();
-    await page.getByRole("button", { name: "导出为 Markdown" }).waitFor();
-    await page.getByRole("button", { name: "重新生成回复" }).first().waitFor();
-    await page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
-    await page.getByRole("navigation", { name: "Conversations" }).waitFor();
+    await e2e.page.getByRole("combobox", { name: "Language" }).selectOption({ label: "简体中文" });
+    await e2e.page.getByRole("navigation", { name: "对话" }).waitFor();
+    await e2e.page.getByRole("searchbox", { name: "搜索对话" }).waitFor();
+    await e2e.page.getByRole("button", { name: "导出为 Markdown" }).waitFor();
+    await e2e.page.getByRole("button", { name: "重新生成回复" }).first().waitFor();
+    await e2e.page.getByRole("combobox", { name: "语言" }).selectOption({ label: "English" });
+    await e2e.page.getByRole("navigation", { name: "Conversations" }).waitFor();
 
-    await page.getByRole("form", { name: "Chat settings" }).waitFor();
+    await e2e.page.getByRole("form", { name: "Chat settings" }).waitFor();
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
-    await page.setViewportSize({ width: 1440, height: 900 });
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations.png") });
+    await e2e.page.setViewportSize({ width: 1440, height: 900 });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations.png") });
     // The theme follows the system: the same page with a dark preference.
-    await page.emulateMedia({ colorScheme: "dark" });
+    await e2e.page.emulateMedia({ colorScheme: "dark" });
     // Let the buttons' colour transitions finish before the picture.
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations-dark.png") });
-    await page.emulateMedia({ colorScheme: "light" });
+    await e2e.page.waitForTimeout(500);
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "conversations-dark.png") });
+    await e2e.page.emulateMedia({ colorScheme: "light" });
   });
 });

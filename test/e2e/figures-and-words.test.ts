@@ -7,16 +7,11 @@
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Locator } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { chooseModel } from "../support/model-picker.js";
-import { STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
-
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
+import { STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
 const VIEWPORTS = [
   { width: 1440, height: 900 },
@@ -28,27 +23,16 @@ const LANGUAGES = [
   { label: "简体中文", models: "模型", inspect: "查看 stories260K.gguf", fit: "能否装下？", layers: "层数" },
 ] as const;
 
-beforeAll(async () => {
-  models = await tempDir("e2e-figures");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  // A file that is not a model at all, as a person might drop one in a models folder.
-  await fs.writeFile(path.join(models, "broken.gguf"), "this is not a model, only some text".repeat(4));
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-});
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+const e2e = servedInChromium("e2e-figures", {
+  copy: { "stories260K.gguf": STORIES_MODEL },
+  fill: async (models) => {
+    // A file that is not a model at all, as a person might drop one in a models folder.
+    await fs.writeFile(path.join(models, "broken.gguf"), "this is not a model, only some text".repeat(4));
+  },
 });
 
 async function chooseLanguage(label: string): Promise<void> {
-  await page.getByRole("combobox", { name: /^(Language|语言)$/ }).selectOption({ label });
+  await e2e.page.getByRole("combobox", { name: /^(Language|语言)$/ }).selectOption({ label });
 }
 
 /** Three English words in a row: a sentence, not a name or a unit. */
@@ -56,21 +40,21 @@ const ENGLISH_SENTENCE = /[A-Za-z]{2,}(?:[ ,;:'’()-]+[A-Za-z]{2,}){2,}/;
 
 /** The text of every place the core's words could appear, file names left out. */
 async function coreWordedText(): Promise<string[]> {
-  const places = page.locator('[role="alert"], [role="status"][aria-label], .failed, .failed-text, li .error, .problem');
+  const places = e2e.page.locator('[role="alert"], [role="status"][aria-label], .failed, .failed-text, li .error, .problem');
   const texts = await places.allTextContents();
   return texts.map((text) => text.replace(/\S+\.gguf/g, "").trim()).filter((text) => text !== "");
 }
 
 describe("figures and words", () => {
   it("shows Will it fit's values on their labels' rows, with the inspector's layer count, at both sizes and in both languages", async () => {
-    await page.goto(app.url);
+    await e2e.page.goto(e2e.app.url);
     for (const language of LANGUAGES) {
       await chooseLanguage(language.label);
-      await page.getByRole("tab", { name: language.models }).click();
-      await page.getByRole("button", { name: language.inspect }).click();
+      await e2e.page.getByRole("tab", { name: language.models }).click();
+      await e2e.page.getByRole("button", { name: language.inspect }).click();
       for (const viewport of VIEWPORTS) {
-        await page.setViewportSize(viewport);
-        const fit = page.locator(`dl[aria-label="${language.fit}"]`);
+        await e2e.page.setViewportSize(viewport);
+        const fit = e2e.page.locator(`dl[aria-label="${language.fit}"]`);
         await fit.waitFor({ timeout: 30_000 });
         await fit.scrollIntoViewIfNeeded();
         const terms = fit.locator("dt");
@@ -87,39 +71,39 @@ describe("figures and words", () => {
         }
       }
       // One count of layers: the inspector's equals the total Will it fit names (output layer included).
-      const inspectorLayers = page
+      const inspectorLayers = e2e.page
         .getByRole("term")
         .filter({ hasText: new RegExp(`^${language.layers}$`) })
         .locator("xpath=following-sibling::dd[1]");
       const layers = Number((await inspectorLayers.first().textContent())?.trim());
       expect(layers).toBe(6);
-      expect(await page.locator(`dl[aria-label="${language.fit}"]`).textContent()).toContain("6");
+      expect(await e2e.page.locator(`dl[aria-label="${language.fit}"]`).textContent()).toContain("6");
     }
     await chooseLanguage("English");
   });
 
   it("in Chinese, words what the core reports in Chinese: a bad file, a message too long, an engine crash", async () => {
-    await page.setViewportSize(VIEWPORTS[0]);
-    await page.goto(app.url);
+    await e2e.page.setViewportSize(VIEWPORTS[0]);
+    await e2e.page.goto(e2e.app.url);
     // Load stories260K in English, then switch.
-    await chooseModel(page, "stories260K");
-    const status = page.getByRole("status", { name: /^(Engine status|引擎状态)$/ });
+    await chooseModel(e2e.page, "stories260K");
+    const status = e2e.page.getByRole("status", { name: /^(Engine status|引擎状态)$/ });
     await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
     await chooseLanguage("简体中文");
 
     // A bad file: the library says why in Chinese.
-    await page.getByRole("tab", { name: "模型" }).click();
-    const broken = page.locator("li").filter({ hasText: "broken.gguf" }).locator(".error");
+    await e2e.page.getByRole("tab", { name: "模型" }).click();
+    const broken = e2e.page.locator("li").filter({ hasText: "broken.gguf" }).locator(".error");
     await expect.poll(() => broken.first().textContent(), { timeout: 30_000 }).toMatch(/[\u4e00-\u9fff]/);
     for (const text of await coreWordedText()) expect(text, text).not.toMatch(ENGLISH_SENTENCE);
 
     // A message far longer than a 64-token context.
-    await page.getByRole("tab", { name: "聊天" }).click();
-    await page.getByRole("button", { name: "显示对话设置" }).click();
-    const form = page.getByRole("form", { name: "对话设置" });
+    await e2e.page.getByRole("tab", { name: "聊天" }).click();
+    await e2e.page.getByRole("button", { name: "显示对话设置" }).click();
+    const form = e2e.page.getByRole("form", { name: "对话设置" });
     // A context above the loaded 2,048 is refused in the form, in Chinese, at 1024×768 too, inside the panel.
     for (const viewport of VIEWPORTS) {
-      await page.setViewportSize(viewport);
+      await e2e.page.setViewportSize(viewport);
       await form.getByRole("spinbutton", { name: "上下文大小" }).fill("4096");
       const alert = form.getByRole("alert");
       await expect
@@ -128,21 +112,21 @@ describe("figures and words", () => {
       const [box, panel] = [(await alert.boundingBox())!, (await form.boundingBox())!];
       expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width + 1);
     }
-    await page.setViewportSize(VIEWPORTS[0]);
+    await e2e.page.setViewportSize(VIEWPORTS[0]);
     await form.getByRole("spinbutton", { name: "上下文大小" }).fill("64");
-    await page.getByRole("textbox", { name: "消息" }).fill("The little cat walked to the old red barn and sat down. ".repeat(40));
-    await page.getByRole("button", { name: "发送" }).click();
+    await e2e.page.getByRole("textbox", { name: "消息" }).fill("The little cat walked to the old red barn and sat down. ".repeat(40));
+    await e2e.page.getByRole("button", { name: "发送" }).click();
     // The composer warns first (the message cannot fit); sent anyway, the core's refusal is worded in Chinese.
-    await page.getByRole("button", { name: "仍然发送" }).click();
+    await e2e.page.getByRole("button", { name: "仍然发送" }).click();
     await expect.poll(async () => (await coreWordedText()).join(" "), { timeout: 60_000 }).toMatch(/需要 [\d,]+ 个词元/);
     for (const text of await coreWordedText()) expect(text, text).not.toMatch(ENGLISH_SENTENCE);
     await form.getByRole("spinbutton", { name: "上下文大小" }).fill("");
 
     // An engine crash in the middle of a reply.
-    await page.getByRole("textbox", { name: "消息" }).fill("Once upon a time");
-    await page.getByRole("button", { name: "发送" }).click();
-    await page.getByRole("button", { name: "停止" }).first().waitFor({ timeout: 60_000 });
-    const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(app.process.pid)], { encoding: "utf8" });
+    await e2e.page.getByRole("textbox", { name: "消息" }).fill("Once upon a time");
+    await e2e.page.getByRole("button", { name: "发送" }).click();
+    await e2e.page.getByRole("button", { name: "停止" }).first().waitFor({ timeout: 60_000 });
+    const children = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(e2e.app.process.pid)], { encoding: "utf8" });
     const engine = children.split("\n").find((line) => /engine/i.test(line));
     expect(engine, children).toBeDefined();
     process.kill(Number(engine!.trim().split(/\s+/)[0]), "SIGKILL");

@@ -7,37 +7,25 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Download, Page } from "playwright-core";
+import type { Download } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
+import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
 import { startRelay, type Relay } from "../support/relay.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { servedInChromium } from "../support/serve.js";
 import { chooseModel } from "../support/model-picker.js";
 
-let models: string;
-let app: ServedApp;
 let relay: Relay;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
+
+const e2e = servedInChromium("e2e-hw-models", { copy: { "stories260K.gguf": STORIES_MODEL } });
 
 beforeAll(async () => {
-  models = await tempDir("e2e-hw-models");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  app = await serveApp([models]);
   // The page reaches the server through a relay the last test cuts.
-  relay = await startRelay(app.url);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on("pageerror", (error) => console.error("page error:", error.message));
+  relay = await startRelay(e2e.app.url);
 });
 
 afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before starting it
   await relay?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
 });
 
 /** The number in a readout such as "1,234.5 tok/s", "37%" or "12.4 GB/s"; NaN when there is none. */
@@ -47,87 +35,87 @@ function numberIn(text: string | null): number {
 }
 
 async function readout(name: string): Promise<string> {
-  return (await page.getByRole("status", { name, exact: true }).textContent())?.trim() ?? "";
+  return (await e2e.page.getByRole("status", { name, exact: true }).textContent())?.trim() ?? "";
 }
 
 async function downloaded(button: string): Promise<{ download: Download; bytes: Buffer }> {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]);
+  const [download] = await Promise.all([e2e.page.waitForEvent("download"), e2e.page.getByRole("button", { name: button }).click()]);
   const file = await download.path();
   return { download, bytes: await fs.readFile(file) };
 }
 
 describe("the hardware view", () => {
   it("shows CPU and RAM in the strip under the chat from the first sample", async () => {
-    await page.goto(relay.url);
-    const strip = page.getByRole("region", { name: "Hardware summary" });
+    await e2e.page.goto(relay.url);
+    const strip = e2e.page.getByRole("region", { name: "Hardware summary" });
     await expect
       .poll(() => strip.textContent(), { timeout: 20_000 })
       .toMatch(/CPU\s*\d+%.*RAM\s*[\d.,]+ [KMGT]?i?B \/ [\d.,]+ [KMGT]?i?B.*VRAM\s*no GPU/);
   });
 
   it("loads stories260K, follows a reply on the charts, and says there is no GPU", async () => {
-    await chooseModel(page, "stories260K");
-    const status = page.getByRole("status", { name: "Engine status" });
+    await chooseModel(e2e.page, "stories260K");
+    const status = e2e.page.getByRole("status", { name: "Engine status" });
     await expect.poll(() => status.getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
 
-    await page.getByRole("tab", { name: "Hardware" }).click();
-    await expect.poll(() => page.getByRole("tab", { name: "Hardware" }).getAttribute("aria-selected")).toBe("true");
-    const rate = page.getByRole("combobox", { name: "Sample rate" });
+    await e2e.page.getByRole("tab", { name: "Hardware" }).click();
+    await expect.poll(() => e2e.page.getByRole("tab", { name: "Hardware" }).getAttribute("aria-selected")).toBe("true");
+    const rate = e2e.page.getByRole("combobox", { name: "Sample rate" });
     expect(await rate.inputValue()).toBe("1000");
     // Four samples a second, so even a quick reply is caught several times.
     await rate.selectOption({ label: "4 Hz" });
 
-    const gpu = page.getByRole("region", { name: "GPU" });
+    const gpu = e2e.page.getByRole("region", { name: "GPU" });
     await expect.poll(() => gpu.textContent()).toContain("Not available on this machine");
     expect(await gpu.textContent()).toMatch(/nvidia-smi/);
     expect(await readout("Current CPU use")).toMatch(/^\d+%$/);
 
     // A reply, sent from the chat and watched from the Hardware view.
-    await page.getByRole("tab", { name: "Chat" }).click();
-    await page.getByRole("textbox", { name: "Message" }).fill("Once upon a time there was a cat.");
-    await page.getByRole("button", { name: "Send" }).click();
-    await page.getByRole("tab", { name: "Hardware" }).click();
+    await e2e.page.getByRole("tab", { name: "Chat" }).click();
+    await e2e.page.getByRole("textbox", { name: "Message" }).fill("Once upon a time there was a cat.");
+    await e2e.page.getByRole("button", { name: "Send" }).click();
+    await e2e.page.getByRole("tab", { name: "Hardware" }).click();
     await expect.poll(async () => numberIn(await readout("Peak generation speed")), { timeout: 60_000 }).toBeGreaterThan(0);
     await expect.poll(async () => numberIn(await readout("Peak CPU use"))).toBeGreaterThan(0);
 
-    const events = page.getByRole("list", { name: "Events" });
+    const events = e2e.page.getByRole("list", { name: "Events" });
     await expect.poll(() => events.textContent(), { timeout: 60_000 }).toMatch(/Reply ended.*Reply started.*Model loaded/);
     await expect.poll(() => readout("Current generation speed")).toBe("no reply running");
 
-    const processes = page.getByRole("table", { name: "Processes" });
+    const processes = e2e.page.getByRole("table", { name: "Processes" });
     await expect.poll(() => processes.textContent()).toMatch(/Quanta core\s*\d+\s*\d+%\s*[\d.,]+ [KMGT]?i?B/);
-    const model = page.getByRole("region", { name: "Model in use" });
+    const model = e2e.page.getByRole("region", { name: "Model in use" });
     await expect.poll(() => model.textContent()).toMatch(/Context in use\s*[\d,]+ of 2,048 tokens/);
     expect(await model.textContent()).toMatch(/Threads\s*\d+ threads?/);
-    expect(await page.getByRole("meter", { name: "RAM" }).getAttribute("aria-valuenow")).toMatch(/^\d+$/);
+    expect(await e2e.page.getByRole("meter", { name: "RAM" }).getAttribute("aria-valuenow")).toMatch(/^\d+$/);
 
     // The view scrolls inside the window, so a tall window shows all of it.
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
-    await page.setViewportSize({ width: 1280, height: 1500 });
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "hardware-light.png") });
-    await page.emulateMedia({ colorScheme: "dark" });
+    await e2e.page.setViewportSize({ width: 1280, height: 1500 });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "hardware-light.png") });
+    await e2e.page.emulateMedia({ colorScheme: "dark" });
     // Let the buttons' colour transitions finish and the charts redraw in the dark palette.
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "hardware-dark.png") });
-    await page.emulateMedia({ colorScheme: null });
-    await page.setViewportSize({ width: 1200, height: 800 });
+    await e2e.page.waitForTimeout(500);
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "hardware-dark.png") });
+    await e2e.page.emulateMedia({ colorScheme: null });
+    await e2e.page.setViewportSize({ width: 1200, height: 800 });
   });
 
   it("measures memory bandwidth in the compute panel and shows how close generation ran to it", async () => {
-    const toggle = page.getByRole("button", { name: "Compute cost per token" });
+    const toggle = e2e.page.getByRole("button", { name: "Compute cost per token" });
     await toggle.click();
     expect(await toggle.getAttribute("aria-expanded")).toBe("true");
-    const row = (name: string) => page.getByRole("row", { name: new RegExp(`^${name}`) });
+    const row = (name: string) => e2e.page.getByRole("row", { name: new RegExp(`^${name}`) });
     await expect.poll(async () => numberIn(await row("FLOPs per token").textContent())).toBeGreaterThan(0);
     await expect.poll(() => row("Measured speed").textContent()).toMatch(/[\d.,]+ tok\/s/);
 
-    await page.getByRole("button", { name: "Measure memory bandwidth" }).click();
+    await e2e.page.getByRole("button", { name: "Measure memory bandwidth" }).click();
     await expect
       .poll(async () => numberIn((await row("Measured memory bandwidth").textContent())?.match(/[\d.,]+ GB\/s/)?.[0] ?? ""), {
         timeout: 60_000,
       })
       .toBeGreaterThan(0);
-    const share = page.getByRole("meter", { name: "Share of the memory-bandwidth limit" });
+    const share = e2e.page.getByRole("meter", { name: "Share of the memory-bandwidth limit" });
     await expect.poll(() => share.getAttribute("aria-valuetext")).toMatch(/^\d+%$/);
   });
 
@@ -166,46 +154,46 @@ describe("the hardware view", () => {
   });
 
   it("keeps running through an engine crash, marks the restart, and shows the engine again", async () => {
-    const engineRow = page.getByRole("table", { name: "Processes" }).getByRole("row", { name: /^Engine/ });
+    const engineRow = e2e.page.getByRole("table", { name: "Processes" }).getByRole("row", { name: /^Engine/ });
     const pid = Number((await engineRow.getByRole("cell").first().textContent())?.trim());
     expect(pid).toBeGreaterThan(0);
     // What a native fault in llama.cpp would do.
     process.kill(pid, "SIGKILL");
 
-    const events = page.getByRole("list", { name: "Events" });
+    const events = e2e.page.getByRole("list", { name: "Events" });
     await expect.poll(() => events.textContent(), { timeout: 60_000 }).toMatch(/^.*Model loaded.*Engine restarted/);
     await expect
       .poll(async () => Number((await engineRow.getByRole("cell").first().textContent())?.trim()), { timeout: 60_000 })
       .not.toBe(pid);
-    expect((await page.getByRole("status", { name: "Monitor status" }).textContent())?.trim()).toMatch(/^Sampling at 4 Hz/);
+    expect((await e2e.page.getByRole("status", { name: "Monitor status" }).textContent())?.trim()).toMatch(/^Sampling at 4 Hz/);
   });
 
   it("keeps what it recorded while the connection is lost, and samples again once it is back", async () => {
-    const monitorStatus = page.getByRole("status", { name: "Monitor status" });
+    const monitorStatus = e2e.page.getByRole("status", { name: "Monitor status" });
     const status = { textContent: async () => (await monitorStatus.textContent())?.trim() ?? "" };
     await expect.poll(() => status.textContent()).toMatch(/^Sampling at 4 Hz · .* recorded$/);
     const peak = await readout("Peak generation speed");
 
     relay.cut();
-    await page.getByRole("alert").getByText("Connection to Quanta lost.").first().waitFor({ timeout: 20_000 });
+    await e2e.page.getByRole("alert").getByText("Connection to Quanta lost.").first().waitFor({ timeout: 20_000 });
     await expect.poll(() => status.textContent()).toMatch(/^Connection lost: the charts hold what was recorded/);
     expect(await readout("Peak generation speed")).toBe(peak);
-    expect(await page.getByRole("list", { name: "Events" }).textContent()).toMatch(/Reply ended.*Reply started.*Model loaded/);
-    await page.getByRole("tab", { name: "Chat" }).click();
+    expect(await e2e.page.getByRole("list", { name: "Events" }).textContent()).toMatch(/Reply ended.*Reply started.*Model loaded/);
+    await e2e.page.getByRole("tab", { name: "Chat" }).click();
     await expect
-      .poll(() => page.getByRole("region", { name: "Hardware summary" }).textContent())
+      .poll(() => e2e.page.getByRole("region", { name: "Hardware summary" }).textContent())
       .toContain("Paused while the connection is down");
 
     relay.restore();
     // The page also retries on its own: the button may be gone before the click lands.
-    await page
+    await e2e.page
       .getByRole("button", { name: "Reconnect now" })
       .click({ timeout: 5_000 })
       .catch(() => undefined);
     await expect
-      .poll(() => page.getByRole("region", { name: "Hardware summary" }).textContent(), { timeout: 20_000 })
+      .poll(() => e2e.page.getByRole("region", { name: "Hardware summary" }).textContent(), { timeout: 20_000 })
       .not.toContain("Paused");
-    await page.getByRole("tab", { name: "Hardware" }).click();
+    await e2e.page.getByRole("tab", { name: "Hardware" }).click();
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^Sampling at 4 Hz · .* recorded$/);
     expect(await readout("Peak generation speed")).toBe(peak);
     const before = await samplesRecorded();

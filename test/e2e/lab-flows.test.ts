@@ -7,38 +7,23 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Locator } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
 const shots = path.join(REPO_ROOT, "test-results");
 
-beforeAll(async () => {
-  models = await tempDir("e2e-lab-flows");
-  const shape = { tokenizerFrom: STORIES_MODEL, embeddingLength: 256, layers: 1, feedForwardLength: 256, heads: 4, name: "flow" };
-  await writeSyntheticLlama(path.join(models, "flow-F32.gguf"), { ...shape, type: "F32", seed: 5 });
-  // Same shapes and vocabulary, other weights: a variant that leaves the reference's path early.
-  await writeSyntheticLlama(path.join(models, "flow-F16.gguf"), { ...shape, type: "F16", seed: 6 });
-  await fs.mkdir(shots, { recursive: true });
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1024, height: 768 });
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-});
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+const e2e = servedInChromium("e2e-lab-flows", {
+  fill: async (models) => {
+    const shape = { tokenizerFrom: STORIES_MODEL, embeddingLength: 256, layers: 1, feedForwardLength: 256, heads: 4, name: "flow" };
+    await writeSyntheticLlama(path.join(models, "flow-F32.gguf"), { ...shape, type: "F32", seed: 5 });
+    // Same shapes and vocabulary, other weights: a variant that leaves the reference's path early.
+    await writeSyntheticLlama(path.join(models, "flow-F16.gguf"), { ...shape, type: "F16", seed: 6 });
+    await fs.mkdir(shots, { recursive: true });
+  },
+  viewport: { width: 1024, height: 768 },
 });
 
 /**
@@ -61,12 +46,12 @@ async function inPageAll<T>(locator: Locator, source: string): Promise<T> {
   return result as T;
 }
 
-const compare = () => page.getByRole("region", { name: /^(Compare variants|比较版本)$/ });
+const compare = () => e2e.page.getByRole("region", { name: /^(Compare variants|比较版本)$/ });
 
 describe("the Lab's flows at 1024 px", () => {
   it("refuses a text too short for the context in the form, with both token counts, in both languages", async () => {
-    await page.goto(app.url);
-    await page.getByRole("tab", { name: "Lab" }).click();
+    await e2e.page.goto(e2e.app.url);
+    await e2e.page.getByRole("tab", { name: "Lab" }).click();
     const form = compare();
     await expect.poll(() => form.getByRole("checkbox", { name: /^flow-/ }).count(), { timeout: 20_000 }).toBe(2);
     await form.getByRole("button", { name: "Choose every variant of flow" }).click();
@@ -85,12 +70,12 @@ describe("the Lab's flows at 1024 px", () => {
     expect(count).toBeLessThan("Once upon a time.".length);
     expect(await form.getByRole("button", { name: "Run comparison" }).isDisabled()).toBe(true);
 
-    await page.getByRole("combobox", { name: /^(Language|语言)$/ }).selectOption({ label: "简体中文" });
+    await e2e.page.getByRole("combobox", { name: /^(Language|语言)$/ }).selectOption({ label: "简体中文" });
     await expect
       .poll(() => compare().getByRole("status", { name: "文本的词元数" }).textContent())
       .toBe(`按 flow-F32.gguf 的分词器，此文本只有 ${count} 个词元；上下文 64 至少需要 64 个。请选择更长的文本或更小的上下文。`);
-    await page.getByRole("combobox", { name: /^(Language|语言)$/ }).selectOption({ label: "English" });
-    await page.screenshot({ path: path.join(shots, "lab-flows-short-text.png") });
+    await e2e.page.getByRole("combobox", { name: /^(Language|语言)$/ }).selectOption({ label: "English" });
+    await e2e.page.screenshot({ path: path.join(shots, "lab-flows-short-text.png") });
   });
 
   it("deletes an added text after a confirm, and offers no delete for a built-in text", async () => {
@@ -117,7 +102,7 @@ describe("the Lab's flows at 1024 px", () => {
     const form = compare();
     await form.getByRole("checkbox", { name: "Quality only (skip the speed tests)" }).check();
     await form.getByRole("button", { name: "Run comparison" }).click();
-    const table = page.getByRole("table", { name: "Variants compared" });
+    const table = e2e.page.getByRole("table", { name: "Variants compared" });
     await expect.poll(() => table.getByRole("row").count(), { timeout: 120_000 }).toBe(3);
     for (const name of ["flow-F32.gguf", "flow-F16.gguf"]) {
       const cells = (
@@ -130,8 +115,8 @@ describe("the Lab's flows at 1024 px", () => {
       expect(cells.slice(9, 11)).toEqual(["not measured", "not measured"]);
       expect(cells.every((cell) => cell !== "0" && cell !== "0.0")).toBe(true);
     }
-    expect(await page.getByRole("img", { name: "Speed against bits per weight" }).count()).toBe(0);
-    expect(await page.getByRole("note").filter({ hasText: "Speed not measured: this was a quality-only run." }).count()).toBe(1);
+    expect(await e2e.page.getByRole("img", { name: "Speed against bits per weight" }).count()).toBe(0);
+    expect(await e2e.page.getByRole("note").filter({ hasText: "Speed not measured: this was a quality-only run." }).count()).toBe(1);
     // Every column in view at 1024 px: nothing to scroll sideways for.
     // Run in the page, given as text: this project's tests have no DOM types.
     const fits = await inPage<{ scroll: number; client: number; right: number; view: number }>(
@@ -143,11 +128,11 @@ describe("the Lab's flows at 1024 px", () => {
     );
     expect(fits.scroll).toBeLessThanOrEqual(fits.client);
     expect(fits.right).toBeLessThanOrEqual(fits.view);
-    await page.getByRole("table", { name: "Variants compared" }).scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(shots, "lab-flows-quality-only.png") });
+    await e2e.page.getByRole("table", { name: "Variants compared" }).scrollIntoViewIfNeeded();
+    await e2e.page.screenshot({ path: path.join(shots, "lab-flows-quality-only.png") });
 
-    const download = page.waitForEvent("download");
-    await page.getByRole("button", { name: "CSV" }).click();
+    const download = e2e.page.waitForEvent("download");
+    await e2e.page.getByRole("button", { name: "CSV" }).click();
     const csv = (await fs.readFile(await (await download).path(), "utf8")).trim().split("\n");
     const header = csv[0]!.split(",");
     const pp = header.indexOf("pp tok/s");
@@ -158,9 +143,9 @@ describe("the Lab's flows at 1024 px", () => {
     const form = compare();
     await form.getByRole("checkbox", { name: "Quality only (skip the speed tests)" }).uncheck();
     await form.getByRole("button", { name: "Run comparison" }).click();
-    const speed = page.getByRole("img", { name: "Speed against bits per weight" });
+    const speed = e2e.page.getByRole("img", { name: "Speed against bits per weight" });
     await expect.poll(() => speed.count(), { timeout: 150_000 }).toBe(1);
-    const table = page.getByRole("table", { name: "Variants compared" });
+    const table = e2e.page.getByRole("table", { name: "Variants compared" });
     const cells = (
       await table
         .getByRole("row", { name: /flow-F16\.gguf/ })
@@ -169,7 +154,7 @@ describe("the Lab's flows at 1024 px", () => {
     ).map((cell) => cell.trim());
     expect(Number(cells[10]?.replaceAll(",", ""))).toBeGreaterThan(0);
     for (const name of ["Speed against bits per weight", "Quality loss against size"]) {
-      const chart = page.getByRole("img", { name });
+      const chart = e2e.page.getByRole("img", { name });
       await expect.poll(() => chart.getAttribute("data-labels")).not.toBeNull();
       const { labels, width, height } = await inPage<{
         labels: Array<{ name: string; left: number | null; top: number; width: number; height: number }>;
@@ -196,11 +181,11 @@ describe("the Lab's flows at 1024 px", () => {
       }
     }
     await speed.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(shots, "lab-flows-charts.png") });
+    await e2e.page.screenshot({ path: path.join(shots, "lab-flows-charts.png") });
   });
 
   it("keeps the prompt apart from each continuation, and the heatmap names its colours and marks the first divergence", async () => {
-    const side = page.getByRole("region", { name: "One prompt, side by side" });
+    const side = e2e.page.getByRole("region", { name: "One prompt, side by side" });
     await side.getByRole("textbox", { name: "Prompt" }).fill("Lily.");
     await side.getByRole("spinbutton", { name: "Tokens" }).fill("16");
     await side.getByRole("spinbutton", { name: "Tokens" }).dispatchEvent("change");
@@ -261,6 +246,6 @@ describe("the Lab's flows at 1024 px", () => {
     const unlikely = colours.filter((entry) => entry.p < 20).map((entry) => entry.colour);
     for (const colour of unlikely) expect(likely).not.toContain(colour);
     await side.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(shots, "lab-flows-side-by-side.png") });
+    await e2e.page.screenshot({ path: path.join(shots, "lab-flows-side-by-side.png") });
   });
 });

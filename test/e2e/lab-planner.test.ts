@@ -2,55 +2,38 @@
 // Chromium. Pick 175B and read the F16, Q8_0 and Q4_K_M rows; measure the bandwidth and see
 // the speed bound; the GPT-3 example; a library model's own shape from its header.
 
-import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Locator } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
-
-beforeAll(async () => {
-  models = await tempDir("e2e-planner-models");
-  await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
-    tokenizerFrom: STORIES_MODEL,
-    embeddingLength: 256,
-    layers: 2,
-    type: "F32",
-    seed: 5,
-    name: "toy",
-  });
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-});
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+const e2e = servedInChromium("e2e-planner-models", {
+  fill: async (models) => {
+    await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 256,
+      layers: 2,
+      type: "F32",
+      seed: 5,
+      name: "toy",
+    });
+  },
+  viewport: { width: 1400, height: 1000 },
 });
 
 /** The cells of the row whose header starts with the type's name. */
 async function rowOf(table: Locator, type: string): Promise<string[]> {
-  const row = table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(`^${type} `) }) });
+  const row = table.getByRole("row").filter({ has: e2e.page.getByRole("rowheader", { name: new RegExp(`^${type} `) }) });
   return (await row.getByRole("cell").allTextContents()).map((text) => text.trim());
 }
 
 describe("the Lab's planner", () => {
   it("shows what 175B takes at F16, Q8_0 and Q4_K_M, with the KV cache, the fit and the speed bound", async () => {
-    await page.goto(app.url);
-    await page.getByRole("tab", { name: "Lab" }).click();
-    const planner = page.getByRole("region", { name: "What would it take" });
+    await e2e.page.goto(e2e.app.url);
+    await e2e.page.getByRole("tab", { name: "Lab" }).click();
+    const planner = e2e.page.getByRole("region", { name: "What would it take" });
     await planner.getByRole("combobox", { name: "Parameters" }).selectOption({ label: "175B parameters" });
     const table = planner.getByRole("table", { name: "Plan by type" });
     // 175B × 16 / 8 = 350 GB = 326 GiB; × 8.5 / 8 = 186 GB = 173 GiB; × 4.9 / 8 = 107 GB = 99.8 GiB
@@ -83,7 +66,7 @@ describe("the Lab's planner", () => {
   });
 
   it("offers GPT-3 as published, and a library model's own shape", async () => {
-    const planner = page.getByRole("region", { name: "What would it take" });
+    const planner = e2e.page.getByRole("region", { name: "What would it take" });
     await planner.getByRole("button", { name: "Example: GPT-3 175B" }).click();
     const table = planner.getByRole("table", { name: "Plan by type" });
     // Full multi-head attention: 2 × 96 × 96 × 128 × 2,048 × 2 B = 9 GiB at GPT-3's 2,048 tokens.

@@ -5,49 +5,32 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
-
-beforeAll(async () => {
-  models = await tempDir("e2e-lab-models");
-  await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
-    tokenizerFrom: STORIES_MODEL,
-    embeddingLength: 256,
-    layers: 2,
-    type: "F32",
-    seed: 5,
-    name: "toy",
-  });
+const e2e = servedInChromium("e2e-lab-models", {
   // A model of another kind, for the refusal.
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-});
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+  copy: { "stories260K.gguf": STORIES_MODEL },
+  fill: async (models) => {
+    await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 256,
+      layers: 2,
+      type: "F32",
+      seed: 5,
+      name: "toy",
+    });
+  },
+  viewport: { width: 1400, height: 1000 },
 });
 
 describe("the Lab", () => {
   it("makes two variants of a model with a predicted size and progress", async () => {
-    await page.goto(app.url);
-    await page.getByRole("tab", { name: "Lab" }).click();
-    const make = page.getByRole("region", { name: "Make variants" });
+    await e2e.page.goto(e2e.app.url);
+    await e2e.page.getByRole("tab", { name: "Lab" }).click();
+    const make = e2e.page.getByRole("region", { name: "Make variants" });
     const source = make.getByRole("combobox", { name: "Source model" });
     await expect.poll(() => source.locator("option").count(), { timeout: 20_000 }).toBeGreaterThan(1);
     await source.selectOption({ label: (await source.getByRole("option", { name: /^toy-F32\.gguf/ }).textContent())?.trim() ?? "" });
@@ -58,7 +41,7 @@ describe("the Lab", () => {
     // user gave), or Quanta's own models folder.
     const destination = make.getByRole("group", { name: "Where the variants go" });
     expect(await destination.getByRole("radio", { name: /Beside the source/ }).isChecked()).toBe(true);
-    expect(await destination.textContent()).toContain(models);
+    expect(await destination.textContent()).toContain(e2e.models);
     expect(await destination.getByRole("radio", { name: /Quanta's models folder/ }).isChecked()).toBe(false);
     expect(await make.getByRole("checkbox", { name: /^Q8_0/ }).isChecked()).toBe(true);
     expect(await make.getByRole("status", { name: "Predicted size" }).textContent()).toMatch(/2 variants, about [\d.]+ (KiB|MiB) in all/);
@@ -69,18 +52,18 @@ describe("the Lab", () => {
   });
 
   it("says clearly that files of different models cannot be compared", async () => {
-    const compare = page.getByRole("region", { name: "Compare variants" });
+    const compare = e2e.page.getByRole("region", { name: "Compare variants" });
     await compare.getByRole("checkbox", { name: /^toy-F32\.gguf/ }).check();
     await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).check();
     await compare.getByRole("button", { name: "Run comparison" }).click();
-    const alert = page.getByRole("alert");
+    const alert = e2e.page.getByRole("alert");
     await expect.poll(() => alert.textContent(), { timeout: 20_000 }).toMatch(/are not variants of one model/);
     await compare.getByRole("checkbox", { name: /^stories260K\.gguf/ }).uncheck();
-    await page.getByRole("button", { name: "Dismiss" }).click();
+    await e2e.page.getByRole("button", { name: "Dismiss" }).click();
   });
 
   it("compares the variants and shows every figure, the charts and a recommendation", async () => {
-    const compare = page.getByRole("region", { name: "Compare variants" });
+    const compare = e2e.page.getByRole("region", { name: "Compare variants" });
     // The library groups the new variants with their source: one click chooses the family.
     const family = compare.getByRole("group", { name: "toy" });
     await expect.poll(() => family.getByRole("checkbox").count(), { timeout: 20_000 }).toBe(3);
@@ -93,10 +76,10 @@ describe("the Lab", () => {
     await compare.getByRole("button", { name: "Run comparison" }).click();
     await expect.poll(() => compare.getByRole("progressbar", { name: "Comparison progress" }).count(), { timeout: 20_000 }).toBe(1);
 
-    const table = page.getByRole("table", { name: "Variants compared" });
+    const table = e2e.page.getByRole("table", { name: "Variants compared" });
     await expect.poll(() => table.getByRole("row").count(), { timeout: 170_000 }).toBe(4);
     // The llama.cpp build that measured the speeds, named as Will it fit names it.
-    expect(await page.locator("[data-engine-build]").textContent()).toMatch(
+    expect(await e2e.page.locator("[data-engine-build]").textContent()).toMatch(
       /^\s*Engine build for these speeds: (prebuilt by node-llama-cpp(, [a-z0-9_]+ CPU kernels)?|built on this machine), llama\.cpp v\d+\.\d+\.\d+\s*$/,
     );
     const cells = async (name: string): Promise<string[]> =>
@@ -119,21 +102,21 @@ describe("the Lab", () => {
 
     // Both charts are drawn, and the front is named in text beside the first.
     for (const name of ["Quality loss against size", "Speed against bits per weight"]) {
-      expect(await page.getByRole("img", { name }).locator("canvas").count()).toBeGreaterThan(0);
+      expect(await e2e.page.getByRole("img", { name }).locator("canvas").count()).toBeGreaterThan(0);
     }
-    expect(await page.getByRole("status", { name: "Pareto front" }).textContent()).toMatch(/Pareto front: Q4_K_M → Q8_0 → F32/);
-    expect(await page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(
+    expect(await e2e.page.getByRole("status", { name: "Pareto front" }).textContent()).toMatch(/Pareto front: Q4_K_M → Q8_0 → F32/);
+    expect(await e2e.page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(
       /use toy-Q4_K_M\.gguf|No variant stays within/,
     );
 
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab.png") });
-    await page.getByRole("img", { name: "Speed against bits per weight" }).scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-results.png") });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab.png") });
+    await e2e.page.getByRole("img", { name: "Speed against bits per weight" }).scrollIntoViewIfNeeded();
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-results.png") });
   });
 
   it("sorts the table, follows the budget, and exports the report as Markdown, JSON, CSV and PNG", async () => {
-    const table = page.getByRole("table", { name: "Variants compared" });
+    const table = e2e.page.getByRole("table", { name: "Variants compared" });
     await table.getByRole("button", { name: /Mean KLD/ }).click();
     const first = async () => (await table.getByRole("row").nth(1).getByRole("rowheader").textContent())?.trim() ?? "";
     expect(await first()).toMatch(/^toy-F32\.gguf/);
@@ -141,18 +124,21 @@ describe("the Lab", () => {
     expect(await first()).toMatch(/^toy-Q4_K_M\.gguf/);
 
     // A budget of 0 leaves only the reference.
-    const budget = page.getByRole("spinbutton", { name: "Quality budget" });
+    const budget = e2e.page.getByRole("spinbutton", { name: "Quality budget" });
     await budget.fill("0");
     await budget.dispatchEvent("change");
-    expect(await page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(/use toy-F32\.gguf/);
+    expect(await e2e.page.getByRole("status", { name: "Recommendation" }).textContent()).toMatch(/use toy-F32\.gguf/);
 
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Markdown" }).click()]);
+    const [download] = await Promise.all([e2e.page.waitForEvent("download"), e2e.page.getByRole("button", { name: "Markdown" }).click()]);
     const markdown = await fs.readFile(await download.path(), "utf8");
     expect(markdown).toMatch(/^# Quantization comparison: toy/);
     expect(markdown.split("\n").filter((line) => line.startsWith("| toy-"))).toHaveLength(3);
 
     const saved = async (button: string): Promise<Buffer> => {
-      const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button, exact: true }).click()]);
+      const [file] = await Promise.all([
+        e2e.page.waitForEvent("download"),
+        e2e.page.getByRole("button", { name: button, exact: true }).click(),
+      ]);
       return fs.readFile(await file.path());
     };
     const json = JSON.parse((await saved("JSON")).toString("utf8")) as { variants: Array<{ fileType: string }> };
@@ -166,7 +152,7 @@ describe("the Lab", () => {
   });
 
   it("runs one prompt side by side, marks where each variant leaves the reference, and colours the reference's tokens", async () => {
-    const side = page.getByRole("region", { name: "One prompt, side by side" });
+    const side = e2e.page.getByRole("region", { name: "One prompt, side by side" });
     await side.getByRole("textbox", { name: "Prompt" }).fill("Once upon a time there was");
     await side.getByRole("spinbutton", { name: "Tokens" }).fill("32");
     await side.getByRole("spinbutton", { name: "Tokens" }).dispatchEvent("change");
@@ -183,33 +169,35 @@ describe("the Lab", () => {
       expect(await row.locator("span[title]").count()).toBeGreaterThan(0);
     }
     await side.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-side-by-side.png") });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-side-by-side.png") });
   });
 
   it("lists the run as saved and reopens it after a reload", async () => {
-    await page.reload();
-    await page.getByRole("tab", { name: "Lab" }).click();
-    const saved = page.getByRole("list", { name: "Saved runs" });
+    await e2e.page.reload();
+    await e2e.page.getByRole("tab", { name: "Lab" }).click();
+    const saved = e2e.page.getByRole("list", { name: "Saved runs" });
     await expect.poll(() => saved.getByRole("listitem").count(), { timeout: 20_000 }).toBe(1);
-    expect(await page.getByRole("table", { name: "Variants compared" }).count()).toBe(0);
+    expect(await e2e.page.getByRole("table", { name: "Variants compared" }).count()).toBe(0);
     await saved.getByRole("button", { name: /^Open the run of toy/ }).click();
-    await expect.poll(() => page.getByRole("table", { name: "Variants compared" }).getByRole("row").count(), { timeout: 10_000 }).toBe(4);
+    await expect
+      .poll(() => e2e.page.getByRole("table", { name: "Variants compared" }).getByRole("row").count(), { timeout: 10_000 })
+      .toBe(4);
   });
 
   it("compares two saved runs in one table and one chart, exports them, and deletes one", async () => {
     // A second, smaller run of the same model at another context.
-    const compare = page.getByRole("region", { name: "Compare variants" });
+    const compare = e2e.page.getByRole("region", { name: "Compare variants" });
     const family = compare.getByRole("group", { name: "toy" });
     await expect.poll(() => family.getByRole("checkbox").count(), { timeout: 20_000 }).toBe(3);
     await compare.getByRole("checkbox", { name: /^toy-F32\.gguf/ }).check();
     await compare.getByRole("checkbox", { name: /^toy-Q8_0\.gguf/ }).check();
     await compare.getByRole("combobox", { name: "Context" }).selectOption("64");
     await compare.getByRole("button", { name: "Run comparison" }).click();
-    const saved = page.getByRole("list", { name: "Saved runs" });
+    const saved = e2e.page.getByRole("list", { name: "Saved runs" });
     await expect.poll(() => saved.getByRole("listitem").count(), { timeout: 170_000 }).toBe(2);
 
     // Compare stays off until two runs are chosen.
-    const compareRuns = page.getByRole("button", { name: /^Compare chosen runs/ });
+    const compareRuns = e2e.page.getByRole("button", { name: /^Compare chosen runs/ });
     expect(await compareRuns.isDisabled()).toBe(true);
     const choices = saved.getByRole("checkbox", { name: /^Compare toy from/ });
     expect(await choices.count()).toBe(2);
@@ -218,7 +206,7 @@ describe("the Lab", () => {
     await choices.nth(1).check();
     await compareRuns.click();
 
-    const together = page.getByRole("region", { name: "Saved runs compared" });
+    const together = e2e.page.getByRole("region", { name: "Saved runs compared" });
     const table = together.getByRole("table", { name: "Runs compared" });
     // A header, three variants of the first run and two of the second.
     await expect.poll(() => table.getByRole("row").count(), { timeout: 10_000 }).toBe(6);
@@ -245,23 +233,23 @@ describe("the Lab", () => {
       /Pareto front: (Q8_0 → F32|F32|Q8_0)$/,
     );
 
-    const [download] = await Promise.all([page.waitForEvent("download"), together.getByRole("button", { name: "CSV" }).click()]);
+    const [download] = await Promise.all([e2e.page.waitForEvent("download"), together.getByRole("button", { name: "CSV" }).click()]);
     const csv = (await fs.readFile(await download.path(), "utf8")).trim().split("\n");
     expect(csv[0]).toMatch(/^run,model,text,context,date,machine,variant,type,size MiB/);
     expect(csv).toHaveLength(6);
     expect(csv.filter((line) => /^[^,]+,toy,All texts together,64,/.test(line))).toHaveLength(2);
-    const [picture] = await Promise.all([page.waitForEvent("download"), together.getByRole("button", { name: "PNG" }).click()]);
+    const [picture] = await Promise.all([e2e.page.waitForEvent("download"), together.getByRole("button", { name: "PNG" }).click()]);
     const png = await fs.readFile(await picture.path());
     expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
     await fs.writeFile(path.join(REPO_ROOT, "test-results", "lab-runs-export.png"), png);
 
     await together.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs.png") });
-    await page.emulateMedia({ colorScheme: "dark" });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs.png") });
+    await e2e.page.emulateMedia({ colorScheme: "dark" });
     // Let the buttons' colour transitions finish before the picture.
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs-dark.png") });
-    await page.emulateMedia({ colorScheme: "light" });
+    await e2e.page.waitForTimeout(500);
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "lab-runs-dark.png") });
+    await e2e.page.emulateMedia({ colorScheme: "light" });
 
     // Deleting asks first; keeping changes nothing.
     const deleteButtons = saved.getByRole("button", { name: /^Delete the run of toy/ });
@@ -273,12 +261,12 @@ describe("the Lab", () => {
     await confirm.getByRole("button", { name: "Delete" }).click();
     await expect.poll(() => saved.getByRole("listitem").count(), { timeout: 10_000 }).toBe(1);
     // One run is left: nothing to see together any more, and it stays deleted after a reload.
-    expect(await page.getByRole("region", { name: "Saved runs compared" }).count()).toBe(0);
-    await page.reload();
-    await page.getByRole("tab", { name: "Lab" }).click();
-    await expect.poll(() => page.getByRole("list", { name: "Saved runs" }).getByRole("listitem").count(), { timeout: 20_000 }).toBe(1);
+    expect(await e2e.page.getByRole("region", { name: "Saved runs compared" }).count()).toBe(0);
+    await e2e.page.reload();
+    await e2e.page.getByRole("tab", { name: "Lab" }).click();
+    await expect.poll(() => e2e.page.getByRole("list", { name: "Saved runs" }).getByRole("listitem").count(), { timeout: 20_000 }).toBe(1);
     // With one run there is nothing to choose it with.
-    expect(await page.getByRole("checkbox", { name: /^Compare toy from/ }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: /^Compare chosen runs/ }).count()).toBe(0);
+    expect(await e2e.page.getByRole("checkbox", { name: /^Compare toy from/ }).count()).toBe(0);
+    expect(await e2e.page.getByRole("button", { name: /^Compare chosen runs/ }).count()).toBe(0);
   });
 });

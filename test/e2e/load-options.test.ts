@@ -6,44 +6,28 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Locator } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { REPO_ROOT, STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
-
-beforeAll(async () => {
-  models = await tempDir("e2e-load-options");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  await writeSyntheticLlama(path.join(models, "synthetic-heads64.gguf"), {
-    tokenizerFrom: STORIES_MODEL,
-    embeddingLength: 256,
-    layers: 2,
-    feedForwardLength: 512,
-    heads: 4,
-    contextLength: 4096,
-    type: "F16",
-    seed: 5,
-    name: "synthetic heads of 64",
-  });
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 900 });
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-}, 60_000);
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+const e2e = servedInChromium("e2e-load-options", {
+  copy: { "stories260K.gguf": STORIES_MODEL },
+  fill: async (models) => {
+    await writeSyntheticLlama(path.join(models, "synthetic-heads64.gguf"), {
+      tokenizerFrom: STORIES_MODEL,
+      embeddingLength: 256,
+      layers: 2,
+      feedForwardLength: 512,
+      heads: 4,
+      contextLength: 4096,
+      type: "F16",
+      seed: 5,
+      name: "synthetic heads of 64",
+    });
+  },
+  viewport: { width: 1440, height: 900 },
 });
 
 /** The value beside a label in a list of figures. */
@@ -52,20 +36,20 @@ function figure(list: Locator, label: string): Locator {
 }
 
 async function inspect(fileName: string): Promise<void> {
-  const button = page.getByRole("button", { name: `Inspect ${fileName}` });
+  const button = e2e.page.getByRole("button", { name: `Inspect ${fileName}` });
   await button.waitFor({ timeout: 30_000 });
   await button.click();
-  await expect.poll(() => page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Fits");
+  await expect.poll(() => e2e.page.getByRole("status", { name: "Will it fit?" }).textContent(), { timeout: 30_000 }).toBe("Fits");
 }
 
 describe("load options in Will it fit", () => {
   it("changes the KV cache estimate with the cache type, refuses what cannot load, loads with the options and shows them in effect", async () => {
-    await page.goto(app.url);
-    await page.getByRole("tab", { name: "Models" }).click();
+    await e2e.page.goto(e2e.app.url);
+    await e2e.page.getByRole("tab", { name: "Models" }).click();
     await inspect("synthetic-heads64.gguf");
-    const estimate = page.locator("dl[aria-label='Will it fit?']");
-    const options = page.getByRole("group", { name: "Load options" });
-    const context = page.getByRole("spinbutton", { name: "Context size" });
+    const estimate = e2e.page.locator("dl[aria-label='Will it fit?']");
+    const options = e2e.page.getByRole("group", { name: "Load options" });
+    const context = e2e.page.getByRole("spinbutton", { name: "Context size" });
     const kvType = options.getByRole("combobox", { name: "KV cache type" });
     const flash = options.getByRole("combobox", { name: "Flash attention" });
 
@@ -87,31 +71,31 @@ describe("load options in Will it fit", () => {
     await flash.selectOption("off");
     const needsFlash = "A Q4_0 KV cache needs flash attention: set flash attention to On or Automatic, or choose F16.";
     await expect.poll(() => options.getByRole("alert").filter({ hasText: needsFlash }).count()).toBe(1);
-    expect(await page.getByRole("button", { name: "Load with these settings" }).count()).toBe(0);
+    expect(await e2e.page.getByRole("button", { name: "Load with these settings" }).count()).toBe(0);
     await flash.selectOption("auto");
 
     // A context past the trained one is refused with the range in words.
     await context.fill("99999");
     const tooLong = "Context size: a whole number of tokens from 256 to 4,096, the context this model was trained with.";
-    await expect.poll(() => page.getByRole("alert").filter({ hasText: tooLong }).count()).toBe(1);
+    await expect.poll(() => e2e.page.getByRole("alert").filter({ hasText: tooLong }).count()).toBe(1);
     await context.fill("1000");
-    await expect.poll(() => page.getByRole("alert").filter({ hasText: tooLong }).count()).toBe(0);
+    await expect.poll(() => e2e.page.getByRole("alert").filter({ hasText: tooLong }).count()).toBe(0);
 
     await kvType.selectOption("Q8_0");
     await options.getByRole("spinbutton", { name: "Batch size" }).fill("128");
     await options.getByRole("spinbutton", { name: "Threads for generation" }).fill("1");
     await options.getByRole("spinbutton", { name: "Threads for prompts" }).fill("2");
     await options.getByRole("combobox", { name: "Memory-map the file (mmap)" }).selectOption("off");
-    const load = page.getByRole("button", { name: "Load with these settings" });
+    const load = e2e.page.getByRole("button", { name: "Load with these settings" });
     await expect.poll(() => load.isDisabled()).toBe(false);
     await load.click();
-    const status = page.getByRole("status", { name: "Engine status" });
+    const status = e2e.page.getByRole("status", { name: "Engine status" });
     await expect
       .poll(async () => `${await status.getAttribute("data-state")} ${await status.textContent()}`, { timeout: 120_000 })
       .toMatch(/^ready .*synthetic-heads64/);
 
     // What llama.cpp really used, read back after the load.
-    const inEffect = page.locator("dl[aria-label='Load options in effect']");
+    const inEffect = e2e.page.locator("dl[aria-label='Load options in effect']");
     await expect.poll(() => figure(inEffect, "Context allocated").textContent(), { timeout: 30_000 }).toBe("1,024 tokens");
     expect(await figure(inEffect, "KV cache type").textContent()).toMatch(/^\s*Q8_0\s*$/);
     expect(await figure(inEffect, "Batch size").textContent()).toBe("128 tokens");
@@ -123,11 +107,11 @@ describe("load options in Will it fit", () => {
     expect(buildText).toMatch(build);
     await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
     await options.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-load-options.png"), fullPage: true });
+    await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", "models-load-options.png"), fullPage: true });
 
     // The Hardware view's model panel shows the same options in effect, and the loaded KV cache as Will it fit said.
-    await page.getByRole("tab", { name: "Hardware" }).click();
-    const panel = page.getByRole("region", { name: "Model in use" });
+    await e2e.page.getByRole("tab", { name: "Hardware" }).click();
+    const panel = e2e.page.getByRole("region", { name: "Model in use" });
     await expect.poll(() => figure(panel, "Context allocated").textContent(), { timeout: 30_000 }).toBe("1,024 tokens");
     expect(await figure(panel, "KV cache type").textContent()).toMatch(/^\s*Q8_0\s*$/);
     expect(await figure(panel, "Engine build").textContent()).toBe(buildText);
@@ -135,9 +119,9 @@ describe("load options in Will it fit", () => {
   });
 
   it("says in the form that a model with small heads cannot take a quantized cache", async () => {
-    await page.getByRole("tab", { name: "Models" }).click();
+    await e2e.page.getByRole("tab", { name: "Models" }).click();
     await inspect("stories260K.gguf");
-    const options = page.getByRole("group", { name: "Load options" });
+    const options = e2e.page.getByRole("group", { name: "Load options" });
     await options.getByRole("combobox", { name: "KV cache type" }).selectOption("Q8_0");
     const refusal = "This model's attention heads hold 8 values, not a multiple of 32, so a Q8_0 KV cache cannot hold them: choose F16.";
     await expect.poll(() => options.getByRole("alert").filter({ hasText: refusal }).count()).toBe(1);
@@ -146,12 +130,12 @@ describe("load options in Will it fit", () => {
   });
 
   it("remembers the options per model after a reload", async () => {
-    await page.reload();
-    await page.getByRole("tab", { name: "Models" }).click();
+    await e2e.page.reload();
+    await e2e.page.getByRole("tab", { name: "Models" }).click();
     await inspect("synthetic-heads64.gguf");
-    const options = page.getByRole("group", { name: "Load options" });
+    const options = e2e.page.getByRole("group", { name: "Load options" });
     await expect.poll(() => options.getByRole("combobox", { name: "KV cache type" }).inputValue(), { timeout: 30_000 }).toBe("Q8_0");
-    expect(await page.getByRole("spinbutton", { name: "Context size" }).inputValue()).toBe("1000");
+    expect(await e2e.page.getByRole("spinbutton", { name: "Context size" }).inputValue()).toBe("1000");
     expect(await options.getByRole("spinbutton", { name: "Batch size" }).inputValue()).toBe("128");
     expect(await options.getByRole("spinbutton", { name: "Threads for generation" }).inputValue()).toBe("1");
   });

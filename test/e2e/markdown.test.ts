@@ -4,10 +4,8 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { servedInChromium } from "../support/serve.js";
 
 const REPLY = [
   "## Results",
@@ -29,15 +27,10 @@ const REPLY = [
   '<img src="https://tracker.example/pixel.png" onerror="window.__pwned = true"> ![chart](https://tracker.example/chart.png)',
 ].join("\n");
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
 const remoteRequests: string[] = [];
 
-beforeAll(async () => {
-  models = await tempDir("e2e-markdown-models");
-  app = await serveApp([models], ["--port", "0"], async (home) => {
+const e2e = servedInChromium("e2e-markdown-models", {
+  seedHome: async (home) => {
     const at = new Date().toISOString();
     const message = (id: string, role: string, text: string, parentId: string | null) => ({
       type: "message",
@@ -51,26 +44,19 @@ beforeAll(async () => {
     ];
     await fs.mkdir(path.join(home, "chats"), { recursive: true });
     await fs.writeFile(path.join(home, "chats", "markdownchat.jsonl"), lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
-  });
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on("request", (request) => {
-    if (!request.url().startsWith(new URL(app.url).origin)) remoteRequests.push(request.url());
-  });
+  },
 });
 
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+beforeAll(() => {
+  e2e.page.on("request", (request) => {
+    if (!request.url().startsWith(new URL(e2e.app.url).origin)) remoteRequests.push(request.url());
+  });
 });
 
 describe("Markdown in replies", () => {
   it("renders tables, code with a copy button and https links, and nothing from hostile HTML", async () => {
-    await page.goto(app.url);
-    const reply = page.getByRole("log", { name: "Messages" }).getByRole("article", { name: "Assistant" });
+    await e2e.page.goto(e2e.app.url);
+    const reply = e2e.page.getByRole("log", { name: "Messages" }).getByRole("article", { name: "Assistant" });
     await reply.getByRole("heading", { name: "Results" }).waitFor();
     const table = reply.getByRole("table");
     expect(await table.getByRole("columnheader").allTextContents()).toEqual(["Quant", "Size"]);
@@ -88,25 +74,25 @@ describe("Markdown in replies", () => {
     await reply.getByText("<script>window.__pwned = true</script>").waitFor();
     expect(await reply.locator("script, img, iframe").count()).toBe(0);
     // (Evaluated in the page, written as text: the test's own types have no DOM.)
-    expect(await page.evaluate("window.__pwned ?? false")).toBe(false);
+    expect(await e2e.page.evaluate("window.__pwned ?? false")).toBe(false);
     expect(remoteRequests).toEqual([]);
   });
 
   it("copies a code block, and opens an https link in a new tab through the core", async () => {
-    const reply = page.getByRole("log", { name: "Messages" }).getByRole("article", { name: "Assistant" });
-    await chromium.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(app.url).origin });
+    const reply = e2e.page.getByRole("log", { name: "Messages" }).getByRole("article", { name: "Assistant" });
+    await e2e.chromium.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(e2e.app.url).origin });
     await reply.getByRole("button", { name: "Copy code" }).click();
     await reply.getByText("Copied").waitFor();
-    expect(await page.evaluate("navigator.clipboard.readText()")).toBe("def size(bits):  # bytes per weight\n    return bits / 8");
+    expect(await e2e.page.evaluate("navigator.clipboard.readText()")).toBe("def size(bits):  # bytes per weight\n    return bits / 8");
 
     // Nothing leaves the machine in a test: the tab's request is answered here.
-    await chromium.context.route("https://example.org/**", (route) => route.fulfill({ body: "docs", contentType: "text/plain" }));
-    const [tab] = await Promise.all([chromium.context.waitForEvent("page"), reply.getByRole("link", { name: "the docs" }).click()]);
+    await e2e.chromium.context.route("https://example.org/**", (route) => route.fulfill({ body: "docs", contentType: "text/plain" }));
+    const [tab] = await Promise.all([e2e.chromium.context.waitForEvent("page"), reply.getByRole("link", { name: "the docs" }).click()]);
     await tab.waitForURL("https://example.org/docs");
     // Opened with noopener: the new tab cannot reach back into Quanta's page.
     expect(await tab.evaluate("window.opener")).toBeNull();
     await tab.close();
     // The page stayed where it was (its address without the token, which it takes out once read).
-    expect(page.url()).toBe(new URL("/", app.url).href);
+    expect(e2e.page.url()).toBe(new URL("/", e2e.app.url).href);
   });
 });

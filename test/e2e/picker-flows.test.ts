@@ -5,37 +5,20 @@
 
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, STORIES_MODEL, TINY_RANDOM_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT, STORIES_MODEL, TINY_RANDOM_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
-
-beforeAll(async () => {
-  models = await tempDir("e2e-picker");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  // First alphabetically: the model a picker that ignores what was used would offer.
-  await fs.copyFile(TINY_RANDOM_MODEL, path.join(models, "llama-2-tiny-random.gguf"));
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on("pageerror", (error) => console.error("page error:", error.message));
+const e2e = servedInChromium("e2e-picker", {
+  copy: {
+    "stories260K.gguf": STORIES_MODEL,
+    // First alphabetically: the model a picker that ignores what was used would offer.
+    "llama-2-tiny-random.gguf": TINY_RANDOM_MODEL,
+  },
 });
 
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
-});
-
-const picker = () => page.getByRole("combobox", { name: "Model" });
-const status = () => page.getByRole("status", { name: "Engine status" });
+const picker = () => e2e.page.getByRole("combobox", { name: "Model" });
+const status = () => e2e.page.getByRole("status", { name: "Engine status" });
 const optionValue = async (fileStem: string) =>
   (await picker()
     .getByRole("option", { name: new RegExp(`^${fileStem} `) })
@@ -43,7 +26,7 @@ const optionValue = async (fileStem: string) =>
 
 describe("the model picker", () => {
   it("loads the model chosen, ejects it, and offers it again after a reload", async () => {
-    await page.goto(app.url);
+    await e2e.page.goto(e2e.app.url);
     await expect.poll(() => picker().inputValue(), { timeout: 30_000 }).toBe(await optionValue("llama-2-tiny-random"));
 
     // Choosing is enough: no "Load model" press, no "Load a model first".
@@ -58,12 +41,12 @@ describe("the model picker", () => {
       .poll(async () => `${await status().getAttribute("data-state")} ${await status().textContent()}`, { timeout: 120_000 })
       .toMatch(/^ready .*stories260K/);
 
-    await page.getByRole("button", { name: "Eject" }).click();
+    await e2e.page.getByRole("button", { name: "Eject" }).click();
     await expect.poll(() => status().getAttribute("data-state"), { timeout: 30_000 }).toBe("idle");
-    await page.getByRole("button", { name: "Load model" }).waitFor();
+    await e2e.page.getByRole("button", { name: "Load model" }).waitFor();
 
     // Nothing loaded now: the picker remembers the model used last, from the data folder.
-    await page.reload();
+    await e2e.page.reload();
     await status().waitFor();
     await expect.poll(() => status().getAttribute("data-state"), { timeout: 30_000 }).toBe("idle");
     await expect.poll(() => picker().inputValue()).toBe(await optionValue("stories260K"));
@@ -72,20 +55,20 @@ describe("the model picker", () => {
 
 describe("New chat", () => {
   it("reuses the empty conversation instead of piling up new ones", async () => {
-    await page.getByRole("button", { name: "Load model" }).click();
+    await e2e.page.getByRole("button", { name: "Load model" }).click();
     await expect.poll(() => status().getAttribute("data-state"), { timeout: 120_000 }).toBe("ready");
-    await page.getByRole("textbox", { name: "Message" }).fill("Once upon a time");
-    await page.getByRole("button", { name: "Send" }).click();
+    await e2e.page.getByRole("textbox", { name: "Message" }).fill("Once upon a time");
+    await e2e.page.getByRole("button", { name: "Send" }).click();
     // A message is enough to make the conversation non-empty: the reply is stopped early.
-    const stop = page.getByRole("button", { name: "Stop" });
+    const stop = e2e.page.getByRole("button", { name: "Stop" });
     await stop.click({ timeout: 30_000 });
     await expect.poll(() => stop.count(), { timeout: 30_000 }).toBe(0);
 
-    const chats = page.getByRole("navigation", { name: "Conversations" }).locator("li");
+    const chats = e2e.page.getByRole("navigation", { name: "Conversations" }).locator("li");
     const all = await chats.count();
     for (let i = 0; i < 3; i += 1) {
-      await page.getByRole("button", { name: "New chat", exact: true }).click();
-      await expect.poll(() => page.getByRole("article").count()).toBe(0);
+      await e2e.page.getByRole("button", { name: "New chat", exact: true }).click();
+      await expect.poll(() => e2e.page.getByRole("article").count()).toBe(0);
     }
     // One empty conversation at most, however often "New chat" is pressed.
     await expect.poll(() => chats.filter({ hasText: /\b0 messages\b/ }).count()).toBe(1);
@@ -96,7 +79,7 @@ describe("New chat", () => {
 /** The header's controls (brand, tabs, picker, buttons, language) with their boxes. */
 async function topBarBoxes(): Promise<{ name: string; x: number; y: number; width: number; height: number }[]> {
   const boxes = [];
-  for (const control of await page.locator("header .bar :is(.brand, button, select)").all()) {
+  for (const control of await e2e.page.locator("header .bar :is(.brand, button, select)").all()) {
     const box = await control.boundingBox();
     if (!box || box.width === 0 || box.height === 0) continue;
     const name = (await control.getAttribute("aria-label")) ?? ((await control.textContent()) ?? "").trim().slice(0, 30);
@@ -109,14 +92,14 @@ describe("the top bar", () => {
   it("keeps its controls apart at 1024×768 and 1440×900, in English and Chinese", async () => {
     const overlaps: string[] = [];
     for (const language of ["en", "zh-CN"] as const) {
-      const languageSelect = page.locator("header select.language");
+      const languageSelect = e2e.page.locator("header select.language");
       await languageSelect.selectOption(language);
       for (const size of [
         { width: 1024, height: 768 },
         { width: 1440, height: 900 },
       ]) {
-        await page.setViewportSize(size);
-        await page.waitForTimeout(100);
+        await e2e.page.setViewportSize(size);
+        await e2e.page.waitForTimeout(100);
         const boxes = await topBarBoxes();
         expect(boxes.length).toBeGreaterThanOrEqual(8);
         for (const [i, a] of boxes.entries()) {
@@ -128,29 +111,29 @@ describe("the top bar", () => {
           }
         }
         await fs.mkdir(path.join(REPO_ROOT, "test-results"), { recursive: true });
-        await page.screenshot({ path: path.join(REPO_ROOT, "test-results", `top-bar-${language}-${size.width}.png`) });
+        await e2e.page.screenshot({ path: path.join(REPO_ROOT, "test-results", `top-bar-${language}-${size.width}.png`) });
       }
     }
-    await page.locator("header select.language").selectOption("en");
+    await e2e.page.locator("header select.language").selectOption("en");
     expect(overlaps).toEqual([]);
   });
 });
 
 describe("the theme switch", () => {
   it("follows the system, or stays light or dark as chosen, across a reload", async () => {
-    const background = () => page.evaluate("getComputedStyle(document.body).backgroundColor");
-    const theme = page.getByRole("combobox", { name: "Theme" });
-    await page.emulateMedia({ colorScheme: "dark" });
+    const background = () => e2e.page.evaluate("getComputedStyle(document.body).backgroundColor");
+    const theme = e2e.page.getByRole("combobox", { name: "Theme" });
+    await e2e.page.emulateMedia({ colorScheme: "dark" });
     await theme.selectOption("system");
     await expect.poll(background).toBe("rgb(20, 20, 22)");
     await theme.selectOption("light");
     await expect.poll(background).toBe("rgb(246, 246, 243)");
-    await page.reload();
+    await e2e.page.reload();
     await expect.poll(background).toBe("rgb(246, 246, 243)");
-    await page.emulateMedia({ colorScheme: "light" });
-    await page.getByRole("combobox", { name: "Theme" }).selectOption("dark");
+    await e2e.page.emulateMedia({ colorScheme: "light" });
+    await e2e.page.getByRole("combobox", { name: "Theme" }).selectOption("dark");
     await expect.poll(background).toBe("rgb(20, 20, 22)");
-    await page.getByRole("combobox", { name: "Theme" }).selectOption("system");
+    await e2e.page.getByRole("combobox", { name: "Theme" }).selectOption("system");
     await expect.poll(background).toBe("rgb(246, 246, 243)");
   });
 });

@@ -3,18 +3,10 @@
 // live log with its figures; the curl example, run exactly as shown, gets an answer.
 
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
 import net from "node:net";
-import path from "node:path";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STORIES_MODEL, tempDir } from "../support/paths.js";
-import { launchChromium, serveApp, type ServedApp } from "../support/serve.js";
-
-let models: string;
-let app: ServedApp;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let page: Page;
+import { describe, expect, it } from "vitest";
+import { STORIES_MODEL } from "../support/paths.js";
+import { servedInChromium } from "../support/serve.js";
 
 /** A port nobody listens on right now. */
 async function freePort(): Promise<number> {
@@ -25,46 +17,33 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-beforeAll(async () => {
-  models = await tempDir("e2e-server-models");
-  await fs.copyFile(STORIES_MODEL, path.join(models, "stories260K.gguf"));
-  app = await serveApp([models]);
-  chromium = await launchChromium();
-  page = await chromium.context.newPage();
-  page.on("pageerror", (error) => console.error("page error:", error.message));
-});
-
-afterAll(async () => {
-  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- beforeAll may have thrown before assigning these, so they can be undefined here */
-  await chromium?.close();
-  await app?.stop();
-  /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-  await fs.rm(models, { recursive: true, force: true });
+const e2e = servedInChromium("e2e-server-models", {
+  copy: { "stories260K.gguf": STORIES_MODEL },
 });
 
 describe("the Server view", () => {
   it("starts the API on the chosen port", async () => {
-    await page.goto(app.url);
-    await page.getByRole("tab", { name: "Server" }).click();
-    await expect.poll(() => page.getByTestId("server-state").textContent(), { timeout: 30_000 }).toBe("Stopped");
+    await e2e.page.goto(e2e.app.url);
+    await e2e.page.getByRole("tab", { name: "Server" }).click();
+    await expect.poll(() => e2e.page.getByTestId("server-state").textContent(), { timeout: 30_000 }).toBe("Stopped");
     const port = await freePort();
-    await page.getByTestId("server-port").fill(String(port));
-    await page.getByRole("button", { name: "Save" }).click();
-    await expect.poll(() => page.getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
-    await page.getByRole("button", { name: "Start server" }).click();
-    await expect.poll(() => page.getByTestId("server-state").textContent()).toBe("Running");
-    expect(await page.getByTestId("server-address").textContent()).toBe(`http://127.0.0.1:${port}/v1`);
+    await e2e.page.getByTestId("server-port").fill(String(port));
+    await e2e.page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => e2e.page.getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
+    await e2e.page.getByRole("button", { name: "Start server" }).click();
+    await expect.poll(() => e2e.page.getByTestId("server-state").textContent()).toBe("Running");
+    expect(await e2e.page.getByTestId("server-address").textContent()).toBe(`http://127.0.0.1:${port}/v1`);
   });
 
   it("shows a request made by a client in the live log", async () => {
-    const baseUrl = (await page.getByTestId("server-address").textContent()) ?? "";
+    const baseUrl = (await e2e.page.getByTestId("server-address").textContent()) ?? "";
     const response = await fetch(`${baseUrl}/chat/completions`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: "stories260K", messages: [{ role: "user", content: "Hello" }], max_tokens: 8 }),
     });
     expect(response.status).toBe(200);
-    const row = page.getByTestId("request-log").locator("tbody tr").filter({ hasText: "/v1/chat/completions" });
+    const row = e2e.page.getByTestId("request-log").locator("tbody tr").filter({ hasText: "/v1/chat/completions" });
     await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
     await expect.poll(() => row.locator("td").nth(7).textContent()).toBe("200");
     expect(await row.locator("td").nth(2).textContent()).toBe("stories260K");
@@ -72,7 +51,7 @@ describe("the Server view", () => {
   });
 
   it("the curl example works exactly as shown", async () => {
-    const example = (await page.getByTestId("example-curl").textContent()) ?? "";
+    const example = (await e2e.page.getByTestId("example-curl").textContent()) ?? "";
     expect(example).toContain("stories260K");
     const output = await new Promise<string>((resolve, reject) => {
       execFile("bash", ["-c", `${example} --silent --show-error --max-time 60`], (error, stdout, stderr) =>
@@ -84,7 +63,7 @@ describe("the Server view", () => {
     expect(body.choices[0]?.message.role).toBe("assistant");
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
     await expect
-      .poll(() => page.getByTestId("request-log").locator("tbody tr").filter({ hasText: "/v1/chat/completions" }).count())
+      .poll(() => e2e.page.getByTestId("request-log").locator("tbody tr").filter({ hasText: "/v1/chat/completions" }).count())
       .toBe(2);
   });
 });
