@@ -4,7 +4,8 @@
 // tab in another chat is told which chat holds the engine (and a refusal names it too), and
 // Stop there stops the reply for every tab, saved as stopped. Settings changed in two tabs keep
 // both changes, and each tab's open settings show the other's; a rename or a deletion in one
-// tab shows in the other's list.
+// tab shows in the other's list, and a tab showing a conversation deleted in another leaves it
+// for an empty one with its half-written message.
 
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -12,11 +13,7 @@ import { loadModelAndWait } from "../support/model-picker.js";
 import { servedInChromium } from "../support/serve.js";
 import { writeTalkerModel } from "../support/talker-model.js";
 
-const e2e = servedInChromium("e2e-tabs-models", {
-  fill: async (models) => {
-    await writeTalkerModel(models);
-  },
-});
+const e2e = servedInChromium("e2e-tabs-models", { fill: writeTalkerModel });
 
 async function openTab(): Promise<Page> {
   const page = await e2e.chromium.context.newPage();
@@ -163,7 +160,7 @@ describe("one chat in several tabs", () => {
     }
   });
 
-  it("shows a conversation renamed or deleted in one tab in the other tab's list, without a reload", async () => {
+  it("shows a conversation renamed or deleted in one tab in the other tab, without a reload or a lost message", async () => {
     const first = await openTab();
     const second = await openTab();
     const sidebar = (page: Page) => page.getByRole("navigation", { name: "Conversations" });
@@ -181,6 +178,8 @@ describe("one chat in several tabs", () => {
     // The other tab's header, showing that conversation, follows.
     await expect.poll(() => second.getByRole("heading", { level: 2 }).first().textContent()).toBe("Endless talk");
 
+    // The other tab, still showing it, has a message half written when it goes.
+    await second.getByRole("textbox", { name: "Message" }).fill("Half a thought about walruses");
     await sidebar(first).getByRole("button", { name: "Delete “Endless talk”" }).click();
     await expect
       .poll(() =>
@@ -189,5 +188,15 @@ describe("one chat in several tabs", () => {
           .count(),
       )
       .toBe(0);
+    // It leaves the deleted conversation for an empty one, says why, and keeps what was being written.
+    await expect
+      .poll(() => second.getByRole("alert").textContent())
+      .toContain("The conversation open here was deleted in another window; an empty one is open now.");
+    expect(await second.getByRole("heading", { level: 2 }).first().textContent()).not.toBe("Endless talk");
+    expect(await second.getByRole("article").count()).toBe(0);
+    expect(await second.getByRole("textbox", { name: "Message" }).inputValue()).toBe("Half a thought about walruses");
+    // The tab that deleted it offers Undo, and does not tell itself that another window did.
+    await first.getByText("Deleted “Endless talk”.").waitFor();
+    expect(await first.getByText("deleted in another window").count()).toBe(0);
   });
 });

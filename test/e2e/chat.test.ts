@@ -12,9 +12,7 @@ import { writeTalkerModel } from "../support/talker-model.js";
 
 const e2e = servedInChromium("e2e-models", {
   copy: { "stories260K.gguf": STORIES_MODEL },
-  fill: async (models) => {
-    await writeTalkerModel(models);
-  },
+  fill: writeTalkerModel,
 });
 
 /** Picks a model by its file name in the "Model" combobox, loads it, waits until it is ready. */

@@ -322,4 +322,35 @@ describe("stopping and crashing, with a model that never stops talking", () => {
     await harness.core.api.stopGeneration({ chatId });
     expect((await next).message.status).toBe("stopped");
   });
+
+  it("brings the model back when the engine is killed again while it starts after a crash", async () => {
+    const first = firstDelta();
+    const done = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "A story about a fox." });
+    await first;
+    const killed = harness.core.engine.pid;
+    process.kill(killed as number, "SIGKILL");
+    expect((await done).message.error?.code).toBe("engine_crashed");
+    const afterFirst = harness.events.length;
+    // The new engine process, killed as soon as it exists: before it says it is ready.
+    let starting: number | undefined;
+    while ((starting = harness.core.engine.pid) === undefined || starting === killed)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    process.kill(starting, "SIGKILL");
+    const isEngine = (event: CoreEvent): event is Extract<CoreEvent, { type: "engine" }> => event.type === "engine";
+    await harness.waitFor(
+      (event): event is Extract<CoreEvent, { type: "engine" }> => isEngine(event) && event.state.kind === "failed",
+      30_000,
+    );
+    // (Had it started first, this would test nothing new.)
+    expect(harness.events.slice(afterFirst).some((event) => isEngine(event) && event.state.kind === "idle")).toBe(false);
+
+    // The third engine starts, and the model loaded before the first crash is loaded again.
+    await harness.waitForEngine("ready", 90_000);
+    const next = harness.waitFor(isDone(chatId));
+    await harness.core.api.sendMessage({ chatId, text: "Are you back again?" });
+    await firstDelta();
+    await harness.core.api.stopGeneration({ chatId });
+    expect((await next).message.status).toBe("stopped");
+  });
 });

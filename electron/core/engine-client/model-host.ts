@@ -61,7 +61,10 @@ export class ModelHost {
       },
       delta: (requestId, text, progress) => options.delta(requestId, { text, ...progress }),
       crashed: (error) => {
-        this.#reloadAfterRestart = this.#state.kind === "loading" ? null : (this.#loaded?.entry.summary.id ?? null);
+        // A crash while the engine starts again after one keeps the model to load; none after a crash while loading it.
+        if (this.#state.kind !== "failed") {
+          this.#reloadAfterRestart = this.#state.kind === "loading" ? null : (this.#loaded?.entry.summary.id ?? null);
+        }
         this.#loaded = null;
         this.#crashedBefore = true;
         monitor.engineStopped();

@@ -88,6 +88,8 @@ export const en = {
   "chat.empty.loading": "The model is loading. You can start typing.",
   "chat.empty.ready": "{name} is loaded and ready.",
   "chat.loadModelFirst": "Load a model first: choose one under Model, then press Load model.",
+  "chat.deletedElsewhere":
+    "The conversation open here was deleted in another window; an empty one is open now. Anything you were writing is kept in it.",
   "chat.waitForModel": "The model is still loading. Send your message when it is ready.",
 
   "composer.label": "Message",

@@ -89,6 +89,7 @@ export const zhCN: Record<MessageKey, string> = {
   "chat.empty.loading": "模型正在加载，你可以先输入。",
   "chat.empty.ready": "{name} 已加载就绪。",
   "chat.loadModelFirst": "请先加载模型：在“模型”中选择一个，然后点击“加载模型”。",
+  "chat.deletedElsewhere": "此处打开的对话已在另一个窗口中删除，现已打开一个空对话。你正在写的内容都保留在其中。",
   "chat.waitForModel": "模型仍在加载，请在就绪后再发送。",
 
   "composer.label": "消息",

@@ -1,10 +1,12 @@
 // Owns the open conversation: the branch of messages on show and which of them have other
 // versions, its settings, the reply being streamed, and the composer's draft (kept here so a
 // failed send never loses what was typed; each conversation's kept in the page's storage by
-// stores/drafts.ts). Talks to lib/api (getChat, createChat, sendMessage, editMessage,
-// regenerateReply, selectVersion, updateChatSettings, stopGeneration, openExternal) and to the
-// core's "generation.started" / "generation.delta" / "generation.done" events; reads the engine
-// store to refuse a send when no model is loaded.
+// stores/drafts.ts). Talks to lib/api (getChat, createChat, deleteChat, sendMessage,
+// editMessage, regenerateReply, selectVersion, updateChatSettings, stopGeneration,
+// openExternal) and to the core's "generation.started" / "generation.delta" /
+// "generation.done" / "chats.changed" events (a conversation deleted in another tab is left,
+// with what was being written in it); reads the engine store to refuse a send when no model is
+// loaded.
 //
 // Every tab showing a conversation streams its reply, whichever tab (or none) sent it: a
 // reply started elsewhere arrives as "generation.started" (the user's message and the reply)
@@ -154,12 +156,36 @@ class ChatStore {
     await this.#switchTo(() => api.getChat({ chatId }));
   }
 
-  /** After the open chat was deleted elsewhere (the sidebar): the newest other, or a new one. */
-  async openNewestOrNew(): Promise<void> {
-    await this.#switchTo(async () => {
-      const latest = (await api.listChats())[0];
-      return latest ? api.getChat({ chatId: latest.id }) : api.createChat();
-    });
+  /** The conversation this tab is deleting: the core's word that it is gone is no news here. */
+  #deletingHere: string | null = null;
+
+  /** Deletes a conversation from this tab; when it is the open one, the newest other (or a new one) opens. */
+  async remove(chatId: string): Promise<void> {
+    this.#deletingHere = chatId;
+    try {
+      await api.deleteChat({ chatId });
+    } finally {
+      this.#deletingHere = null;
+    }
+    if (this.chatId === chatId) {
+      await this.#switchTo(async () => {
+        const latest = (await api.listChats())[0];
+        return latest ? api.getChat({ chatId: latest.id }) : api.createChat();
+      });
+    }
+  }
+
+  /**
+   * The open conversation was deleted in another tab: an empty one opens, and what was being
+   * written here goes into its composer, after anything already there.
+   */
+  async #leaveDeleted(chatId: string): Promise<void> {
+    const writing = this.draft;
+    await this.newChat();
+    if (this.chatId === chatId) return;
+    drafts.set(chatId, "");
+    if (writing.trim() !== "") this.draft = this.draft === "" ? writing : `${this.draft}\n\n${writing}`;
+    notices.hint("chat.deletedElsewhere");
   }
 
   async #switchTo(load: () => Promise<Chat>): Promise<void> {
@@ -448,7 +474,9 @@ class ChatStore {
     if (event.type === "chats.changed") {
       // Renamed, deleted, restored or imported in some tab: the list fetches again, the header follows a rename.
       this.revision += 1;
-      if (event.chatId === this.chatId && event.title !== null) this.title = event.title;
+      if (event.chatId !== this.chatId) return;
+      if (event.title !== null) this.title = event.title;
+      else if (event.chatId !== this.#deletingHere) void this.#leaveDeleted(event.chatId);
     } else if (event.type === "chat.settings") {
       // Saved here or in another tab: the settings panel moves its working copy onto them.
       if (event.chatId === this.chatId) this.#takeSettings(event.settings, event.updatedAt);

@@ -1,8 +1,8 @@
 // Owns the conversation list in the sidebar: the conversations (newest first) or the ones
 // matching the search, the one just deleted (for Undo), the search match being shown (the
 // message version that holds it, for the message list to scroll to and highlight) and
-// imports of exported conversations. Talks to lib/api (searchChats, renameChat, deleteChat,
-// restoreChat, importChat) and to the chat store, which opens conversations and whose
+// imports of exported conversations. Talks to lib/api (searchChats, renameChat, restoreChat,
+// importChat) and to the chat store, which opens and deletes conversations and whose
 // `revision` says when the list may have changed.
 
 import { api, QuantaError, type ChatSearchHit, type ChatSearchMatch, type MAX_CHAT_IMPORT_BYTES } from "../api/index.js";
@@ -98,9 +98,8 @@ class ConversationsStore {
 
   async remove(chatId: string, title: string): Promise<void> {
     try {
-      await api.deleteChat({ chatId });
+      await chat.remove(chatId);
       this.deleted = { id: chatId, title };
-      if (chat.chatId === chatId) await chat.openNewestOrNew();
       await this.refresh();
     } catch (error) {
       notices.report(error);
