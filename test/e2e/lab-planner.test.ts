@@ -2,24 +2,13 @@
 // Chromium. Pick 175B and read the F16, Q8_0 and Q4_K_M rows; measure the bandwidth and see
 // the speed bound; the GPT-3 example; a library model's own shape from its header.
 
-import path from "node:path";
 import type { Locator } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
-import { STORIES_MODEL } from "../support/paths.js";
 import { servedInChromium } from "../support/serve.js";
+import { writeToyModel } from "../support/toy-model.js";
 
 const e2e = servedInChromium("e2e-planner-models", {
-  fill: async (models) => {
-    await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
-      tokenizerFrom: STORIES_MODEL,
-      embeddingLength: 256,
-      layers: 2,
-      type: "F32",
-      seed: 5,
-      name: "toy",
-    });
-  },
+  fill: writeToyModel,
   viewport: { width: 1400, height: 1000 },
 });
 

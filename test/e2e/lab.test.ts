@@ -6,23 +6,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeSyntheticLlama } from "../fixtures/gguf-writer.js";
 import { REPO_ROOT, STORIES_MODEL } from "../support/paths.js";
 import { servedInChromium } from "../support/serve.js";
+import { writeToyModel } from "../support/toy-model.js";
 
 const e2e = servedInChromium("e2e-lab-models", {
   // A model of another kind, for the refusal.
   copy: { "stories260K.gguf": STORIES_MODEL },
-  fill: async (models) => {
-    await writeSyntheticLlama(path.join(models, "toy-F32.gguf"), {
-      tokenizerFrom: STORIES_MODEL,
-      embeddingLength: 256,
-      layers: 2,
-      type: "F32",
-      seed: 5,
-      name: "toy",
-    });
-  },
+  fill: writeToyModel,
   viewport: { width: 1400, height: 1000 },
 });
 
